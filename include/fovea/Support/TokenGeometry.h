@@ -1,4 +1,4 @@
-//===- TokenGeometry.h - Token counts shared by compiler and runtime -*- C++ -*-===//
+//===- TokenGeometry.h - Token counts of compiler and runtime --*- C++ -*-===//
 //
 // Integer token arithmetic that both the compiler (result shapes) and the
 // runtime (predictions for the serving side) use, so the two agree by

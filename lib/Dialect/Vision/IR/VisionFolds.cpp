@@ -26,7 +26,12 @@ OpFoldResult ResizeOp::fold(FoldAdaptor) {
 OpFoldResult InterpPosEmbedOp::fold(FoldAdaptor) {
   // An R x R grid is the table itself (§3.2, the early return of the
   // reference).
-  if (getTable().getType() == getType())
+  // The row count alone does not decide: a 16 x 64 grid has as many rows as a
+  // 32 x 32 table but is a real interpolation.
+  int64_t rows = getTable().getType().getDimSize(1);
+  ArrayRef<int64_t> grid = getGrid();
+  if (grid.size() == 2 && grid[0] == grid[1] && grid[0] * grid[1] == rows &&
+      getTable().getType() == getType())
     return getTable();
   return {};
 }
@@ -72,14 +77,14 @@ struct KeepAllEvsPrune : OpRewritePattern<EvsPruneOp> {
     if (!countsType.isDynamicDim(0)) {
       counts = arith::ConstantOp::create(
           rewriter, loc,
-          DenseElementsAttr::get(countsType,
-                                 rewriter.getI64IntegerAttr(
-                                     inputType.getDimSize(1))));
+          DenseElementsAttr::get(
+              countsType, rewriter.getI64IntegerAttr(inputType.getDimSize(1))));
     } else {
       Value tokens =
           arith::ConstantIntOp::create(rewriter, loc, inputType.getDimSize(1),
                                        /*width=*/64);
-      Value numTubelets = tensor::DimOp::create(rewriter, loc, op.getInput(), 0);
+      Value numTubelets =
+          tensor::DimOp::create(rewriter, loc, op.getInput(), 0);
       counts = tensor::SplatOp::create(rewriter, loc, countsType, tokens,
                                        ValueRange{numTubelets});
     }

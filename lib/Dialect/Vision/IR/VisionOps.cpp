@@ -23,8 +23,7 @@ static LogicalResult verifyResultType(Operation *op, StringRef name,
   if (declared == inferred)
     return success();
   return op->emitOpError() << "expects " << name << " of type " << inferred
-                           << ", got " << declared << " (" << constraint
-                           << ")";
+                           << ", got " << declared << " (" << constraint << ")";
 }
 
 /// Runs `fn(emitError)` with an emitter that reports on `location` (when set)
@@ -68,10 +67,9 @@ static Type typeOrNull(Value value) { return value ? value.getType() : Type(); }
 
 /// Defines `inferReturnTypes` and `verify` of a single-result op.
 #define VISION_SINGLE_RESULT_OP(OP, RESULT_CONSTRAINT)                         \
-  LogicalResult OP::inferReturnTypes(MLIRContext *,                            \
-                                     std::optional<Location> location,         \
-                                     Adaptor adaptor,                          \
-                                     SmallVectorImpl<Type> &types) {           \
+  LogicalResult OP::inferReturnTypes(                                          \
+      MLIRContext *, std::optional<Location> location, Adaptor adaptor,        \
+      SmallVectorImpl<Type> &types) {                                          \
     return inferSingleResult<OP>(location, adaptor, types);                    \
   }                                                                            \
   LogicalResult OP::verify() {                                                 \
@@ -102,29 +100,31 @@ template <typename View>
 FailureOr<RankedTensorType> PatchEmbedOp::computeResultType(EmitErrorFn e,
                                                             View view) {
   return inferPatchEmbedType(e, view.getInput().getType(),
-                             view.getWeight().getType(), static_cast<int64_t>(view.getPatchSize()));
+                             view.getWeight().getType(),
+                             static_cast<int64_t>(view.getPatchSize()));
 }
 VISION_SINGLE_RESULT_OP(PatchEmbedOp, "patch_embed_c5")
 
 template <typename View>
 FailureOr<RankedTensorType> TubeletEmbedOp::computeResultType(EmitErrorFn e,
                                                               View view) {
-  return inferTubeletEmbedType(e, view.getFrames().getType(),
-                               view.getWeight().getType(), static_cast<int64_t>(view.getPatchSize()),
-                               static_cast<int64_t>(view.getTemporalPatchSize()));
+  return inferTubeletEmbedType(
+      e, view.getFrames().getType(), view.getWeight().getType(),
+      static_cast<int64_t>(view.getPatchSize()),
+      static_cast<int64_t>(view.getTemporalPatchSize()));
 }
 VISION_SINGLE_RESULT_OP(TubeletEmbedOp, "tubelet_embed_c5")
 
 template <typename View>
-FailureOr<RankedTensorType>
-InterpPosEmbedOp::computeResultType(EmitErrorFn e, View view) {
+FailureOr<RankedTensorType> InterpPosEmbedOp::computeResultType(EmitErrorFn e,
+                                                                View view) {
   return inferInterpPosEmbedType(e, view.getTable().getType(), view.getGrid());
 }
 VISION_SINGLE_RESULT_OP(InterpPosEmbedOp, "interp_pos_embed_c3")
 
 template <typename View>
-FailureOr<RankedTensorType>
-PrependTokensOp::computeResultType(EmitErrorFn e, View view) {
+FailureOr<RankedTensorType> PrependTokensOp::computeResultType(EmitErrorFn e,
+                                                               View view) {
   return inferPrependTokensType(e, view.getPrefix().getType(),
                                 view.getInput().getType(),
                                 view.getSegmentSizes());
@@ -134,7 +134,8 @@ VISION_SINGLE_RESULT_OP(PrependTokensOp, "prepend_tokens_c5")
 template <typename View>
 FailureOr<RankedTensorType> StripPrefixOp::computeResultType(EmitErrorFn e,
                                                              View view) {
-  return inferStripPrefixType(e, view.getInput().getType(), static_cast<int64_t>(view.getNumPrefix()),
+  return inferStripPrefixType(e, view.getInput().getType(),
+                              static_cast<int64_t>(view.getNumPrefix()),
                               view.getSegmentSizes());
 }
 VISION_SINGLE_RESULT_OP(StripPrefixOp, "strip_prefix_c4")
@@ -142,10 +143,9 @@ VISION_SINGLE_RESULT_OP(StripPrefixOp, "strip_prefix_c4")
 template <typename View>
 FailureOr<RankedTensorType> LayerNormOp::computeResultType(EmitErrorFn e,
                                                            View view) {
-  return inferLayerNormType(e, view.getInput().getType(),
-                            view.getWeight().getType(),
-                            view.getBias().getType(),
-                            view.getEpsilon().convertToDouble());
+  return inferLayerNormType(
+      e, view.getInput().getType(), view.getWeight().getType(),
+      view.getBias().getType(), view.getEpsilon().convertToDouble());
 }
 VISION_SINGLE_RESULT_OP(LayerNormOp, "layer_norm_c4")
 

@@ -62,9 +62,10 @@ static bool hasStaticTail(RankedTensorType type, unsigned firstStatic) {
                        ShapedType::isDynamic);
 }
 
-FailureOr<RankedTensorType>
-vision::inferNormalizeType(EmitErrorFn emitError, Type input,
-                           ArrayRef<float> mean, ArrayRef<float> std) {
+FailureOr<RankedTensorType> vision::inferNormalizeType(EmitErrorFn emitError,
+                                                       Type input,
+                                                       ArrayRef<float> mean,
+                                                       ArrayRef<float> std) {
   auto type = dyn_cast<RankedTensorType>(input);
   if (!type)
     return failure();
@@ -107,9 +108,8 @@ FailureOr<RankedTensorType> vision::inferResizeType(EmitErrorFn emitError,
            << "expects size to be two positive entries [H, W], got "
            << formatList(size);
   Type element = type.getElementType();
-  bool domainMatches = domain == ResizeDomain::u8
-                           ? element.isUnsignedInteger(8)
-                           : element.isF32();
+  bool domainMatches = domain == ResizeDomain::u8 ? element.isUnsignedInteger(8)
+                                                  : element.isF32();
   if (!domainMatches)
     return ConstraintError(emitError, "resize_c3")
            << "expects " << (domain == ResizeDomain::u8 ? "ui8" : "f32")
@@ -152,8 +152,7 @@ checkEmbedding(EmitErrorFn emitError, StringRef op, RankedTensorType input,
       temporalPatchSize * input.getDimSize(1) * patchSize * patchSize;
   if (weight.getDimSize(1) != columns)
     return ConstraintError(emitError, c3)
-           << "expects a weight with " << columns << " columns, got "
-           << weight;
+           << "expects a weight with " << columns << " columns, got " << weight;
   if (input.getElementType() != weight.getElementType())
     return ConstraintError(emitError, c4)
            << "expects input and weight of one element type, got "
@@ -185,20 +184,18 @@ vision::inferTubeletEmbedType(EmitErrorFn emitError, Type frames, Type weight,
   auto weightType = dyn_cast<RankedTensorType>(weight);
   if (!framesType || !weightType)
     return failure();
-  int64_t numFrames =
-      framesType.getRank() > 0 ? framesType.getDimSize(0) : 0;
+  int64_t numFrames = framesType.getRank() > 0 ? framesType.getDimSize(0) : 0;
   if (framesType.getRank() == 4 && !ShapedType::isDynamic(numFrames) &&
       numFrames <= 0)
     return ConstraintError(emitError, "tubelet_embed_c1")
            << "expects at least one frame, got " << frames;
-  auto dims = checkEmbedding(emitError, "tubelet_embed", framesType,
-                             weightType, patchSize, temporalPatchSize);
+  auto dims = checkEmbedding(emitError, "tubelet_embed", framesType, weightType,
+                             patchSize, temporalPatchSize);
   if (failed(dims))
     return failure();
-  int64_t numTubelets =
-      ShapedType::isDynamic(numFrames)
-          ? ShapedType::kDynamic
-          : llvm::divideCeil(numFrames, temporalPatchSize);
+  int64_t numTubelets = ShapedType::isDynamic(numFrames)
+                            ? ShapedType::kDynamic
+                            : llvm::divideCeil(numFrames, temporalPatchSize);
   return RankedTensorType::get({numTubelets, dims->first, dims->second},
                                framesType.getElementType());
 }
@@ -242,7 +239,8 @@ checkSegments(EmitErrorFn emitError, StringRef id,
            << "expects non-empty positive segment_sizes, got "
            << formatList(sizes);
   int64_t sum = std::accumulate(sizes.begin(), sizes.end(), int64_t{0});
-  int64_t expected = sum + prefixPerSegment * static_cast<int64_t>(sizes.size());
+  int64_t expected =
+      sum + prefixPerSegment * static_cast<int64_t>(sizes.size());
   if (expected != tokens)
     return ConstraintError(emitError, id)
            << "expects segment_sizes " << formatList(sizes)
@@ -303,8 +301,8 @@ vision::inferStripPrefixType(EmitErrorFn emitError, Type input,
   int64_t tokens = type.getDimSize(1);
   if (!segmentSizes && tokens < numPrefix)
     return ConstraintError(emitError, "strip_prefix_c3")
-           << "expects at least num_prefix = " << numPrefix
-           << " tokens, got " << tokens;
+           << "expects at least num_prefix = " << numPrefix << " tokens, got "
+           << tokens;
   FailureOr<int64_t> numSegments = checkSegments(
       emitError, "strip_prefix_c3", segmentSizes, tokens, numPrefix);
   if (failed(numSegments))
@@ -335,8 +333,7 @@ static LogicalResult checkVector(EmitErrorFn emitError, StringRef id,
     return failure();
   if (type.getRank() != 1 || type.getDimSize(0) != size)
     return ConstraintError(emitError, id)
-           << "expects " << name << " of shape [" << size << "], got "
-           << param;
+           << "expects " << name << " of shape [" << size << "], got " << param;
   return success();
 }
 

@@ -34,9 +34,10 @@ FailureOr<RankedTensorType> inferPatchEmbedType(EmitErrorFn emitError,
                                                 Type input, Type weight,
                                                 int64_t patchSize);
 
-FailureOr<RankedTensorType>
-inferTubeletEmbedType(EmitErrorFn emitError, Type frames, Type weight,
-                      int64_t patchSize, int64_t temporalPatchSize);
+FailureOr<RankedTensorType> inferTubeletEmbedType(EmitErrorFn emitError,
+                                                  Type frames, Type weight,
+                                                  int64_t patchSize,
+                                                  int64_t temporalPatchSize);
 
 FailureOr<RankedTensorType> inferInterpPosEmbedType(EmitErrorFn emitError,
                                                     Type table,

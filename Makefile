@@ -1,0 +1,47 @@
+# Fovea's two entry points: `make run` and `make test`. Both install what the
+# project needs first (scripts/setup.sh), then configure and build with ninja
+# and ccache in $(BUILD_DIR).
+
+BUILD_DIR ?= build
+BUILD_TYPE ?= Release
+LLVM_BIN := /usr/lib/llvm-22/bin
+JOBS ?= $(shell nproc)
+
+CMAKE_FLAGS := -G Ninja \
+  -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) \
+  -DCMAKE_C_COMPILER=$(LLVM_BIN)/clang \
+  -DCMAKE_CXX_COMPILER=$(LLVM_BIN)/clang++ \
+  -DLLVM_USE_LINKER=lld \
+  -DCMAKE_C_COMPILER_LAUNCHER=ccache \
+  -DCMAKE_CXX_COMPILER_LAUNCHER=ccache
+
+.PHONY: all setup configure build test run docs format clean
+
+all: build
+
+setup:
+	@bash scripts/setup.sh
+
+$(BUILD_DIR)/build.ninja:
+	cmake -S . -B $(BUILD_DIR) $(CMAKE_FLAGS)
+
+configure: setup $(BUILD_DIR)/build.ninja
+
+build: configure
+	cmake --build $(BUILD_DIR) -j $(JOBS)
+
+test: build
+	ctest --test-dir $(BUILD_DIR) --output-on-failure -j $(JOBS)
+
+run: build
+	@bash scripts/demo.sh $(BUILD_DIR)
+
+docs: configure
+	cmake --build $(BUILD_DIR) --target fovea-doc
+	@echo "op documentation: $(BUILD_DIR)/docs/Dialects/"
+
+format:
+	git ls-files '*.cpp' '*.h' | xargs $(LLVM_BIN)/clang-format -i
+
+clean:
+	rm -rf $(BUILD_DIR)

@@ -1,0 +1,42 @@
+# -*- Python -*-
+# lit configuration of the Fovea regression tests.
+
+import os
+
+import lit.formats
+from lit.llvm import llvm_config
+from lit.llvm.subst import ToolSubst
+
+config.name = "FOVEA"
+config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
+config.suffixes = [".mlir"]
+config.test_source_root = os.path.dirname(__file__)
+config.test_exec_root = os.path.join(config.fovea_obj_root, "test")
+config.excludes = ["CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py", "Unit"]
+
+config.substitutions.append(("%PATH%", config.environment["PATH"]))
+config.substitutions.append(("%fovea_src_root", config.fovea_src_root))
+config.environment["FILECHECK_OPTS"] = "-enable-var-scope --allow-unused-prefixes=false"
+
+llvm_config.use_default_substitutions()
+llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
+
+# `--param fovea_roundtrip=1`: every fovea-opt invocation also prints its IR
+# in generic and custom form, parses both back and checks they match
+# (MlirOptMain's --verify-roundtrip), so every test checks the printer and the
+# parser of the ops it uses.
+fovea_opt_args = []
+if lit_config.params.get("fovea_roundtrip", "0") not in ("0", ""):
+    fovea_opt_args = ["--verify-roundtrip"]
+    config.available_features.add("roundtrip")
+
+tool_dirs = [config.fovea_tools_dir, config.llvm_tools_dir]
+tools = [
+    ToolSubst("fovea-opt", extra_args=fovea_opt_args, unresolved="fatal"),
+]
+llvm_config.add_tool_substitutions(tools, tool_dirs)
+
+# ptxas (from /usr/local/cuda) checks that generated PTX assembles.
+if config.ptxas and os.path.exists(config.ptxas):
+    config.available_features.add("ptxas")
+    config.substitutions.append(("%ptxas", config.ptxas))
