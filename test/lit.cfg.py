@@ -25,10 +25,12 @@ llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 # in generic and custom form, parses both back and checks they match
 # (MlirOptMain's --verify-roundtrip), so every test checks the printer and the
 # parser of the ops it uses.
+# Its outputs go to a directory of their own so both modes can run at once.
 fovea_opt_args = []
 if lit_config.params.get("fovea_roundtrip", "0") not in ("0", ""):
     fovea_opt_args = ["--verify-roundtrip"]
     config.available_features.add("roundtrip")
+    config.test_exec_root = os.path.join(config.fovea_obj_root, "test-roundtrip")
 
 tool_dirs = [config.fovea_tools_dir, config.llvm_tools_dir]
 tools = [

@@ -8,6 +8,8 @@
 #include "fovea/Support/TokenGeometry.h"
 
 #include <cmath>
+#include <ostream>
+#include <string>
 
 #include "gtest/gtest.h"
 
@@ -19,6 +21,11 @@ struct EvsCase {
   double rate;
   int64_t expected;
 };
+
+void PrintTo(const EvsCase &c, std::ostream *os) {
+  *os << "{tpf " << c.tokensPerTubelet << ", nt " << c.numTubelets << ", q "
+      << c.rate << " -> " << c.expected << "}";
+}
 
 class EvsRetainedTokenCountTest : public ::testing::TestWithParam<EvsCase> {};
 
@@ -49,7 +56,13 @@ INSTANTIATE_TEST_SUITE_P(
         // The first tubelet is always kept: floor at tokens per tubelet.
         EvsCase{252, 7, 0.9, 252},
         // A single tubelet is kept whole at any rate.
-        EvsCase{256, 1, 0.99, 256}));
+        EvsCase{256, 1, 0.99, 256}),
+    [](const ::testing::TestParamInfo<EvsCase> &info) {
+      const EvsCase &c = info.param;
+      return "L" + std::to_string(c.tokensPerTubelet) + "_nt" +
+             std::to_string(c.numTubelets) + "_q" +
+             std::to_string(static_cast<int>(c.rate * 100 + 0.5));
+    });
 
 TEST(EvsRetainedTokenCount, RejectsOutOfRangeArguments) {
   EXPECT_FALSE(fovea::evsRetainedTokenCount(256, 8, 1.0).has_value());
