@@ -28,7 +28,7 @@ $(BUILD_DIR)/build.ninja:
 configure: setup $(BUILD_DIR)/build.ninja
 
 build: configure
-	cmake --build $(BUILD_DIR) -j $(JOBS)
+	cmake --build $(BUILD_DIR) -j $(JOBS) --target all fovea-doc
 
 test: build
 	ctest --test-dir $(BUILD_DIR) --output-on-failure -j $(JOBS)
