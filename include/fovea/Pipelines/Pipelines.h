@@ -1,0 +1,41 @@
+//===- Pipelines.h - Fovea's compilation pipelines --------------*- C++ -*-===//
+//
+// Pipelines as library functions, shared by fovea-opt (as registered
+// pipelines), the driver and the Python package.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef FOVEA_PIPELINES_PIPELINES_H
+#define FOVEA_PIPELINES_PIPELINES_H
+
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassOptions.h"
+
+namespace mlir::vision {
+
+/// Options of the CPU pipeline.
+struct CpuPipelineOptions : PassPipelineOptions<CpuPipelineOptions> {
+  PassOptions::Option<bool> lowerToLLVM{
+      *this, "lower-to-llvm",
+      llvm::cl::desc("Lower to the LLVM dialect (false stops after "
+                     "bufferization and loop lowering, for inspection)"),
+      llvm::cl::init(true)};
+  PassOptions::Option<bool> fuseElementwise{
+      *this, "fuse-elementwise",
+      llvm::cl::desc("Fuse elementwise linalg ops with their producers "
+                     "before bufferization"),
+      llvm::cl::init(true)};
+};
+
+/// vision (tensors) -> linalg -> bufferized loops -> LLVM dialect, for the
+/// host CPU. bf16/f16 are storage types: conversions to and from f32 are
+/// expanded to integer arithmetic (round to nearest even), so no target
+/// support for those types is needed.
+void buildCpuPipeline(OpPassManager &pm, const CpuPipelineOptions &options);
+
+/// Registers `fovea-cpu-pipeline` with the pass registry.
+void registerFoveaPipelines();
+
+} // namespace mlir::vision
+
+#endif // FOVEA_PIPELINES_PIPELINES_H

@@ -1,0 +1,455 @@
+//===- EncoderOps.cpp - Lowering of the ViT block and projector ops -------===//
+//
+// layer_norm, rms_norm, linear, gelu, relu2 and attention to linalg on
+// tensors. Arithmetic is f32 whatever the storage type; every op rounds its
+// result once (RMSNorm cast_then_scale twice, as specified).
+//
+//===----------------------------------------------------------------------===//
+
+#include "LoweringUtils.h"
+
+#include "fovea/Conversion/VisionToLinalg/VisionToLinalg.h"
+#include "fovea/Dialect/Vision/IR/VisionOps.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include <cmath>
+#include <limits>
+
+using namespace mlir;
+using namespace mlir::vision;
+using namespace mlir::vision::lowering;
+
+/// Sums `fn(row, column)` over the columns of each row of an [M, D] matrix
+/// into an f32 [M] vector. `extra` are [M] vectors passed to `fn` per row.
+static Value
+rowReduce(OpBuilder &b, Location loc, Value matrix, ValueRange extra,
+          function_ref<Value(OpBuilder &, Location, Value, ValueRange)> fn) {
+  MLIRContext *ctx = b.getContext();
+  SmallVector<OpFoldResult> rows = {sizesOf(b, loc, matrix)[0]};
+  Value init = createFilled(b, loc, rows, b.getF32FloatAttr(0.0f));
+  SmallVector<Value> inputs = {matrix};
+  SmallVector<AffineMap> maps = {dimsMap(ctx, 2, {0, 1})};
+  for (Value v : extra) {
+    inputs.push_back(v);
+    maps.push_back(dimsMap(ctx, 2, {0}));
+  }
+  maps.push_back(dimsMap(ctx, 2, {0}));
+  return linalg::GenericOp::create(
+             b, loc, init.getType(), inputs, init, maps, iterators(2, {1}),
+             [&](OpBuilder &nb, Location nl, ValueRange args) {
+               Value term = fn(nb, nl, toF32(nb, nl, args[0]),
+                               args.drop_front().drop_back());
+               linalg::YieldOp::create(
+                   nb, nl, arith::AddFOp::create(nb, nl, args.back(), term)
+                               .getResult());
+             })
+      .getResult(0);
+}
+
+/// Maps every element of an [M, D] matrix with per-row [M] vectors `rowArgs`
+/// and per-column [D] vectors `colArgs` to a new [M, D] matrix of
+/// `elementType`. `fn` receives the f32 element, the row and column values.
+static Value
+mapRows(OpBuilder &b, Location loc, Value matrix, ValueRange rowArgs,
+        ValueRange colArgs, Type elementType,
+        function_ref<Value(OpBuilder &, Location, Value, ValueRange,
+                           ValueRange)>
+            fn) {
+  MLIRContext *ctx = b.getContext();
+  Value init = createEmpty(b, loc, sizesOf(b, loc, matrix), elementType);
+  SmallVector<Value> inputs = {matrix};
+  SmallVector<AffineMap> maps = {dimsMap(ctx, 2, {0, 1})};
+  for (Value v : rowArgs) {
+    inputs.push_back(v);
+    maps.push_back(dimsMap(ctx, 2, {0}));
+  }
+  for (Value v : colArgs) {
+    inputs.push_back(v);
+    maps.push_back(dimsMap(ctx, 2, {1}));
+  }
+  maps.push_back(dimsMap(ctx, 2, {0, 1}));
+  size_t numRow = rowArgs.size();
+  return linalg::GenericOp::create(
+             b, loc, init.getType(), inputs, init, maps, iterators(2),
+             [&](OpBuilder &nb, Location nl, ValueRange args) {
+               ValueRange rows = args.slice(1, numRow);
+               ValueRange cols = args.slice(1 + numRow, colArgs.size());
+               linalg::YieldOp::create(
+                   nb, nl, fn(nb, nl, toF32(nb, nl, args[0]), rows, cols));
+             })
+      .getResult(0);
+}
+
+namespace {
+
+/// LayerNorm: f32 mean and biased variance (two passes), eps inside the
+/// square root, affine, one rounding.
+struct LowerLayerNorm : OpRewritePattern<LayerNormOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(LayerNormOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto type = op.getType();
+    int64_t width = type.getShape().back();
+    Value x = collapseToMatrix(rewriter, loc, op.getInput());
+    Value sum = rowReduce(rewriter, loc, x, {},
+                          [](OpBuilder &, Location, Value v, ValueRange) {
+                            return v;
+                          });
+    Value widthF = f32Constant(rewriter, loc, static_cast<double>(width));
+    Value squares = rowReduce(
+        rewriter, loc, x, sum,
+        [&](OpBuilder &nb, Location nl, Value v, ValueRange row) {
+          Value mean = arith::DivFOp::create(nb, nl, row[0], widthF);
+          Value diff = arith::SubFOp::create(nb, nl, v, mean);
+          return arith::MulFOp::create(nb, nl, diff, diff).getResult();
+        });
+    Value eps = f32Constant(rewriter, loc, op.getEpsilon().convertToDouble());
+    Value one = f32Constant(rewriter, loc, 1.0);
+    Type element = type.getElementType();
+    Value y = mapRows(
+        rewriter, loc, x, {sum, squares}, {op.getWeight(), op.getBias()},
+        element,
+        [&](OpBuilder &nb, Location nl, Value v, ValueRange row,
+            ValueRange col) {
+          Value mean = arith::DivFOp::create(nb, nl, row[0], widthF);
+          Value var = arith::DivFOp::create(nb, nl, row[1], widthF);
+          Value denom = math::SqrtOp::create(
+              nb, nl, arith::AddFOp::create(nb, nl, var, eps));
+          Value rstd = arith::DivFOp::create(nb, nl, one, denom);
+          Value norm = arith::MulFOp::create(
+              nb, nl, arith::SubFOp::create(nb, nl, v, mean), rstd);
+          Value scaled =
+              arith::MulFOp::create(nb, nl, norm, toF32(nb, nl, col[0]));
+          Value shifted =
+              arith::AddFOp::create(nb, nl, scaled, toF32(nb, nl, col[1]));
+          return fromF32(nb, nl, shifted, element);
+        });
+    rewriter.replaceOp(op, expandFromMatrix(rewriter, loc, y, type));
+    return success();
+  }
+};
+
+/// RMSNorm: f32 `x * rsqrt(mean(x^2) + eps)`, then the weight, rounded as
+/// `weight_order` says.
+struct LowerRmsNorm : OpRewritePattern<RmsNormOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(RmsNormOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto type = op.getType();
+    Type element = type.getElementType();
+    int64_t width = type.getShape().back();
+    Value x = collapseToMatrix(rewriter, loc, op.getInput());
+    Value squares = rowReduce(
+        rewriter, loc, x, {}, [](OpBuilder &nb, Location nl, Value v,
+                                 ValueRange) {
+          return arith::MulFOp::create(nb, nl, v, v).getResult();
+        });
+    Value widthF = f32Constant(rewriter, loc, static_cast<double>(width));
+    Value eps = f32Constant(rewriter, loc, op.getEpsilon().convertToDouble());
+    bool castFirst =
+        op.getWeightOrder() == RmsNormWeightOrder::cast_then_scale;
+    Value y = mapRows(
+        rewriter, loc, x, squares, op.getWeight(), element,
+        [&](OpBuilder &nb, Location nl, Value v, ValueRange row,
+            ValueRange col) {
+          Value meanSq = arith::DivFOp::create(nb, nl, row[0], widthF);
+          Value rs = math::RsqrtOp::create(
+              nb, nl, arith::AddFOp::create(nb, nl, meanSq, eps));
+          Value norm = arith::MulFOp::create(nb, nl, v, rs);
+          if (castFirst)
+            norm = roundThroughStorage(nb, nl, norm, element);
+          Value scaled =
+              arith::MulFOp::create(nb, nl, norm, toF32(nb, nl, col[0]));
+          return fromF32(nb, nl, scaled, element);
+        });
+    rewriter.replaceOp(op, expandFromMatrix(rewriter, loc, y, type));
+    return success();
+  }
+};
+
+/// Linear: a transposed-B matmul into an f32 accumulator, then the bias and
+/// one rounding.
+struct LowerLinear : OpRewritePattern<LinearOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(LinearOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    MLIRContext *ctx = rewriter.getContext();
+    auto type = op.getType();
+    Type element = type.getElementType();
+    Value x = collapseToMatrix(rewriter, loc, op.getInput());
+    SmallVector<OpFoldResult> accSizes = {
+        sizesOf(rewriter, loc, x)[0],
+        rewriter.getIndexAttr(op.getWeight().getType().getDimSize(0))};
+    Value acc =
+        createFilled(rewriter, loc, accSizes, rewriter.getF32FloatAttr(0.0f));
+    // (m, n, k): x[m, k] * w[n, k] -> acc[m, n].
+    acc = linalg::GenericOp::create(
+              rewriter, loc, acc.getType(), ValueRange{x, op.getWeight()}, acc,
+              {dimsMap(ctx, 3, {0, 2}), dimsMap(ctx, 3, {1, 2}),
+               dimsMap(ctx, 3, {0, 1})},
+              iterators(3, {2}),
+              [&](OpBuilder &nb, Location nl, ValueRange args) {
+                Value prod = arith::MulFOp::create(
+                    nb, nl, toF32(nb, nl, args[0]), toF32(nb, nl, args[1]));
+                linalg::YieldOp::create(
+                    nb, nl,
+                    arith::AddFOp::create(nb, nl, args[2], prod).getResult());
+              })
+              .getResult(0);
+    SmallVector<Value> bias;
+    if (op.getBias())
+      bias.push_back(op.getBias());
+    Value y = mapRows(rewriter, loc, acc, {}, bias, element,
+                      [&](OpBuilder &nb, Location nl, Value v, ValueRange,
+                          ValueRange col) {
+                        if (!col.empty())
+                          v = arith::AddFOp::create(nb, nl, v,
+                                                    toF32(nb, nl, col[0]));
+                        return fromF32(nb, nl, v, element);
+                      });
+    rewriter.replaceOp(op, expandFromMatrix(rewriter, loc, y, type));
+    return success();
+  }
+};
+
+/// GELU in f32, exact (erf) or tanh form.
+struct LowerGelu : OpRewritePattern<GeluOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(GeluOp op,
+                                PatternRewriter &rewriter) const override {
+    Type element = op.getType().getElementType();
+    bool exact = op.getApproximation() == GeluApproximation::none;
+    Value y = mapElements(
+        rewriter, op.getLoc(), op.getInput(), element,
+        [&](OpBuilder &nb, Location nl, Value in) {
+          Value x = toF32(nb, nl, in);
+          Value half = f32Constant(nb, nl, 0.5);
+          Value one = f32Constant(nb, nl, 1.0);
+          Value inner;
+          if (exact) {
+            Value scaled =
+                arith::MulFOp::create(nb, nl, x, f32Constant(nb, nl, M_SQRT1_2));
+            inner = math::ErfOp::create(nb, nl, scaled);
+          } else {
+            Value cube = arith::MulFOp::create(
+                nb, nl, x, arith::MulFOp::create(nb, nl, x, x));
+            Value poly = arith::AddFOp::create(
+                nb, nl, x,
+                arith::MulFOp::create(nb, nl, f32Constant(nb, nl, 0.044715),
+                                      cube));
+            Value arg = arith::MulFOp::create(
+                nb, nl, f32Constant(nb, nl, std::sqrt(2.0 / M_PI)), poly);
+            inner = math::TanhOp::create(nb, nl, arg);
+          }
+          Value factor = arith::AddFOp::create(nb, nl, one, inner);
+          Value y = arith::MulFOp::create(
+              nb, nl, arith::MulFOp::create(nb, nl, half, x), factor);
+          return fromF32(nb, nl, y, element);
+        });
+    rewriter.replaceOp(op, y);
+    return success();
+  }
+};
+
+/// Squared ReLU in f32.
+struct LowerRelu2 : OpRewritePattern<Relu2Op> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(Relu2Op op,
+                                PatternRewriter &rewriter) const override {
+    Type element = op.getType().getElementType();
+    Value y = mapElements(
+        rewriter, op.getLoc(), op.getInput(), element,
+        [&](OpBuilder &nb, Location nl, Value in) {
+          Value x = toF32(nb, nl, in);
+          Value r = arith::MaximumFOp::create(nb, nl, x, f32Constant(nb, nl, 0));
+          return fromF32(nb, nl, arith::MulFOp::create(nb, nl, r, r), element);
+        });
+    rewriter.replaceOp(op, y);
+    return success();
+  }
+};
+
+/// Attention: f32 scores, max-subtracted softmax, f32 weighted sum of v; a
+/// segment id per token from `cu_seqlens` masks scores across segments.
+struct LowerAttention : OpRewritePattern<AttentionOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(AttentionOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    MLIRContext *ctx = rewriter.getContext();
+    auto type = op.getType();
+    Type element = type.getElementType();
+    int64_t heads = static_cast<int64_t>(op.getNumHeads());
+    int64_t tokens = type.getDimSize(1);
+    int64_t headDim = type.getDimSize(2) / heads;
+
+    // [B, L, E] -> [B, L, H, d].
+    auto split = [&](Value v) -> Value {
+      auto splitType = RankedTensorType::get(
+          {type.getDimSize(0), tokens, heads, headDim}, element);
+      return tensor::ExpandShapeOp::create(
+          rewriter, loc, splitType, v,
+          SmallVector<ReassociationIndices>{{0}, {1}, {2, 3}});
+    };
+    Value q = split(op.getQ()), k = split(op.getK()), v = split(op.getV());
+    OpFoldResult batch = sizesOf(rewriter, loc, q)[0];
+    auto idx = [&](int64_t n) { return rewriter.getIndexAttr(n); };
+
+    // scores[b, h, i, j] = scale * sum_c q[b, i, h, c] * k[b, j, h, c].
+    Value scores = createFilled(rewriter, loc,
+                                {batch, idx(heads), idx(tokens), idx(tokens)},
+                                rewriter.getF32FloatAttr(0.0f));
+    scores = linalg::GenericOp::create(
+                 rewriter, loc, scores.getType(), ValueRange{q, k}, scores,
+                 {dimsMap(ctx, 5, {0, 2, 1, 4}), dimsMap(ctx, 5, {0, 3, 1, 4}),
+                  dimsMap(ctx, 5, {0, 1, 2, 3})},
+                 iterators(5, {4}),
+                 [&](OpBuilder &nb, Location nl, ValueRange args) {
+                   Value prod = arith::MulFOp::create(
+                       nb, nl, toF32(nb, nl, args[0]), toF32(nb, nl, args[1]));
+                   linalg::YieldOp::create(
+                       nb, nl,
+                       arith::AddFOp::create(nb, nl, args[2], prod).getResult());
+                 })
+                 .getResult(0);
+
+    // Segment id of every token: the number of boundaries at or before it.
+    Value segments;
+    if (Value cu = op.getCuSeqlens()) {
+      Value init = createFilled(rewriter, loc, {idx(tokens)},
+                                rewriter.getI32IntegerAttr(0));
+      segments =
+          linalg::GenericOp::create(
+              rewriter, loc, init.getType(), cu, init,
+              {dimsMap(ctx, 2, {1}), dimsMap(ctx, 2, {0})}, iterators(2, {1}),
+              [&](OpBuilder &nb, Location nl, ValueRange args) {
+                Value token = arith::IndexCastOp::create(
+                    nb, nl, nb.getI32Type(), linalg::IndexOp::create(nb, nl, 0));
+                Value starts = arith::CmpIOp::create(
+                    nb, nl, arith::CmpIPredicate::sle, args[0], token);
+                Value inc = arith::ExtUIOp::create(nb, nl, nb.getI32Type(),
+                                                   starts);
+                linalg::YieldOp::create(
+                    nb, nl, arith::AddIOp::create(nb, nl, args[1], inc)
+                                .getResult());
+              })
+              .getResult(0);
+    }
+
+    Value scale = f32Constant(rewriter, loc, op.getScale().convertToDouble());
+    Value negInf =
+        f32Constant(rewriter, loc, -std::numeric_limits<double>::infinity());
+    // The scaled, masked logit of (i, j) from the generic's arguments.
+    auto logit = [&](OpBuilder &nb, Location nl, Value score, Value segI,
+                     Value segJ) -> Value {
+      Value scaled = arith::MulFOp::create(nb, nl, score, scale);
+      if (!segI)
+        return scaled;
+      Value same = arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::eq,
+                                         segI, segJ);
+      return arith::SelectOp::create(nb, nl, same, scaled, negInf);
+    };
+    SmallVector<Value> logitInputs = {scores};
+    SmallVector<AffineMap> logitMaps = {dimsMap(ctx, 4, {0, 1, 2, 3})};
+    if (segments) {
+      logitInputs.append({segments, segments});
+      logitMaps.append({dimsMap(ctx, 4, {2}), dimsMap(ctx, 4, {3})});
+    }
+    auto logitOf = [&](OpBuilder &nb, Location nl, ValueRange args) {
+      return logit(nb, nl, args[0], segments ? args[1] : Value(),
+                   segments ? args[2] : Value());
+    };
+    SmallVector<OpFoldResult> rowSizes = {batch, idx(heads), idx(tokens)};
+    auto rowMaps = [&](AffineMap out) {
+      SmallVector<AffineMap> maps = logitMaps;
+      maps.push_back(out);
+      return maps;
+    };
+
+    // Row maximum.
+    Value rowMax = createFilled(
+        rewriter, loc, rowSizes,
+        rewriter.getF32FloatAttr(-std::numeric_limits<float>::infinity()));
+    rowMax = linalg::GenericOp::create(
+                 rewriter, loc, rowMax.getType(), logitInputs, rowMax,
+                 rowMaps(dimsMap(ctx, 4, {0, 1, 2})), iterators(4, {3}),
+                 [&](OpBuilder &nb, Location nl, ValueRange args) {
+                   linalg::YieldOp::create(
+                       nb, nl,
+                       arith::MaximumFOp::create(nb, nl, args.back(),
+                                                 logitOf(nb, nl, args))
+                           .getResult());
+                 })
+                 .getResult(0);
+
+    // Probabilities: exp(logit - max), and their row sums.
+    SmallVector<Value> probInputs = logitInputs;
+    probInputs.push_back(rowMax);
+    SmallVector<AffineMap> probMaps = logitMaps;
+    probMaps.push_back(dimsMap(ctx, 4, {0, 1, 2}));
+    probMaps.push_back(dimsMap(ctx, 4, {0, 1, 2, 3}));
+    Value probs =
+        createEmpty(rewriter, loc, sizesOf(rewriter, loc, scores),
+                    rewriter.getF32Type());
+    probs = linalg::GenericOp::create(
+                rewriter, loc, probs.getType(), probInputs, probs, probMaps,
+                iterators(4),
+                [&](OpBuilder &nb, Location nl, ValueRange args) {
+                  Value shifted = arith::SubFOp::create(
+                      nb, nl, logitOf(nb, nl, args), args[args.size() - 2]);
+                  linalg::YieldOp::create(
+                      nb, nl, math::ExpOp::create(nb, nl, shifted).getResult());
+                })
+                .getResult(0);
+    Value rowSum =
+        createFilled(rewriter, loc, rowSizes, rewriter.getF32FloatAttr(0.0f));
+    rowSum = linalg::GenericOp::create(
+                 rewriter, loc, rowSum.getType(), probs, rowSum,
+                 {dimsMap(ctx, 4, {0, 1, 2, 3}), dimsMap(ctx, 4, {0, 1, 2})},
+                 iterators(4, {3}),
+                 [&](OpBuilder &nb, Location nl, ValueRange args) {
+                   linalg::YieldOp::create(
+                       nb, nl,
+                       arith::AddFOp::create(nb, nl, args[1], args[0])
+                           .getResult());
+                 })
+                 .getResult(0);
+
+    // out[b, i, h, c] = sum_j p[b, h, i, j] / sum[b, h, i] * v[b, j, h, c].
+    Value acc = createFilled(
+        rewriter, loc, {batch, idx(tokens), idx(heads), idx(headDim)},
+        rewriter.getF32FloatAttr(0.0f));
+    acc = linalg::GenericOp::create(
+              rewriter, loc, acc.getType(), ValueRange{probs, rowSum, v}, acc,
+              {dimsMap(ctx, 5, {0, 2, 1, 4}), dimsMap(ctx, 5, {0, 2, 1}),
+               dimsMap(ctx, 5, {0, 4, 2, 3}), dimsMap(ctx, 5, {0, 1, 2, 3})},
+              iterators(5, {4}),
+              [&](OpBuilder &nb, Location nl, ValueRange args) {
+                Value p = arith::DivFOp::create(nb, nl, args[0], args[1]);
+                Value prod =
+                    arith::MulFOp::create(nb, nl, p, toF32(nb, nl, args[2]));
+                linalg::YieldOp::create(
+                    nb, nl,
+                    arith::AddFOp::create(nb, nl, args[3], prod).getResult());
+              })
+              .getResult(0);
+    Value rounded = mapElements(rewriter, loc, acc, element,
+                                [&](OpBuilder &nb, Location nl, Value in) {
+                                  return fromF32(nb, nl, in, element);
+                                });
+    rewriter.replaceOpWithNewOp<tensor::CollapseShapeOp>(
+        op, type, rounded, SmallVector<ReassociationIndices>{{0}, {1}, {2, 3}});
+    return success();
+  }
+};
+
+} // namespace
+
+void vision::populateVisionEncoderToLinalgPatterns(
+    RewritePatternSet &patterns) {
+  patterns.add<LowerAttention, LowerGelu, LowerLayerNorm, LowerLinear,
+               LowerRelu2, LowerRmsNorm>(patterns.getContext());
+}

@@ -1,0 +1,66 @@
+//===- CpuPipeline.cpp - The CPU compilation pipeline ---------------------===//
+//
+// Builds fovea-cpu-pipeline: vision-to-linalg lowering, elementwise fusion,
+// one-shot bufferization with buffer deallocation, loops, and the LLVM
+// dialect conversions for the host.
+//
+//===----------------------------------------------------------------------===//
+
+#include "fovea/Pipelines/Pipelines.h"
+
+#include "fovea/Conversion/Passes.h"
+#include "mlir/Conversion/Passes.h"
+#include "mlir/Dialect/Arith/Transforms/Passes.h"
+#include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
+#include "mlir/Dialect/Bufferization/Transforms/Passes.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/Passes.h"
+#include "mlir/Dialect/MemRef/Transforms/Passes.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "mlir/Transforms/Passes.h"
+
+using namespace mlir;
+
+void vision::buildCpuPipeline(OpPassManager &pm,
+                              const CpuPipelineOptions &options) {
+  pm.addPass(createConvertVisionToLinalg());
+  // Elementwise arith on tensors (residual adds, casts) becomes linalg too.
+  pm.addPass(createConvertElementwiseToLinalgPass());
+  pm.addPass(createCanonicalizerPass());
+  if (options.fuseElementwise)
+    pm.addPass(createLinalgElementwiseOpFusionPass());
+  pm.addPass(createCSEPass());
+
+  bufferization::OneShotBufferizePassOptions bufferize;
+  bufferize.bufferizeFunctionBoundaries = true;
+  bufferize.functionBoundaryTypeConversion =
+      bufferization::LayoutMapOption::IdentityLayoutMap;
+  pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
+  bufferization::buildBufferDeallocationPipeline(pm);
+  pm.addPass(createConvertLinalgToLoopsPass());
+  pm.addPass(createCanonicalizerPass());
+  if (!options.lowerToLLVM)
+    return;
+
+  pm.addPass(memref::createExpandStridedMetadataPass());
+  pm.addPass(createLowerAffinePass());
+  pm.addPass(createSCFToControlFlowPass());
+  arith::ArithExpandOpsPassOptions expand;
+  expand.includeBf16 = true;
+  pm.addPass(arith::createArithExpandOpsPass(expand));
+  pm.addPass(createConvertMathToLibmPass());
+  pm.addPass(createConvertMathToLLVMPass());
+  pm.addPass(createFinalizeMemRefToLLVMConversionPass());
+  pm.addPass(createArithToLLVMConversionPass());
+  pm.addPass(createConvertIndexToLLVMPass());
+  pm.addPass(createConvertControlFlowToLLVMPass());
+  pm.addPass(createConvertFuncToLLVMPass());
+  pm.addPass(createReconcileUnrealizedCastsPass());
+}
+
+void vision::registerFoveaPipelines() {
+  PassPipelineRegistration<CpuPipelineOptions>(
+      "fovea-cpu-pipeline",
+      "Lowers vision IR on tensors to the LLVM dialect for the host CPU",
+      buildCpuPipeline);
+}
