@@ -67,6 +67,7 @@ void vision::registerFoveaPasses() {
   // The conversions of the CPU pipeline, one by one (registering all of
   // them would link every conversion library).
   registerArithToLLVMConversionPass();
+  registerConvertBufferizationToMemRefPass();
   registerConvertControlFlowToLLVMPass();
   registerConvertFuncToLLVMPass();
   registerConvertIndexToLLVMPass();

@@ -12,10 +12,17 @@ config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
 config.suffixes = [".mlir", ".test"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.fovea_obj_root, "test")
-config.excludes = ["CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py", "Unit"]
+config.excludes = ["CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py", "lit.local.cfg", "Unit", "python"]
 
 config.substitutions.append(("%PATH%", config.environment["PATH"]))
 config.substitutions.append(("%fovea_src_root", config.fovea_src_root))
+# The integration tests find the tools and the Python test support here.
+config.environment["FOVEA_TOOLS_DIR"] = config.fovea_tools_dir
+config.environment["LLVM_TOOLS_DIR"] = config.llvm_tools_dir
+config.environment["PYTHONPATH"] = os.pathsep.join([
+    os.path.join(config.fovea_src_root, "test", "python"),
+    os.path.join(config.fovea_src_root, "test", "python", "reference"),
+])
 # Debian's interpreter, which has numpy and torch.
 config.substitutions.append(("%python", "/usr/bin/python3"))
 config.environment["FILECHECK_OPTS"] = "-enable-var-scope --allow-unused-prefixes=false"

@@ -112,11 +112,15 @@ struct LowerTubeletEmbed : OpRewritePattern<TubeletEmbedOp> {
     if (!aligned) {
       // padded[f] = frames[min(f, F - 1)] for f < ceil(F / T) * T.
       Value count = tensor::DimOp::create(rewriter, loc, frames, 0);
-      Value t = arith::ConstantIndexOp::create(rewriter, loc, temporal);
-      Value tubelets = arith::CeilDivUIOp::create(rewriter, loc, count, t);
-      Value padded = arith::MulIOp::create(rewriter, loc, tubelets, t);
       SmallVector<OpFoldResult> sizes = sizesOf(rewriter, loc, frames);
-      sizes[0] = padded;
+      int64_t tubeletCount = op.getType().getDimSize(0);
+      if (ShapedType::isDynamic(tubeletCount)) {
+        Value t = arith::ConstantIndexOp::create(rewriter, loc, temporal);
+        Value tubelets = arith::CeilDivUIOp::create(rewriter, loc, count, t);
+        sizes[0] = arith::MulIOp::create(rewriter, loc, tubelets, t).getResult();
+      } else {
+        sizes[0] = rewriter.getIndexAttr(tubeletCount * temporal);
+      }
       Value init = createEmpty(rewriter, loc, sizes, type.getElementType());
       Value last = arith::SubIOp::create(
           rewriter, loc, count, arith::ConstantIndexOp::create(rewriter, loc, 1));

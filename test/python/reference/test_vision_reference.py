@@ -10,7 +10,6 @@ explicit loops, numpy f32 arithmetic). The last line printed is
 ``N passed, M failed``; the exit status is non-zero on any failure.
 """
 
-import math
 import os
 import sys
 import unittest

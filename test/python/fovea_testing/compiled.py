@@ -1,0 +1,190 @@
+"""Compiles vision IR with fovea-cpu-pipeline into a shared object and calls
+its functions on numpy arrays through their C interface (memref
+descriptors).
+
+Tools are found through environment variables set by lit (FOVEA_TOOLS_DIR,
+LLVM_TOOLS_DIR), falling back to build/bin and /usr/lib/llvm-22/bin.
+"""
+
+import ctypes
+import os
+import re
+import subprocess
+import tempfile
+
+import numpy as np
+
+_HERE = os.path.dirname(os.path.abspath(__file__))
+_SRC_ROOT = os.path.abspath(os.path.join(_HERE, "..", "..", ".."))
+
+# MLIR element type -> numpy dtype of the buffer (bf16 travels as uint16).
+_DTYPES = {
+    "f32": np.float32,
+    "f16": np.float16,
+    "bf16": np.uint16,
+    "f64": np.float64,
+    "i64": np.int64,
+    "i32": np.int32,
+    "ui8": np.uint8,
+    "i8": np.int8,
+    "i1": np.bool_,
+}
+
+
+def _tool(env_var, default_dir, name):
+    directory = os.environ.get(env_var, default_dir)
+    path = os.path.join(directory, name)
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"{name} not found in {directory} (set {env_var})")
+    return path
+
+
+def _run(cmd, stdin=None):
+    result = subprocess.run(cmd, input=stdin, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed:\n{result.stderr}")
+    return result.stdout
+
+
+def _descriptor_type(rank):
+    fields = [
+        ("allocated", ctypes.c_void_p),
+        ("aligned", ctypes.c_void_p),
+        ("offset", ctypes.c_int64),
+    ]
+    if rank:
+        fields += [("sizes", ctypes.c_int64 * rank), ("strides", ctypes.c_int64 * rank)]
+    return type(f"MemRef{rank}D", (ctypes.Structure,), {"_fields_": fields})
+
+
+def _parse_tensor_type(text):
+    """'tensor<?x3x4xbf16>' -> (rank, element type)."""
+    match = re.fullmatch(r"tensor<(.*)>", text.strip())
+    if not match:
+        raise ValueError(f"not a ranked tensor type: {text}")
+    parts = match.group(1).split("x")
+    return len(parts) - 1, parts[-1]
+
+
+def _split_types(text):
+    """Splits a comma-separated type list, ignoring commas inside <>."""
+    types, depth, current = [], 0, ""
+    for ch in text:
+        if ch == "<":
+            depth += 1
+        elif ch == ">":
+            depth -= 1
+        if ch == "," and depth == 0:
+            types.append(current.strip())
+            current = ""
+        else:
+            current += ch
+    if current.strip():
+        types.append(current.strip())
+    return types
+
+
+def _signature(mlir_text, name):
+    """Argument and result tensor types of func.func @name."""
+    start = mlir_text.index(f"func.func @{name}(")
+    depth, i = 0, mlir_text.index("(", start)
+    for j in range(i, len(mlir_text)):
+        if mlir_text[j] == "(":
+            depth += 1
+        elif mlir_text[j] == ")":
+            depth -= 1
+            if depth == 0:
+                break
+    args_text = mlir_text[i + 1 : j]
+    arg_types = [re.sub(r"\{.*\}", "", a).split(":", 1)[1].strip()
+                 for a in _split_types(args_text)]
+    rest = mlir_text[j + 1 :]
+    brace = rest.index("{")
+    header = rest[:brace]
+    header = header.split("attributes")[0]
+    results = []
+    if "->" in header:
+        res = header.split("->", 1)[1].strip()
+        if res.startswith("("):
+            res = res[1 : res.rindex(")")]
+        results = _split_types(res)
+    return arg_types, results
+
+
+class CompiledModule:
+    """A shared object built from vision IR; call(name, *arrays)."""
+
+    def __init__(self, mlir_text, workdir, extra_pipeline_options=""):
+        self.mlir_text = mlir_text
+        fovea_opt = _tool("FOVEA_TOOLS_DIR", os.path.join(_SRC_ROOT, "build", "bin"), "fovea-opt")
+        llvm_dir = "/usr/lib/llvm-22/bin"
+        translate = _tool("LLVM_TOOLS_DIR", llvm_dir, "mlir-translate")
+        clang = _tool("LLVM_TOOLS_DIR", llvm_dir, "clang")
+        pipeline = "--fovea-cpu-pipeline"
+        if extra_pipeline_options:
+            pipeline += "=" + extra_pipeline_options
+        lowered = _run([fovea_opt, pipeline, "-"], stdin=mlir_text)
+        llvm_ir = _run([translate, "--mlir-to-llvmir", "-"], stdin=lowered)
+        ll_path = os.path.join(workdir, "module.ll")
+        so_path = os.path.join(workdir, "module.so")
+        with open(ll_path, "w") as f:
+            f.write(llvm_ir)
+        # Strided memref copies call memrefCopy from MLIR's C runner
+        # utilities.
+        runtime_dir = os.path.join(os.path.dirname(os.path.realpath(clang)), "..", "lib")
+        _run([clang, "-O2", "-shared", "-fPIC", "-Wno-override-module",
+              ll_path, "-o", so_path, "-lm", f"-L{runtime_dir}",
+              f"-Wl,-rpath,{os.path.abspath(runtime_dir)}", "-lmlir_c_runner_utils"])
+        self.library = ctypes.CDLL(so_path)
+
+    def call(self, name, *arrays):
+        arg_types, result_types = _signature(self.mlir_text, name)
+        if len(arrays) != len(arg_types):
+            raise ValueError(f"@{name} takes {len(arg_types)} arguments, got {len(arrays)}")
+        keep_alive, arg_ptrs = [], []
+        for array, type_text in zip(arrays, arg_types):
+            rank, element = _parse_tensor_type(type_text)
+            array = np.ascontiguousarray(array, dtype=_DTYPES[element])
+            if array.ndim != rank:
+                raise ValueError(f"argument of type {type_text} got shape {array.shape}")
+            desc = _descriptor_type(rank)()
+            desc.allocated = desc.aligned = array.ctypes.data
+            desc.offset = 0
+            for d in range(rank):
+                desc.sizes[d] = array.shape[d]
+                desc.strides[d] = array.strides[d] // array.itemsize
+            keep_alive += [array, desc]
+            arg_ptrs.append(ctypes.pointer(desc))
+        parsed = [_parse_tensor_type(t) for t in result_types]
+        descs = [_descriptor_type(rank) for rank, _ in parsed]
+        if len(descs) == 1:
+            result = descs[0]()
+        else:
+            result_struct = type("Results", (ctypes.Structure,),
+                                 {"_fields_": [(f"r{i}", d) for i, d in enumerate(descs)]})
+            result = result_struct()
+        function = getattr(self.library, f"_mlir_ciface_{name}")
+        function.restype = None
+        function(ctypes.pointer(result), *arg_ptrs)
+        outputs = []
+        for i, (rank, element) in enumerate(parsed):
+            desc = result if len(descs) == 1 else getattr(result, f"r{i}")
+            dtype = np.dtype(_DTYPES[element])
+            shape = tuple(desc.sizes[d] for d in range(rank))
+            strides = tuple(desc.strides[d] * dtype.itemsize for d in range(rank))
+            count = int(np.prod(shape)) if shape else 1
+            if count == 0:
+                outputs.append(np.zeros(shape, dtype))
+                continue
+            base = desc.aligned + desc.offset * dtype.itemsize
+            extent = sum((s - 1) * st for s, st in zip(shape, strides)) + dtype.itemsize
+            buffer = (ctypes.c_char * extent).from_address(base)
+            view = np.ndarray(shape, dtype, buffer=buffer, strides=strides)
+            outputs.append(np.array(view))
+        return outputs
+
+
+def compile_mlir(mlir_text, extra_pipeline_options=""):
+    """Compiles `mlir_text` (functions must carry llvm.emit_c_interface)."""
+    workdir = tempfile.mkdtemp(prefix="fovea-test-")
+    return CompiledModule(mlir_text, workdir, extra_pipeline_options)
