@@ -40,6 +40,8 @@ if lit_config.params.get("fovea_roundtrip", "0") not in ("0", ""):
     fovea_opt_args = ["--verify-roundtrip"]
     config.available_features.add("roundtrip")
     config.test_exec_root = os.path.join(config.fovea_obj_root, "test-roundtrip")
+    # The integration tests drive fovea-opt themselves: nothing to add.
+    config.excludes.append("Integration")
 
 tool_dirs = [config.fovea_tools_dir, config.llvm_tools_dir]
 tools = [

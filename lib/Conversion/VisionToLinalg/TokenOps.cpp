@@ -11,6 +11,7 @@
 #include "fovea/Conversion/VisionToLinalg/VisionToLinalg.h"
 #include "fovea/Dialect/Vision/IR/VisionOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Arith/Utils/Utils.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 
@@ -102,7 +103,8 @@ struct LowerEvsPrune : OpRewritePattern<EvsPruneOp> {
     Value x = op.getInput();
     auto idx = [&](int64_t v) { return rewriter.getIndexAttr(v); };
     OpFoldResult tubelets = sizesOf(rewriter, loc, x)[0];
-    Value numTubelets = tensor::DimOp::create(rewriter, loc, x, 0);
+    Value numTubelets =
+        getValueOrCreateConstantIndexOp(rewriter, loc, tubelets);
 
     // Every step rounds to the element type, as PyTorch on that dtype.
     auto round = [&](OpBuilder &nb, Location nl, Value v) {

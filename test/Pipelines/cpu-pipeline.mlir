@@ -1,0 +1,28 @@
+// The CPU pipeline lowers vision IR on tensors to the LLVM dialect only.
+// RUN: fovea-opt %s --fovea-cpu-pipeline | FileCheck %s
+// With lower-to-llvm=false it stops at bufferized loops.
+// RUN: fovea-opt %s --fovea-cpu-pipeline="lower-to-llvm=false" | FileCheck %s --check-prefix=LOOPS
+
+// CHECK: llvm.func @erff(f32) -> f32
+// CHECK-LABEL: llvm.func @block
+// CHECK-NOT: vision.
+// CHECK-NOT: linalg.
+// CHECK-NOT: tensor.
+// CHECK-NOT: memref.
+// CHECK-NOT: scf.
+// bf16 conversions are expanded to integer arithmetic.
+// CHECK-NOT: fptrunc {{.*}} to bf16
+// CHECK: llvm.func @_mlir_ciface_block
+
+// LOOPS-LABEL: func.func @block
+// LOOPS-SAME: memref<?x8x32xbf16>
+// LOOPS-NOT: linalg.
+// LOOPS: scf.for
+// LOOPS: memref.alloc
+func.func @block(%x: tensor<?x8x32xbf16>, %w: tensor<32x32xbf16>, %b: tensor<32xbf16>) -> tensor<?x8x32xbf16>
+    attributes {llvm.emit_c_interface} {
+  %0 = vision.linear %x, %w, %b : (tensor<?x8x32xbf16>, tensor<32x32xbf16>, tensor<32xbf16>) -> tensor<?x8x32xbf16>
+  %1 = vision.gelu %0 {approximation = #vision.gelu_approximation<none>} : tensor<?x8x32xbf16>
+  %2 = arith.addf %x, %1 : tensor<?x8x32xbf16>
+  return %2 : tensor<?x8x32xbf16>
+}
