@@ -185,12 +185,24 @@ struct LowerLinear : OpRewritePattern<LinearOp> {
         rewriter.getIndexAttr(op.getWeight().getType().getDimSize(0))};
     Value acc =
         createFilled(rewriter, loc, accSizes, rewriter.getF32FloatAttr(0.0f));
-    // (m, n, k): x[m, k] * w[n, k] -> acc[m, n].
+    // The weight is read as [K, N] (a transpose that depends on the weight
+    // only), so the loops (m, k, n) end in a unit-stride loop over the
+    // outputs n: vectorizable without reassociating the f32 sums.
+    auto weightType = op.getWeight().getType();
+    Value weightT = createEmpty(
+        rewriter, loc,
+        {rewriter.getIndexAttr(weightType.getDimSize(1)),
+         rewriter.getIndexAttr(weightType.getDimSize(0))},
+        weightType.getElementType());
+    weightT = linalg::TransposeOp::create(rewriter, loc, op.getWeight(),
+                                          weightT, ArrayRef<int64_t>{1, 0})
+                  .getResult()[0];
+    // (m, k, n): x[m, k] * wT[k, n] -> acc[m, n].
     acc = linalg::GenericOp::create(
-              rewriter, loc, acc.getType(), ValueRange{x, op.getWeight()}, acc,
-              {dimsMap(ctx, 3, {0, 2}), dimsMap(ctx, 3, {1, 2}),
-               dimsMap(ctx, 3, {0, 1})},
-              iterators(3, {2}),
+              rewriter, loc, acc.getType(), ValueRange{x, weightT}, acc,
+              {dimsMap(ctx, 3, {0, 1}), dimsMap(ctx, 3, {1, 2}),
+               dimsMap(ctx, 3, {0, 2})},
+              iterators(3, {1}),
               [&](OpBuilder &nb, Location nl, ValueRange args) {
                 Value prod = arith::MulFOp::create(
                     nb, nl, toF32(nb, nl, args[0]), toF32(nb, nl, args[1]));
@@ -298,15 +310,24 @@ struct LowerAttention : OpRewritePattern<AttentionOp> {
     OpFoldResult batch = sizesOf(rewriter, loc, q)[0];
     auto idx = [&](int64_t n) { return rewriter.getIndexAttr(n); };
 
-    // scores[b, h, i, j] = scale * sum_c q[b, i, h, c] * k[b, j, h, c].
+    // scores[b, h, i, j] = sum_c q[b, i, h, c] * k[b, j, h, c], with k
+    // transposed to [B, H, d, L] so the loops (b, h, i, c, j) end in a
+    // unit-stride loop over j.
+    SmallVector<OpFoldResult> kSizes = sizesOf(rewriter, loc, k);
+    Value kT = createEmpty(rewriter, loc,
+                           {kSizes[0], kSizes[2], kSizes[3], kSizes[1]},
+                           element);
+    kT = linalg::TransposeOp::create(rewriter, loc, k, kT,
+                                     ArrayRef<int64_t>{0, 2, 3, 1})
+             .getResult()[0];
     Value scores = createFilled(rewriter, loc,
                                 {batch, idx(heads), idx(tokens), idx(tokens)},
                                 rewriter.getF32FloatAttr(0.0f));
     scores = linalg::GenericOp::create(
-                 rewriter, loc, scores.getType(), ValueRange{q, k}, scores,
-                 {dimsMap(ctx, 5, {0, 2, 1, 4}), dimsMap(ctx, 5, {0, 3, 1, 4}),
-                  dimsMap(ctx, 5, {0, 1, 2, 3})},
-                 iterators(5, {4}),
+                 rewriter, loc, scores.getType(), ValueRange{q, kT}, scores,
+                 {dimsMap(ctx, 5, {0, 2, 1, 3}), dimsMap(ctx, 5, {0, 1, 3, 4}),
+                  dimsMap(ctx, 5, {0, 1, 2, 4})},
+                 iterators(5, {3}),
                  [&](OpBuilder &nb, Location nl, ValueRange args) {
                    Value prod = arith::MulFOp::create(
                        nb, nl, toF32(nb, nl, args[0]), toF32(nb, nl, args[1]));
@@ -418,15 +439,16 @@ struct LowerAttention : OpRewritePattern<AttentionOp> {
                  })
                  .getResult(0);
 
-    // out[b, i, h, c] = sum_j p[b, h, i, j] / sum[b, h, i] * v[b, j, h, c].
+    // out[b, i, h, c] = sum_j p[b, h, i, j] / sum[b, h, i] * v[b, j, h, c];
+    // loops (b, i, h, j, c) end in a unit-stride loop over c.
     Value acc = createFilled(
         rewriter, loc, {batch, idx(tokens), idx(heads), idx(headDim)},
         rewriter.getF32FloatAttr(0.0f));
     acc = linalg::GenericOp::create(
               rewriter, loc, acc.getType(), ValueRange{probs, rowSum, v}, acc,
-              {dimsMap(ctx, 5, {0, 2, 1, 4}), dimsMap(ctx, 5, {0, 2, 1}),
-               dimsMap(ctx, 5, {0, 4, 2, 3}), dimsMap(ctx, 5, {0, 1, 2, 3})},
-              iterators(5, {4}),
+              {dimsMap(ctx, 5, {0, 2, 1, 3}), dimsMap(ctx, 5, {0, 2, 1}),
+               dimsMap(ctx, 5, {0, 3, 2, 4}), dimsMap(ctx, 5, {0, 1, 2, 4})},
+              iterators(5, {3}),
               [&](OpBuilder &nb, Location nl, ValueRange args) {
                 Value p = arith::DivFOp::create(nb, nl, args[0], args[1]);
                 Value prod =

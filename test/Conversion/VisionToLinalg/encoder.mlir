@@ -1,16 +1,19 @@
 // RUN: fovea-opt %s --convert-vision-to-linalg --split-input-file | FileCheck %s
 
-// Linear: f32 accumulation of bf16 products, bias added before the single
-// rounding, leading dimensions collapsed and restored.
-// CHECK-DAG: #[[$LHS:.*]] = affine_map<(d0, d1, d2) -> (d0, d2)>
+// Linear: the weight is read transposed ([K, N], a weight-only transpose)
+// so the loops (m, k, n) end in a unit-stride loop over outputs; f32
+// accumulation of bf16 products; the bias is added before the single
+// rounding; leading dimensions are collapsed and restored.
+// CHECK-DAG: #[[$LHS:.*]] = affine_map<(d0, d1, d2) -> (d0, d1)>
 // CHECK-DAG: #[[$RHS:.*]] = affine_map<(d0, d1, d2) -> (d1, d2)>
-// CHECK-DAG: #[[$ACC:.*]] = affine_map<(d0, d1, d2) -> (d0, d1)>
+// CHECK-DAG: #[[$ACC:.*]] = affine_map<(d0, d1, d2) -> (d0, d2)>
 // CHECK-LABEL: func.func @linear
 // CHECK-SAME: (%[[X:.*]]: tensor<?x18x64xbf16>, %[[W:.*]]: tensor<192x64xbf16>, %[[B:.*]]: tensor<192xbf16>)
 // CHECK: %[[X2:.*]] = tensor.collapse_shape %[[X]] {{\[}}[0, 1], [2]] : tensor<?x18x64xbf16> into tensor<?x64xbf16>
 // CHECK: %[[ZERO:.*]] = linalg.fill ins(%{{.*}} : f32) outs(%{{.*}} : tensor<?x192xf32>)
-// CHECK: %[[MM:.*]] = linalg.generic {indexing_maps = [#[[$LHS]], #[[$RHS]], #[[$ACC]]], iterator_types = ["parallel", "parallel", "reduction"]}
-// CHECK-SAME: ins(%[[X2]], %[[W]] : tensor<?x64xbf16>, tensor<192x64xbf16>) outs(%[[ZERO]] : tensor<?x192xf32>)
+// CHECK: %[[WT:.*]] = linalg.transpose ins(%[[W]] : tensor<192x64xbf16>) outs(%{{.*}} : tensor<64x192xbf16>) permutation = [1, 0]
+// CHECK: %[[MM:.*]] = linalg.generic {indexing_maps = [#[[$LHS]], #[[$RHS]], #[[$ACC]]], iterator_types = ["parallel", "reduction", "parallel"]}
+// CHECK-SAME: ins(%[[X2]], %[[WT]] : tensor<?x64xbf16>, tensor<64x192xbf16>) outs(%[[ZERO]] : tensor<?x192xf32>)
 // CHECK: arith.extf
 // CHECK: arith.extf
 // CHECK: arith.mulf
@@ -109,13 +112,15 @@ func.func @relu2(%x: tensor<4x64xf32>) -> tensor<4x64xf32> {
 
 // -----
 
-// Attention: heads split off the last dimension; scores, row max,
+// Attention: heads split off the last dimension; k transposed so the score
+// loops end over keys; scores, row max,
 // probabilities, row sums, and the weighted sum of v; cu_seqlens give a
 // segment id per token that masks the scores.
 // CHECK-LABEL: func.func @attention_packed
 // CHECK-SAME: (%[[Q:.*]]: tensor<2x6x32xf32>, %[[CU:.*]]: tensor<3xi32>)
 // CHECK: tensor.expand_shape %[[Q]] {{\[}}[0], [1], [2, 3]] output_shape [2, 6, 2, 16]
-// CHECK: %[[SCORES:.*]] = linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]{{.*}} outs(%{{.*}} : tensor<2x2x6x6xf32>)
+// CHECK: %[[KT:.*]] = linalg.transpose ins(%{{.*}} : tensor<2x6x2x16xf32>) outs(%{{.*}} : tensor<2x2x16x6xf32>) permutation = [0, 2, 3, 1]
+// CHECK: %[[SCORES:.*]] = linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "parallel", "reduction", "parallel"]{{.*}} ins(%{{.*}}, %[[KT]] : {{.*}}) outs(%{{.*}} : tensor<2x2x6x6xf32>)
 // CHECK: %[[SEG:.*]] = linalg.generic {{.*}} ins(%[[CU]] : tensor<3xi32>) outs(%{{.*}} : tensor<6xi32>)
 // CHECK: arith.cmpi sle
 // CHECK: %[[MAX:.*]] = linalg.generic {{.*}} ins(%[[SCORES]], %[[SEG]], %[[SEG]] : {{.*}}) outs(%{{.*}} : tensor<2x2x6xf32>)

@@ -132,7 +132,7 @@ class CompiledModule:
         # Strided memref copies call memrefCopy from MLIR's C runner
         # utilities.
         runtime_dir = os.path.join(os.path.dirname(os.path.realpath(clang)), "..", "lib")
-        _run([clang, "-O2", "-shared", "-fPIC", "-Wno-override-module",
+        _run([clang, "-O3", "-march=native", "-shared", "-fPIC", "-Wno-override-module",
               ll_path, "-o", so_path, "-lm", f"-L{runtime_dir}",
               f"-Wl,-rpath,{os.path.abspath(runtime_dir)}", "-lmlir_c_runner_utils"])
         self.library = ctypes.CDLL(so_path)
