@@ -1,4 +1,5 @@
-//===- InitFovea.h - Registration of Fovea's dialects and passes -*- C++ -*-===//
+//===- InitFovea.h - Registration of Fovea's dialects and passes -*- C++
+//-*-===//
 //
 // One place that lists what Fovea's tools load: the vision dialect, the
 // upstream dialects its pipelines produce (with the interface models the

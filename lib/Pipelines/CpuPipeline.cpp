@@ -9,7 +9,9 @@
 #include "fovea/Pipelines/Pipelines.h"
 
 #include "fovea/Conversion/Passes.h"
+#include "fovea/Target/CPU/Passes.h"
 #include "mlir/Conversion/Passes.h"
+#include "mlir/Conversion/VectorToSCF/VectorToSCF.h"
 #include "mlir/Dialect/Arith/Transforms/Passes.h"
 #include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
 #include "mlir/Dialect/Bufferization/Transforms/Passes.h"
@@ -27,6 +29,14 @@ void vision::buildCpuPipeline(OpPassManager &pm,
   // Elementwise arith on tensors (residual adds, casts) becomes linalg too.
   pm.addPass(createConvertElementwiseToLinalgPass());
   pm.addPass(createCanonicalizerPass());
+  // Tiling comes before elementwise fusion, which would fold the reshapes
+  // around the matmuls into them and change their shape.
+  if (options.vectorize) {
+    CpuTileAndVectorizeOptions tiling;
+    tiling.tileSizes.assign(options.tileSizes.begin(), options.tileSizes.end());
+    pm.addNestedPass<func::FuncOp>(createCpuTileAndVectorize(tiling));
+    pm.addPass(createCanonicalizerPass());
+  }
   if (options.fuseElementwise)
     pm.addPass(createLinalgElementwiseOpFusionPass());
   pm.addPass(createCSEPass());
@@ -45,6 +55,11 @@ void vision::buildCpuPipeline(OpPassManager &pm,
   if (!options.lowerToLLVM)
     return;
 
+  // n-D transfers become unrolled 1-D ones; contractions become outer
+  // products (an FMA per row of the accumulator block) in the LLVM lowering.
+  VectorTransferToSCFOptions transfers;
+  transfers.enableFullUnroll();
+  pm.addPass(createConvertVectorToSCFPass(transfers));
   pm.addPass(memref::createExpandStridedMetadataPass());
   pm.addPass(createLowerAffinePass());
   pm.addPass(createSCFToControlFlowPass());
@@ -56,6 +71,10 @@ void vision::buildCpuPipeline(OpPassManager &pm,
   pm.addPass(createConvertMathToLLVMPass());
   pm.addPass(createConvertMathToLibmPass());
   pm.addPass(createFinalizeMemRefToLLVMConversionPass());
+  ConvertVectorToLLVMPassOptions vectorToLLVM;
+  vectorToLLVM.vectorContractLowering =
+      vector::VectorContractLowering::OuterProduct;
+  pm.addPass(createConvertVectorToLLVMPass(vectorToLLVM));
   pm.addPass(createArithToLLVMConversionPass());
   pm.addPass(createConvertIndexToLLVMPass());
   pm.addPass(createConvertControlFlowToLLVMPass());

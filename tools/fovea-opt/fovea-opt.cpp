@@ -13,6 +13,6 @@ int main(int argc, char **argv) {
   mlir::DialectRegistry registry;
   mlir::vision::registerFoveaDialects(registry);
   mlir::vision::registerFoveaPasses();
-  return mlir::asMainReturnCode(mlir::MlirOptMain(
-      argc, argv, "Fovea optimizer driver\n", registry));
+  return mlir::asMainReturnCode(
+      mlir::MlirOptMain(argc, argv, "Fovea optimizer driver\n", registry));
 }

@@ -20,6 +20,15 @@ struct CpuPipelineOptions : PassPipelineOptions<CpuPipelineOptions> {
       llvm::cl::desc("Lower to the LLVM dialect (false stops after "
                      "bufferization and loop lowering, for inspection)"),
       llvm::cl::init(true)};
+  PassOptions::Option<bool> vectorize{
+      *this, "vectorize",
+      llvm::cl::desc("Tile the matmul-shaped ops into register blocks and "
+                     "vectorize them (fovea-cpu-tile-and-vectorize)"),
+      llvm::cl::init(true)};
+  PassOptions::ListOption<int64_t> tileSizes{
+      *this, "tile-sizes",
+      llvm::cl::desc("Register block m,n,k of the vectorized matmuls "
+                     "(default 8,32,64)")};
   PassOptions::Option<bool> fuseElementwise{
       *this, "fuse-elementwise",
       llvm::cl::desc("Fuse elementwise linalg ops with their producers "

@@ -33,25 +33,21 @@ static Value embedPatches(OpBuilder &b, Location loc, Value frames,
   int64_t width = resultType.getDimSize(2);
   Type element = resultType.getElementType();
 
-  auto weightType = RankedTensorType::get(
-      {width, temporal, channels, patch, patch}, element);
+  auto weightType =
+      RankedTensorType::get({width, temporal, channels, patch, patch}, element);
   Value w = tensor::ExpandShapeOp::create(
       b, loc, weightType, weight,
       SmallVector<ReassociationIndices>{{0}, {1, 2, 3, 4}});
 
   // Loops (n, py, px, d, t, c, yy, xx).
   auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
-  AffineMap framesMap =
-      AffineMap::get(8, 0,
-                     {d(0), d(4), d(5), d(1) * patch + d(6),
-                      d(2) * patch + d(7)},
-                     ctx);
+  AffineMap framesMap = AffineMap::get(
+      8, 0, {d(0), d(4), d(5), d(1) * patch + d(6), d(2) * patch + d(7)}, ctx);
   OpFoldResult units = sizesOf(b, loc, frames)[0];
-  Value acc = createFilled(
-      b, loc,
-      {units, b.getIndexAttr(rows), b.getIndexAttr(cols),
-       b.getIndexAttr(width)},
-      b.getF32FloatAttr(0.0f));
+  Value acc = createFilled(b, loc,
+                           {units, b.getIndexAttr(rows), b.getIndexAttr(cols),
+                            b.getIndexAttr(width)},
+                           b.getF32FloatAttr(0.0f));
   acc = linalg::GenericOp::create(
             b, loc, acc.getType(), ValueRange{frames, w}, acc,
             {framesMap, dimsMap(ctx, 8, {3, 4, 5, 6, 7}),
@@ -88,10 +84,9 @@ struct LowerPatchEmbed : OpRewritePattern<PatchEmbedOp> {
     Value frames = tensor::ExpandShapeOp::create(
         rewriter, loc, type.clone(shape), op.getInput(),
         SmallVector<ReassociationIndices>{{0, 1}, {2}, {3}, {4}});
-    rewriter.replaceOp(
-        op, embedPatches(rewriter, loc, frames, op.getWeight(),
-                         static_cast<int64_t>(op.getPatchSize()),
-                         op.getType()));
+    rewriter.replaceOp(op, embedPatches(rewriter, loc, frames, op.getWeight(),
+                                        static_cast<int64_t>(op.getPatchSize()),
+                                        op.getType()));
     return success();
   }
 };
@@ -117,13 +112,15 @@ struct LowerTubeletEmbed : OpRewritePattern<TubeletEmbedOp> {
       if (ShapedType::isDynamic(tubeletCount)) {
         Value t = arith::ConstantIndexOp::create(rewriter, loc, temporal);
         Value tubelets = arith::CeilDivUIOp::create(rewriter, loc, count, t);
-        sizes[0] = arith::MulIOp::create(rewriter, loc, tubelets, t).getResult();
+        sizes[0] =
+            arith::MulIOp::create(rewriter, loc, tubelets, t).getResult();
       } else {
         sizes[0] = rewriter.getIndexAttr(tubeletCount * temporal);
       }
       Value init = createEmpty(rewriter, loc, sizes, type.getElementType());
       Value last = arith::SubIOp::create(
-          rewriter, loc, count, arith::ConstantIndexOp::create(rewriter, loc, 1));
+          rewriter, loc, count,
+          arith::ConstantIndexOp::create(rewriter, loc, 1));
       frames = linalg::GenericOp::create(
                    rewriter, loc, init.getType(), ValueRange{}, init,
                    {rewriter.getMultiDimIdentityMap(4)}, iterators(4),
@@ -141,17 +138,16 @@ struct LowerTubeletEmbed : OpRewritePattern<TubeletEmbedOp> {
     }
     auto framesType = cast<RankedTensorType>(frames.getType());
     int64_t tubeletCount = op.getType().getDimSize(0);
-    auto grouped = RankedTensorType::get(
-        {tubeletCount, temporal, type.getDimSize(1), type.getDimSize(2),
-         type.getDimSize(3)},
-        framesType.getElementType());
+    auto grouped =
+        RankedTensorType::get({tubeletCount, temporal, type.getDimSize(1),
+                               type.getDimSize(2), type.getDimSize(3)},
+                              framesType.getElementType());
     Value tubelets = tensor::ExpandShapeOp::create(
         rewriter, loc, grouped, frames,
         SmallVector<ReassociationIndices>{{0, 1}, {2}, {3}, {4}});
-    rewriter.replaceOp(
-        op, embedPatches(rewriter, loc, tubelets, op.getWeight(),
-                         static_cast<int64_t>(op.getPatchSize()),
-                         op.getType()));
+    rewriter.replaceOp(op, embedPatches(rewriter, loc, tubelets, op.getWeight(),
+                                        static_cast<int64_t>(op.getPatchSize()),
+                                        op.getType()));
     return success();
   }
 };
@@ -167,11 +163,11 @@ struct BilinearAxis {
 static BilinearAxis bilinearAxis(int64_t in, int64_t out, int64_t keep,
                                  bool alignCorners) {
   BilinearAxis axis;
-  float scale = alignCorners
-                    ? (out > 1 ? static_cast<float>(in - 1) /
-                                     static_cast<float>(out - 1)
-                               : 0.0f)
-                    : static_cast<float>(in) / static_cast<float>(out);
+  float scale =
+      alignCorners
+          ? (out > 1 ? static_cast<float>(in - 1) / static_cast<float>(out - 1)
+                     : 0.0f)
+          : static_cast<float>(in) / static_cast<float>(out);
   for (int64_t i = 0; i < keep; ++i) {
     if (in == out) {
       axis.index0.push_back(i);
@@ -180,13 +176,11 @@ static BilinearAxis bilinearAxis(int64_t in, int64_t out, int64_t keep,
       axis.lambda1.push_back(0.0f);
       continue;
     }
-    float src = alignCorners
-                    ? scale * static_cast<float>(i)
-                    : scale * (static_cast<float>(i) + 0.5f) - 0.5f;
+    float src = alignCorners ? scale * static_cast<float>(i)
+                             : scale * (static_cast<float>(i) + 0.5f) - 0.5f;
     if (!alignCorners && src < 0.0f)
       src = 0.0f;
-    int64_t i0 =
-        std::min(static_cast<int64_t>(std::floor(src)), in - 1);
+    int64_t i0 = std::min(static_cast<int64_t>(std::floor(src)), in - 1);
     float l1 = std::min(std::max(src - static_cast<float>(i0), 0.0f), 1.0f);
     axis.index0.push_back(i0);
     axis.index1.push_back(i0 + (i0 < in - 1 ? 1 : 0));
@@ -237,11 +231,11 @@ struct LowerInterpPosEmbed : OpRewritePattern<InterpPosEmbedOp> {
     SmallVector<AffineMap> maps(4, dimsMap(ctx, 3, {0}));
     maps.append(4, dimsMap(ctx, 3, {1}));
     maps.push_back(dimsMap(ctx, 3, {0, 1, 2}));
-    Value init = createEmpty(
-        rewriter, loc,
-        {rewriter.getIndexAttr(h), rewriter.getIndexAttr(w),
-         rewriter.getIndexAttr(channels)},
-        element);
+    Value init =
+        createEmpty(rewriter, loc,
+                    {rewriter.getIndexAttr(h), rewriter.getIndexAttr(w),
+                     rewriter.getIndexAttr(channels)},
+                    element);
     Value out =
         linalg::GenericOp::create(
             rewriter, loc, init.getType(), inputs, init, maps, iterators(3),
@@ -249,8 +243,8 @@ struct LowerInterpPosEmbed : OpRewritePattern<InterpPosEmbedOp> {
               Value c = linalg::IndexOp::create(nb, nl, 2);
               auto at = [&](Value r, Value col) {
                 return toF32(nb, nl,
-                             tensor::ExtractOp::create(
-                                 nb, nl, table, ValueRange{r, col, c}));
+                             tensor::ExtractOp::create(nb, nl, table,
+                                                       ValueRange{r, col, c}));
               };
               auto lerp = [&](Value v0, Value l0, Value v1, Value l1) {
                 return arith::AddFOp::create(
@@ -267,8 +261,7 @@ struct LowerInterpPosEmbed : OpRewritePattern<InterpPosEmbedOp> {
     Value flat = tensor::CollapseShapeOp::create(
         rewriter, loc, out, SmallVector<ReassociationIndices>{{0, 1}, {2}});
     rewriter.replaceOpWithNewOp<tensor::ExpandShapeOp>(
-        op, op.getType(), flat,
-        SmallVector<ReassociationIndices>{{0, 1}, {2}});
+        op, op.getType(), flat, SmallVector<ReassociationIndices>{{0, 1}, {2}});
     return success();
   }
 };
@@ -295,15 +288,15 @@ struct LowerPrependTokens : OpRewritePattern<PrependTokensOp> {
     OpFoldResult batch = sizesOf(rewriter, loc, op.getInput())[0];
     auto idx = [&](int64_t v) { return rewriter.getIndexAttr(v); };
 
-    Value prefix = createEmpty(rewriter, loc,
-                               {batch, idx(prefixRows), idx(channels)},
-                               type.getElementType());
+    Value prefix =
+        createEmpty(rewriter, loc, {batch, idx(prefixRows), idx(channels)},
+                    type.getElementType());
     prefix = linalg::BroadcastOp::create(rewriter, loc, op.getPrefix(), prefix,
                                          ArrayRef<int64_t>{0})
                  .getResult()[0];
-    Value result = createEmpty(
-        rewriter, loc, {batch, idx(type.getDimSize(1)), idx(channels)},
-        type.getElementType());
+    Value result = createEmpty(rewriter, loc,
+                               {batch, idx(type.getDimSize(1)), idx(channels)},
+                               type.getElementType());
     SmallVector<OpFoldResult> strides(3, idx(1));
     int64_t in = 0, out = 0;
     for (int64_t size :
@@ -348,9 +341,9 @@ struct LowerStripPrefix : OpRewritePattern<StripPrefixOp> {
           strides);
       return success();
     }
-    Value result = createEmpty(
-        rewriter, loc, {batch, idx(type.getDimSize(1)), idx(channels)},
-        type.getElementType());
+    Value result = createEmpty(rewriter, loc,
+                               {batch, idx(type.getDimSize(1)), idx(channels)},
+                               type.getElementType());
     int64_t in = 0, out = 0;
     for (int64_t size : segments) {
       in += numPrefix;

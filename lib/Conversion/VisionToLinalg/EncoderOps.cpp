@@ -40,8 +40,9 @@ rowReduce(OpBuilder &b, Location loc, Value matrix, ValueRange extra,
                Value term = fn(nb, nl, toF32(nb, nl, args[0]),
                                args.drop_front().drop_back());
                linalg::YieldOp::create(
-                   nb, nl, arith::AddFOp::create(nb, nl, args.back(), term)
-                               .getResult());
+                   nb, nl,
+                   arith::AddFOp::create(nb, nl, args.back(), term)
+                       .getResult());
              })
       .getResult(0);
 }
@@ -49,12 +50,11 @@ rowReduce(OpBuilder &b, Location loc, Value matrix, ValueRange extra,
 /// Maps every element of an [M, D] matrix with per-row [M] vectors `rowArgs`
 /// and per-column [D] vectors `colArgs` to a new [M, D] matrix of
 /// `elementType`. `fn` receives the f32 element, the row and column values.
-static Value
-mapRows(OpBuilder &b, Location loc, Value matrix, ValueRange rowArgs,
-        ValueRange colArgs, Type elementType,
-        function_ref<Value(OpBuilder &, Location, Value, ValueRange,
-                           ValueRange)>
-            fn) {
+static Value mapRows(
+    OpBuilder &b, Location loc, Value matrix, ValueRange rowArgs,
+    ValueRange colArgs, Type elementType,
+    function_ref<Value(OpBuilder &, Location, Value, ValueRange, ValueRange)>
+        fn) {
   MLIRContext *ctx = b.getContext();
   Value init = createEmpty(b, loc, sizesOf(b, loc, matrix), elementType);
   SmallVector<Value> inputs = {matrix};
@@ -92,10 +92,9 @@ struct LowerLayerNorm : OpRewritePattern<LayerNormOp> {
     auto type = op.getType();
     int64_t width = type.getShape().back();
     Value x = collapseToMatrix(rewriter, loc, op.getInput());
-    Value sum = rowReduce(rewriter, loc, x, {},
-                          [](OpBuilder &, Location, Value v, ValueRange) {
-                            return v;
-                          });
+    Value sum =
+        rowReduce(rewriter, loc, x, {},
+                  [](OpBuilder &, Location, Value v, ValueRange) { return v; });
     Value widthF = f32Constant(rewriter, loc, static_cast<double>(width));
     Value squares = rowReduce(
         rewriter, loc, x, sum,
@@ -141,29 +140,28 @@ struct LowerRmsNorm : OpRewritePattern<RmsNormOp> {
     Type element = type.getElementType();
     int64_t width = type.getShape().back();
     Value x = collapseToMatrix(rewriter, loc, op.getInput());
-    Value squares = rowReduce(
-        rewriter, loc, x, {}, [](OpBuilder &nb, Location nl, Value v,
-                                 ValueRange) {
-          return arith::MulFOp::create(nb, nl, v, v).getResult();
-        });
+    Value squares =
+        rowReduce(rewriter, loc, x, {},
+                  [](OpBuilder &nb, Location nl, Value v, ValueRange) {
+                    return arith::MulFOp::create(nb, nl, v, v).getResult();
+                  });
     Value widthF = f32Constant(rewriter, loc, static_cast<double>(width));
     Value eps = f32Constant(rewriter, loc, op.getEpsilon().convertToDouble());
-    bool castFirst =
-        op.getWeightOrder() == RmsNormWeightOrder::cast_then_scale;
-    Value y = mapRows(
-        rewriter, loc, x, squares, op.getWeight(), element,
-        [&](OpBuilder &nb, Location nl, Value v, ValueRange row,
-            ValueRange col) {
-          Value meanSq = arith::DivFOp::create(nb, nl, row[0], widthF);
-          Value rs = math::RsqrtOp::create(
-              nb, nl, arith::AddFOp::create(nb, nl, meanSq, eps));
-          Value norm = arith::MulFOp::create(nb, nl, v, rs);
-          if (castFirst)
-            norm = roundThroughStorage(nb, nl, norm, element);
-          Value scaled =
-              arith::MulFOp::create(nb, nl, norm, toF32(nb, nl, col[0]));
-          return fromF32(nb, nl, scaled, element);
-        });
+    bool castFirst = op.getWeightOrder() == RmsNormWeightOrder::cast_then_scale;
+    Value y =
+        mapRows(rewriter, loc, x, squares, op.getWeight(), element,
+                [&](OpBuilder &nb, Location nl, Value v, ValueRange row,
+                    ValueRange col) {
+                  Value meanSq = arith::DivFOp::create(nb, nl, row[0], widthF);
+                  Value rs = math::RsqrtOp::create(
+                      nb, nl, arith::AddFOp::create(nb, nl, meanSq, eps));
+                  Value norm = arith::MulFOp::create(nb, nl, v, rs);
+                  if (castFirst)
+                    norm = roundThroughStorage(nb, nl, norm, element);
+                  Value scaled = arith::MulFOp::create(nb, nl, norm,
+                                                       toF32(nb, nl, col[0]));
+                  return fromF32(nb, nl, scaled, element);
+                });
     rewriter.replaceOp(op, expandFromMatrix(rewriter, loc, y, type));
     return success();
   }
@@ -189,11 +187,11 @@ struct LowerLinear : OpRewritePattern<LinearOp> {
     // only), so the loops (m, k, n) end in a unit-stride loop over the
     // outputs n: vectorizable without reassociating the f32 sums.
     auto weightType = op.getWeight().getType();
-    Value weightT = createEmpty(
-        rewriter, loc,
-        {rewriter.getIndexAttr(weightType.getDimSize(1)),
-         rewriter.getIndexAttr(weightType.getDimSize(0))},
-        weightType.getElementType());
+    Value weightT =
+        createEmpty(rewriter, loc,
+                    {rewriter.getIndexAttr(weightType.getDimSize(1)),
+                     rewriter.getIndexAttr(weightType.getDimSize(0))},
+                    weightType.getElementType());
     weightT = linalg::TransposeOp::create(rewriter, loc, op.getWeight(),
                                           weightT, ArrayRef<int64_t>{1, 0})
                   .getResult()[0];
@@ -214,14 +212,13 @@ struct LowerLinear : OpRewritePattern<LinearOp> {
     SmallVector<Value> bias;
     if (op.getBias())
       bias.push_back(op.getBias());
-    Value y = mapRows(rewriter, loc, acc, {}, bias, element,
-                      [&](OpBuilder &nb, Location nl, Value v, ValueRange,
-                          ValueRange col) {
-                        if (!col.empty())
-                          v = arith::AddFOp::create(nb, nl, v,
-                                                    toF32(nb, nl, col[0]));
-                        return fromF32(nb, nl, v, element);
-                      });
+    Value y = mapRows(
+        rewriter, loc, acc, {}, bias, element,
+        [&](OpBuilder &nb, Location nl, Value v, ValueRange, ValueRange col) {
+          if (!col.empty())
+            v = arith::AddFOp::create(nb, nl, v, toF32(nb, nl, col[0]));
+          return fromF32(nb, nl, v, element);
+        });
     rewriter.replaceOp(op, expandFromMatrix(rewriter, loc, y, type));
     return success();
   }
@@ -242,8 +239,8 @@ struct LowerGelu : OpRewritePattern<GeluOp> {
           Value one = f32Constant(nb, nl, 1.0);
           Value inner;
           if (exact) {
-            Value scaled =
-                arith::MulFOp::create(nb, nl, x, f32Constant(nb, nl, M_SQRT1_2));
+            Value scaled = arith::MulFOp::create(
+                nb, nl, x, f32Constant(nb, nl, M_SQRT1_2));
             inner = math::ErfOp::create(nb, nl, scaled);
           } else {
             Value cube = arith::MulFOp::create(
@@ -276,7 +273,8 @@ struct LowerRelu2 : OpRewritePattern<Relu2Op> {
         rewriter, op.getLoc(), op.getInput(), element,
         [&](OpBuilder &nb, Location nl, Value in) {
           Value x = toF32(nb, nl, in);
-          Value r = arith::MaximumFOp::create(nb, nl, x, f32Constant(nb, nl, 0));
+          Value r =
+              arith::MaximumFOp::create(nb, nl, x, f32Constant(nb, nl, 0));
           return fromF32(nb, nl, arith::MulFOp::create(nb, nl, r, r), element);
         });
     rewriter.replaceOp(op, y);
@@ -314,28 +312,28 @@ struct LowerAttention : OpRewritePattern<AttentionOp> {
     // transposed to [B, H, d, L] so the loops (b, h, i, c, j) end in a
     // unit-stride loop over j.
     SmallVector<OpFoldResult> kSizes = sizesOf(rewriter, loc, k);
-    Value kT = createEmpty(rewriter, loc,
-                           {kSizes[0], kSizes[2], kSizes[3], kSizes[1]},
-                           element);
+    Value kT = createEmpty(
+        rewriter, loc, {kSizes[0], kSizes[2], kSizes[3], kSizes[1]}, element);
     kT = linalg::TransposeOp::create(rewriter, loc, k, kT,
                                      ArrayRef<int64_t>{0, 2, 3, 1})
              .getResult()[0];
     Value scores = createFilled(rewriter, loc,
                                 {batch, idx(heads), idx(tokens), idx(tokens)},
                                 rewriter.getF32FloatAttr(0.0f));
-    scores = linalg::GenericOp::create(
-                 rewriter, loc, scores.getType(), ValueRange{q, kT}, scores,
-                 {dimsMap(ctx, 5, {0, 2, 1, 3}), dimsMap(ctx, 5, {0, 1, 3, 4}),
-                  dimsMap(ctx, 5, {0, 1, 2, 4})},
-                 iterators(5, {3}),
-                 [&](OpBuilder &nb, Location nl, ValueRange args) {
-                   Value prod = arith::MulFOp::create(
-                       nb, nl, toF32(nb, nl, args[0]), toF32(nb, nl, args[1]));
-                   linalg::YieldOp::create(
-                       nb, nl,
-                       arith::AddFOp::create(nb, nl, args[2], prod).getResult());
-                 })
-                 .getResult(0);
+    scores =
+        linalg::GenericOp::create(
+            rewriter, loc, scores.getType(), ValueRange{q, kT}, scores,
+            {dimsMap(ctx, 5, {0, 2, 1, 3}), dimsMap(ctx, 5, {0, 1, 3, 4}),
+             dimsMap(ctx, 5, {0, 1, 2, 4})},
+            iterators(5, {3}),
+            [&](OpBuilder &nb, Location nl, ValueRange args) {
+              Value prod = arith::MulFOp::create(nb, nl, toF32(nb, nl, args[0]),
+                                                 toF32(nb, nl, args[1]));
+              linalg::YieldOp::create(
+                  nb, nl,
+                  arith::AddFOp::create(nb, nl, args[2], prod).getResult());
+            })
+            .getResult(0);
 
     // Segment id of every token: the number of boundaries at or before it.
     Value segments;
@@ -348,14 +346,15 @@ struct LowerAttention : OpRewritePattern<AttentionOp> {
               {dimsMap(ctx, 2, {1}), dimsMap(ctx, 2, {0})}, iterators(2, {1}),
               [&](OpBuilder &nb, Location nl, ValueRange args) {
                 Value token = arith::IndexCastOp::create(
-                    nb, nl, nb.getI32Type(), linalg::IndexOp::create(nb, nl, 0));
+                    nb, nl, nb.getI32Type(),
+                    linalg::IndexOp::create(nb, nl, 0));
                 Value starts = arith::CmpIOp::create(
                     nb, nl, arith::CmpIPredicate::sle, args[0], token);
-                Value inc = arith::ExtUIOp::create(nb, nl, nb.getI32Type(),
-                                                   starts);
+                Value inc =
+                    arith::ExtUIOp::create(nb, nl, nb.getI32Type(), starts);
                 linalg::YieldOp::create(
-                    nb, nl, arith::AddIOp::create(nb, nl, args[1], inc)
-                                .getResult());
+                    nb, nl,
+                    arith::AddIOp::create(nb, nl, args[1], inc).getResult());
               })
               .getResult(0);
     }
@@ -369,8 +368,8 @@ struct LowerAttention : OpRewritePattern<AttentionOp> {
       Value scaled = arith::MulFOp::create(nb, nl, score, scale);
       if (!segI)
         return scaled;
-      Value same = arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::eq,
-                                         segI, segJ);
+      Value same =
+          arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::eq, segI, segJ);
       return arith::SelectOp::create(nb, nl, same, scaled, negInf);
     };
     SmallVector<Value> logitInputs = {scores};
@@ -412,9 +411,8 @@ struct LowerAttention : OpRewritePattern<AttentionOp> {
     SmallVector<AffineMap> probMaps = logitMaps;
     probMaps.push_back(dimsMap(ctx, 4, {0, 1, 2}));
     probMaps.push_back(dimsMap(ctx, 4, {0, 1, 2, 3}));
-    Value probs =
-        createEmpty(rewriter, loc, sizesOf(rewriter, loc, scores),
-                    rewriter.getF32Type());
+    Value probs = createEmpty(rewriter, loc, sizesOf(rewriter, loc, scores),
+                              rewriter.getF32Type());
     probs = linalg::GenericOp::create(
                 rewriter, loc, probs.getType(), probInputs, probs, probMaps,
                 iterators(4),
@@ -427,23 +425,23 @@ struct LowerAttention : OpRewritePattern<AttentionOp> {
                 .getResult(0);
     Value rowSum =
         createFilled(rewriter, loc, rowSizes, rewriter.getF32FloatAttr(0.0f));
-    rowSum = linalg::GenericOp::create(
-                 rewriter, loc, rowSum.getType(), probs, rowSum,
-                 {dimsMap(ctx, 4, {0, 1, 2, 3}), dimsMap(ctx, 4, {0, 1, 2})},
-                 iterators(4, {3}),
-                 [&](OpBuilder &nb, Location nl, ValueRange args) {
-                   linalg::YieldOp::create(
-                       nb, nl,
-                       arith::AddFOp::create(nb, nl, args[1], args[0])
-                           .getResult());
-                 })
-                 .getResult(0);
+    rowSum =
+        linalg::GenericOp::create(
+            rewriter, loc, rowSum.getType(), probs, rowSum,
+            {dimsMap(ctx, 4, {0, 1, 2, 3}), dimsMap(ctx, 4, {0, 1, 2})},
+            iterators(4, {3}),
+            [&](OpBuilder &nb, Location nl, ValueRange args) {
+              linalg::YieldOp::create(
+                  nb, nl,
+                  arith::AddFOp::create(nb, nl, args[1], args[0]).getResult());
+            })
+            .getResult(0);
 
     // out[b, i, h, c] = sum_j p[b, h, i, j] / sum[b, h, i] * v[b, j, h, c];
     // loops (b, i, h, j, c) end in a unit-stride loop over c.
-    Value acc = createFilled(
-        rewriter, loc, {batch, idx(tokens), idx(heads), idx(headDim)},
-        rewriter.getF32FloatAttr(0.0f));
+    Value acc = createFilled(rewriter, loc,
+                             {batch, idx(tokens), idx(heads), idx(headDim)},
+                             rewriter.getF32FloatAttr(0.0f));
     acc = linalg::GenericOp::create(
               rewriter, loc, acc.getType(), ValueRange{probs, rowSum, v}, acc,
               {dimsMap(ctx, 5, {0, 2, 1, 3}), dimsMap(ctx, 5, {0, 2, 1}),

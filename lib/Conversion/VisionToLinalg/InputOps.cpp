@@ -49,12 +49,12 @@ struct LowerNormalize : OpRewritePattern<NormalizeOp> {
             rewriter, loc, init.getType(), ValueRange{input, mean, std}, init,
             {identity, channel, channel, identity}, iterators(4),
             [&](OpBuilder &nb, Location nl, ValueRange args) {
-              Value x =
-                  pixels ? arith::UIToFPOp::create(
-                               nb, nl, nb.getF32Type(),
-                               castScalar(nb, nl, args[0], nb.getI8Type()))
-                               .getResult()
-                         : toF32(nb, nl, args[0]);
+              Value x = pixels
+                            ? arith::UIToFPOp::create(
+                                  nb, nl, nb.getF32Type(),
+                                  castScalar(nb, nl, args[0], nb.getI8Type()))
+                                  .getResult()
+                            : toF32(nb, nl, args[0]);
               Value scaled =
                   arith::DivFOp::create(nb, nl, x, f32Constant(nb, nl, 255.0));
               Value centered = arith::SubFOp::create(nb, nl, scaled, args[1]);
@@ -99,15 +99,15 @@ static ResizeTaps computeTaps(int64_t in, int64_t out) {
   taps.weights.assign(out * taps.taps, 0.0);
   for (int64_t i = 0; i < out; ++i) {
     double center = (static_cast<double>(i) + 0.5) * scale;
-    auto xmin = std::max<int64_t>(
-        static_cast<int64_t>(center - support + 0.5), 0);
-    auto xmax = std::min<int64_t>(
-        static_cast<int64_t>(center + support + 0.5), in);
+    auto xmin =
+        std::max<int64_t>(static_cast<int64_t>(center - support + 0.5), 0);
+    auto xmax =
+        std::min<int64_t>(static_cast<int64_t>(center + support + 0.5), in);
     double total = 0.0;
     double *w = &taps.weights[i * taps.taps];
     for (int64_t x = xmin; x < xmax; ++x) {
-      w[x - xmin] = bicubic((static_cast<double>(x) - center + 0.5) /
-                            filterScale);
+      w[x - xmin] =
+          bicubic((static_cast<double>(x) - center + 0.5) / filterScale);
       total += w[x - xmin];
     }
     if (total != 0.0)
@@ -139,9 +139,9 @@ static Value resizeAxis(OpBuilder &b, Location loc, Value input, int axis,
   if (fixedPoint) {
     SmallVector<int32_t> fixed;
     for (double w : taps.weights)
-      fixed.push_back(static_cast<int32_t>(
-          w < 0 ? -0.5 + w * (1 << kPrecisionBits)
-                : 0.5 + w * (1 << kPrecisionBits)));
+      fixed.push_back(
+          static_cast<int32_t>(w < 0 ? -0.5 + w * (1 << kPrecisionBits)
+                                     : 0.5 + w * (1 << kPrecisionBits)));
     weights = constantMatrix(b, loc, fixed, outSize, taps.taps);
   } else {
     SmallVector<float> single(taps.weights.begin(), taps.weights.end());
@@ -150,9 +150,9 @@ static Value resizeAxis(OpBuilder &b, Location loc, Value input, int axis,
 
   SmallVector<OpFoldResult> sizes = sizesOf(b, loc, input);
   sizes[axis] = b.getIndexAttr(outSize);
-  TypedAttr zero = fixedPoint ? TypedAttr(b.getI32IntegerAttr(
-                                    1 << (kPrecisionBits - 1)))
-                              : TypedAttr(b.getF32FloatAttr(0.0f));
+  TypedAttr zero =
+      fixedPoint ? TypedAttr(b.getI32IntegerAttr(1 << (kPrecisionBits - 1)))
+                 : TypedAttr(b.getF32FloatAttr(0.0f));
   Value acc = createFilled(b, loc, sizes, zero);
   // (n, c, h, w, k): the input is gathered at start[axis index] + k.
   Value inputTensor = input;
@@ -181,13 +181,13 @@ static Value resizeAxis(OpBuilder &b, Location loc, Value input, int axis,
                     castScalar(nb, nl, sample, nb.getI8Type()));
                 term = arith::MulIOp::create(nb, nl, wide, args[1]);
                 linalg::YieldOp::create(
-                    nb, nl, arith::AddIOp::create(nb, nl, args[2], term)
-                                .getResult());
+                    nb, nl,
+                    arith::AddIOp::create(nb, nl, args[2], term).getResult());
               } else {
                 term = arith::MulFOp::create(nb, nl, sample, args[1]);
                 linalg::YieldOp::create(
-                    nb, nl, arith::AddFOp::create(nb, nl, args[2], term)
-                                .getResult());
+                    nb, nl,
+                    arith::AddFOp::create(nb, nl, args[2], term).getResult());
               }
             })
             .getResult(0);

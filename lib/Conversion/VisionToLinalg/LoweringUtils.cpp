@@ -13,7 +13,7 @@ using namespace mlir;
 using namespace mlir::vision::lowering;
 
 AffineMap vision::lowering::dimsMap(MLIRContext *ctx, unsigned numDims,
-                          ArrayRef<unsigned> dims) {
+                                    ArrayRef<unsigned> dims) {
   SmallVector<AffineExpr> exprs;
   for (unsigned dim : dims)
     exprs.push_back(getAffineDimExpr(dim, ctx));
@@ -30,17 +30,19 @@ vision::lowering::iterators(unsigned numDims, ArrayRef<unsigned> reductions) {
 }
 
 SmallVector<OpFoldResult> vision::lowering::sizesOf(OpBuilder &b, Location loc,
-                                          Value tensor) {
+                                                    Value tensor) {
   return tensor::getMixedSizes(b, loc, tensor);
 }
 
 Value vision::lowering::createEmpty(OpBuilder &b, Location loc,
-                          ArrayRef<OpFoldResult> sizes, Type elementType) {
+                                    ArrayRef<OpFoldResult> sizes,
+                                    Type elementType) {
   return tensor::EmptyOp::create(b, loc, sizes, elementType);
 }
 
 Value vision::lowering::createFilled(OpBuilder &b, Location loc,
-                           ArrayRef<OpFoldResult> sizes, TypedAttr value) {
+                                     ArrayRef<OpFoldResult> sizes,
+                                     TypedAttr value) {
   Value empty = createEmpty(b, loc, sizes, value.getType());
   Value scalar = arith::ConstantOp::create(b, loc, value);
   return linalg::FillOp::create(b, loc, scalar, empty).getResult(0);
@@ -53,14 +55,14 @@ Value vision::lowering::toF32(OpBuilder &b, Location loc, Value scalar) {
 }
 
 Value vision::lowering::fromF32(OpBuilder &b, Location loc, Value scalar,
-                      Type elementType) {
+                                Type elementType) {
   if (elementType.isF32())
     return scalar;
   return arith::TruncFOp::create(b, loc, elementType, scalar);
 }
 
-Value vision::lowering::roundThroughStorage(OpBuilder &b, Location loc, Value scalar,
-                                  Type elementType) {
+Value vision::lowering::roundThroughStorage(OpBuilder &b, Location loc,
+                                            Value scalar, Type elementType) {
   return toF32(b, loc, fromF32(b, loc, scalar, elementType));
 }
 
@@ -86,7 +88,8 @@ Value vision::lowering::mapElements(
       .getResult(0);
 }
 
-Value vision::lowering::collapseToMatrix(OpBuilder &b, Location loc, Value tensor) {
+Value vision::lowering::collapseToMatrix(OpBuilder &b, Location loc,
+                                         Value tensor) {
   auto type = cast<RankedTensorType>(tensor.getType());
   if (type.getRank() == 2)
     return tensor;
@@ -98,8 +101,8 @@ Value vision::lowering::collapseToMatrix(OpBuilder &b, Location loc, Value tenso
       SmallVector<ReassociationIndices>{leading, {type.getRank() - 1}});
 }
 
-Value vision::lowering::expandFromMatrix(OpBuilder &b, Location loc, Value matrix,
-                               RankedTensorType type) {
+Value vision::lowering::expandFromMatrix(OpBuilder &b, Location loc,
+                                         Value matrix, RankedTensorType type) {
   if (type.getRank() == 2)
     return matrix;
   ReassociationIndices leading;
@@ -111,9 +114,10 @@ Value vision::lowering::expandFromMatrix(OpBuilder &b, Location loc, Value matri
 }
 
 Value vision::lowering::constantVector(OpBuilder &b, Location loc,
-                             ArrayRef<int64_t> values, Type elementType) {
-  auto type = RankedTensorType::get({static_cast<int64_t>(values.size())},
-                                    elementType);
+                                       ArrayRef<int64_t> values,
+                                       Type elementType) {
+  auto type =
+      RankedTensorType::get({static_cast<int64_t>(values.size())}, elementType);
   SmallVector<Attribute> attrs;
   for (int64_t v : values)
     attrs.push_back(b.getIntegerAttr(elementType, v));
@@ -121,7 +125,7 @@ Value vision::lowering::constantVector(OpBuilder &b, Location loc,
 }
 
 Value vision::lowering::constantVector(OpBuilder &b, Location loc,
-                             ArrayRef<float> values) {
+                                       ArrayRef<float> values) {
   auto type = RankedTensorType::get({static_cast<int64_t>(values.size())},
                                     b.getF32Type());
   return arith::ConstantOp::create(b, loc,
@@ -129,16 +133,16 @@ Value vision::lowering::constantVector(OpBuilder &b, Location loc,
 }
 
 Value vision::lowering::constantMatrix(OpBuilder &b, Location loc,
-                             ArrayRef<int32_t> values, int64_t rows,
-                             int64_t cols) {
+                                       ArrayRef<int32_t> values, int64_t rows,
+                                       int64_t cols) {
   auto type = RankedTensorType::get({rows, cols}, b.getI32Type());
   return arith::ConstantOp::create(b, loc,
                                    DenseElementsAttr::get(type, values));
 }
 
 Value vision::lowering::constantMatrix(OpBuilder &b, Location loc,
-                             ArrayRef<float> values, int64_t rows,
-                             int64_t cols) {
+                                       ArrayRef<float> values, int64_t rows,
+                                       int64_t cols) {
   auto type = RankedTensorType::get({rows, cols}, b.getF32Type());
   return arith::ConstantOp::create(b, loc,
                                    DenseElementsAttr::get(type, values));

@@ -1,4 +1,5 @@
-//===- LoweringUtils.h - Helpers of the vision-to-linalg lowering -*- C++ -*-===//
+//===- LoweringUtils.h - Helpers of the vision-to-linalg lowering -*- C++
+//-*-===//
 //
 // Small builders shared by the per-family lowering files: affine maps from
 // dimension lists, empty and filled tensors, f32 casts of scalars, and

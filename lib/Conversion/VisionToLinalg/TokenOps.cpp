@@ -43,10 +43,10 @@ struct LowerPixelShuffle : OpRewritePattern<PixelShuffleOp> {
 
     Value result;
     if (!single)
-      result = createEmpty(rewriter, loc,
-                           {batchSize, idx(type.getDimSize(1)),
-                            idx(type.getDimSize(2))},
-                           element);
+      result = createEmpty(
+          rewriter, loc,
+          {batchSize, idx(type.getDimSize(1)), idx(type.getDimSize(2))},
+          element);
     int64_t in = 0, out = 0;
     for (size_t g = 0; g < grid.size(); g += 2) {
       int64_t h = grid[g], w = grid[g + 1];
@@ -55,8 +55,8 @@ struct LowerPixelShuffle : OpRewritePattern<PixelShuffleOp> {
         image = tensor::ExtractSliceOp::create(
             rewriter, loc, op.getInput(), {idx(0), idx(in), idx(0)},
             {batchSize, idx(h * w), idx(channels)}, strides);
-      auto blocks = RankedTensorType::get(
-          {batch, h / 2, 2, w / 2, 2, channels}, element);
+      auto blocks =
+          RankedTensorType::get({batch, h / 2, 2, w / 2, 2, channels}, element);
       Value expanded = tensor::ExpandShapeOp::create(
           rewriter, loc, blocks, image,
           SmallVector<ReassociationIndices>{{0}, {1, 2, 3, 4}, {5}});
@@ -122,8 +122,8 @@ struct LowerEvsPrune : OpRewritePattern<EvsPruneOp> {
                   Value v = toF32(nb, nl, args[0]);
                   linalg::YieldOp::create(
                       nb, nl,
-                      arith::AddFOp::create(
-                          nb, nl, args[1], arith::MulFOp::create(nb, nl, v, v))
+                      arith::AddFOp::create(nb, nl, args[1],
+                                            arith::MulFOp::create(nb, nl, v, v))
                           .getResult());
                 })
                 .getResult(0);
@@ -177,26 +177,26 @@ struct LowerEvsPrune : OpRewritePattern<EvsPruneOp> {
     // dissimilarity = round(1 - round(sim)), 255 for the first tubelet.
     Value dissim = createEmpty(rewriter, loc, {tubelets, idx(perTubelet)},
                                rewriter.getF32Type());
-    dissim = linalg::GenericOp::create(
-                 rewriter, loc, dissim.getType(), sims, dissim,
-                 {dimsMap(ctx, 2, {0, 1}), dimsMap(ctx, 2, {0, 1})},
-                 iterators(2),
-                 [&](OpBuilder &nb, Location nl, ValueRange args) {
-                   Value d = round(
-                       nb, nl,
-                       arith::SubFOp::create(nb, nl, f32Constant(nb, nl, 1.0),
-                                             round(nb, nl, args[0])));
-                   Value first = arith::CmpIOp::create(
-                       nb, nl, arith::CmpIPredicate::eq,
-                       linalg::IndexOp::create(nb, nl, 0),
-                       arith::ConstantIndexOp::create(nb, nl, 0));
-                   linalg::YieldOp::create(
-                       nb, nl,
-                       arith::SelectOp::create(nb, nl, first,
-                                               f32Constant(nb, nl, 255.0), d)
-                           .getResult());
-                 })
-                 .getResult(0);
+    dissim =
+        linalg::GenericOp::create(
+            rewriter, loc, dissim.getType(), sims, dissim,
+            {dimsMap(ctx, 2, {0, 1}), dimsMap(ctx, 2, {0, 1})}, iterators(2),
+            [&](OpBuilder &nb, Location nl, ValueRange args) {
+              Value d =
+                  round(nb, nl,
+                        arith::SubFOp::create(nb, nl, f32Constant(nb, nl, 1.0),
+                                              round(nb, nl, args[0])));
+              Value first = arith::CmpIOp::create(
+                  nb, nl, arith::CmpIPredicate::eq,
+                  linalg::IndexOp::create(nb, nl, 0),
+                  arith::ConstantIndexOp::create(nb, nl, 0));
+              linalg::YieldOp::create(
+                  nb, nl,
+                  arith::SelectOp::create(nb, nl, first,
+                                          f32Constant(nb, nl, 255.0), d)
+                      .getResult());
+            })
+            .getResult(0);
     Value flat = tensor::CollapseShapeOp::create(
         rewriter, loc, dissim, SmallVector<ReassociationIndices>{{0, 1}});
 
@@ -227,40 +227,38 @@ struct LowerEvsPrune : OpRewritePattern<EvsPruneOp> {
     OpFoldResult total = sizesOf(rewriter, loc, flat)[0];
     Value ranks =
         createFilled(rewriter, loc, {total}, rewriter.getI64IntegerAttr(0));
-    ranks = linalg::GenericOp::create(
-                rewriter, loc, ranks.getType(), ValueRange{flat, flat}, ranks,
-                {dimsMap(ctx, 2, {0}), dimsMap(ctx, 2, {1}),
-                 dimsMap(ctx, 2, {0})},
-                iterators(2, {1}),
-                [&](OpBuilder &nb, Location nl, ValueRange args) {
-                  Value greater = arith::CmpFOp::create(
-                      nb, nl, arith::CmpFPredicate::OGT, args[1], args[0]);
-                  Value equal = arith::CmpFOp::create(
-                      nb, nl, arith::CmpFPredicate::OEQ, args[1], args[0]);
-                  Value before = arith::CmpIOp::create(
-                      nb, nl, arith::CmpIPredicate::ult,
-                      linalg::IndexOp::create(nb, nl, 1),
-                      linalg::IndexOp::create(nb, nl, 0));
-                  Value ahead = arith::OrIOp::create(
-                      nb, nl, greater,
-                      arith::AndIOp::create(nb, nl, equal, before));
-                  linalg::YieldOp::create(
-                      nb, nl,
-                      arith::AddIOp::create(
-                          nb, nl, args[2],
-                          arith::ExtUIOp::create(nb, nl, nb.getI64Type(),
-                                                 ahead))
-                          .getResult());
-                })
-                .getResult(0);
-    Value kept1 = mapElements(rewriter, loc, ranks, rewriter.getI64Type(),
-                              [&](OpBuilder &nb, Location nl, Value r) {
-                                Value k = arith::CmpIOp::create(
-                                    nb, nl, arith::CmpIPredicate::slt, r, keep);
-                                return arith::ExtUIOp::create(
-                                           nb, nl, nb.getI64Type(), k)
-                                    .getResult();
-                              });
+    ranks =
+        linalg::GenericOp::create(
+            rewriter, loc, ranks.getType(), ValueRange{flat, flat}, ranks,
+            {dimsMap(ctx, 2, {0}), dimsMap(ctx, 2, {1}), dimsMap(ctx, 2, {0})},
+            iterators(2, {1}),
+            [&](OpBuilder &nb, Location nl, ValueRange args) {
+              Value greater = arith::CmpFOp::create(
+                  nb, nl, arith::CmpFPredicate::OGT, args[1], args[0]);
+              Value equal = arith::CmpFOp::create(
+                  nb, nl, arith::CmpFPredicate::OEQ, args[1], args[0]);
+              Value before =
+                  arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::ult,
+                                        linalg::IndexOp::create(nb, nl, 1),
+                                        linalg::IndexOp::create(nb, nl, 0));
+              Value ahead = arith::OrIOp::create(
+                  nb, nl, greater,
+                  arith::AndIOp::create(nb, nl, equal, before));
+              linalg::YieldOp::create(
+                  nb, nl,
+                  arith::AddIOp::create(
+                      nb, nl, args[2],
+                      arith::ExtUIOp::create(nb, nl, nb.getI64Type(), ahead))
+                      .getResult());
+            })
+            .getResult(0);
+    Value kept1 = mapElements(
+        rewriter, loc, ranks, rewriter.getI64Type(),
+        [&](OpBuilder &nb, Location nl, Value r) {
+          Value k =
+              arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::slt, r, keep);
+          return arith::ExtUIOp::create(nb, nl, nb.getI64Type(), k).getResult();
+        });
 
     // counts[t] = sum_l kept[t, l].
     auto grid = RankedTensorType::get({inputType.getDimSize(0), perTubelet},
@@ -269,17 +267,16 @@ struct LowerEvsPrune : OpRewritePattern<EvsPruneOp> {
         rewriter, loc, grid, kept1, SmallVector<ReassociationIndices>{{0, 1}});
     Value counts =
         createFilled(rewriter, loc, {tubelets}, rewriter.getI64IntegerAttr(0));
-    counts = linalg::GenericOp::create(
-                 rewriter, loc, counts.getType(), keptGrid, counts,
-                 {dimsMap(ctx, 2, {0, 1}), dimsMap(ctx, 2, {0})},
-                 iterators(2, {1}),
-                 [&](OpBuilder &nb, Location nl, ValueRange args) {
-                   linalg::YieldOp::create(
-                       nb, nl,
-                       arith::AddIOp::create(nb, nl, args[1], args[0])
-                           .getResult());
-                 })
-                 .getResult(0);
+    counts =
+        linalg::GenericOp::create(
+            rewriter, loc, counts.getType(), keptGrid, counts,
+            {dimsMap(ctx, 2, {0, 1}), dimsMap(ctx, 2, {0})}, iterators(2, {1}),
+            [&](OpBuilder &nb, Location nl, ValueRange args) {
+              linalg::YieldOp::create(
+                  nb, nl,
+                  arith::AddIOp::create(nb, nl, args[1], args[0]).getResult());
+            })
+            .getResult(0);
 
     // Compaction in original order.
     Value rows = tensor::CollapseShapeOp::create(
