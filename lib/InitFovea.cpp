@@ -96,6 +96,7 @@ void vision::registerFoveaPasses() {
   registerLowerAffinePass();
   registerReconcileUnrealizedCastsPass();
   registerSCFToControlFlowPass();
+  registerUBToLLVMConversionPass();
   registerConvertVectorToLLVMPass();
   registerConvertVectorToSCF();
 }

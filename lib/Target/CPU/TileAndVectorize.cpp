@@ -141,14 +141,17 @@ struct CpuTileAndVectorizePass
         rewriter.replaceOp(op, result->replacements);
     }
 
-    // broadcast + multiply + multi_reduction -> vector.contract (with the
-    // bf16/f16 extensions folded into it), the form the LLVM lowering turns
-    // into outer products.
+    // broadcast + multiply + multi_reduction -> vector.contract, the form the
+    // LLVM lowering turns into outer products. bf16/f16 operands are
+    // extended to f32 vectors first (the outer-product lowering needs one
+    // element type).
     RewritePatternSet contractPatterns(ctx);
     vector::populateVectorTransferPermutationMapLoweringPatterns(
         contractPatterns);
     vector::populateVectorReductionToContractPatterns(contractPatterns);
-    vector::populateFoldArithExtensionPatterns(contractPatterns);
+    // extf(broadcast(x)) -> broadcast(extf(x)), so the broadcasts reach the
+    // contraction and fold into it.
+    vector::populateSinkVectorOpsPatterns(contractPatterns);
     vector::TransferReadOp::getCanonicalizationPatterns(contractPatterns, ctx);
     vector::TransferWriteOp::getCanonicalizationPatterns(contractPatterns, ctx);
     if (failed(applyPatternsGreedily(func, std::move(contractPatterns))))

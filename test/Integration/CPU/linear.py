@@ -1,6 +1,8 @@
 # RUN: %python %s
-"""vision.linear on the CPU against the PyTorch reference: f32 and bf16, with
-and without bias, a dynamic leading dimension."""
+"""vision.linear on the CPU against the PyTorch reference: f32, bf16 and f16,
+with and without bias, a dynamic leading dimension; through the vectorized
+register blocks (default and odd tile sizes, so partial blocks occur) and
+through plain loops."""
 
 import torch
 
@@ -27,9 +29,9 @@ func.func @no_bias(%x: {x}, %w: {w}) -> {y} attributes {{llvm.emit_c_interface}}
 """
 
 
-def run(dtype):
+def run(dtype, options):
     torch.manual_seed(0)
-    compiled = compile_mlir(module(dtype))
+    compiled = compile_mlir(module(dtype), options)
     x = rounded(torch.randn(3, 7, 48), dtype)
     w = rounded(torch.randn(40, 48) * 0.2, dtype)
     b = rounded(torch.randn(40), dtype)
@@ -40,6 +42,7 @@ def run(dtype):
 
 
 cases = Cases()
-for dtype in ("f32", "bf16", "f16"):
-    cases.run(f"linear {dtype}", run, dtype)
+for options in ("", "tile-sizes=4,16,8", "vectorize=false"):
+    for dtype in ("f32", "bf16", "f16"):
+        cases.run(f"linear {dtype} [{options or 'default'}]", run, dtype, options)
 cases.finish()
