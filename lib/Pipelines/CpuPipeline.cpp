@@ -39,6 +39,8 @@ void vision::buildCpuPipeline(OpPassManager &pm,
   }
   if (options.fuseElementwise)
     pm.addPass(createLinalgElementwiseOpFusionPass());
+  if (options.approximateErf)
+    pm.addNestedPass<func::FuncOp>(createCpuExpandErf());
   pm.addPass(createCSEPass());
 
   bufferization::OneShotBufferizePassOptions bufferize;

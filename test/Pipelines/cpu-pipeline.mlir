@@ -1,9 +1,11 @@
 // The CPU pipeline lowers vision IR on tensors to the LLVM dialect only.
 // RUN: fovea-opt %s --fovea-cpu-pipeline | FileCheck %s
+// approximate-erf=false calls libm's erff instead of the polynomial.
+// RUN: fovea-opt %s --fovea-cpu-pipeline="approximate-erf=false" | FileCheck %s --check-prefix=LIBM
 // With lower-to-llvm=false it stops at bufferized loops.
 // RUN: fovea-opt %s --fovea-cpu-pipeline="lower-to-llvm=false" | FileCheck %s --check-prefix=LOOPS
 
-// CHECK: llvm.func @erff(f32) -> f32
+// CHECK-NOT: @erff
 // CHECK-LABEL: llvm.func @block
 // CHECK-NOT: vision.
 // CHECK-NOT: linalg.
@@ -13,6 +15,9 @@
 // bf16 conversions are expanded to integer arithmetic.
 // CHECK-NOT: fptrunc {{.*}} to bf16
 // CHECK: llvm.func @_mlir_ciface_block
+
+// LIBM: llvm.func @erff(f32) -> f32
+// LIBM: llvm.call @erff
 
 // LOOPS-LABEL: func.func @block
 // LOOPS-SAME: memref<?x8x32xbf16>

@@ -28,7 +28,12 @@ struct CpuPipelineOptions : PassPipelineOptions<CpuPipelineOptions> {
   PassOptions::ListOption<int64_t> tileSizes{
       *this, "tile-sizes",
       llvm::cl::desc("Register block m,n,k of the vectorized matmuls "
-                     "(default 8,32,64)")};
+                     "(default 8,64,32)")};
+  PassOptions::Option<bool> approximateErf{
+      *this, "approximate-erf",
+      llvm::cl::desc("Compute erf (exact GELU) with a vectorizable "
+                     "polynomial instead of libm's erff"),
+      llvm::cl::init(true)};
   PassOptions::Option<bool> fuseElementwise{
       *this, "fuse-elementwise",
       llvm::cl::desc("Fuse elementwise linalg ops with their producers "

@@ -63,7 +63,7 @@ struct CpuTileAndVectorizePass
     MLIRContext *ctx = &getContext();
     SmallVector<int64_t> sizes(tileSizes.begin(), tileSizes.end());
     if (sizes.empty())
-      sizes = {8, 32, 64};
+      sizes = {8, 64, 32};
     if (sizes.size() != 3 ||
         llvm::any_of(sizes, [](int64_t s) { return s <= 0; })) {
       func.emitError() << "fovea-cpu-tile-and-vectorize expects three positive "

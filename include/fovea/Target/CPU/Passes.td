@@ -9,6 +9,22 @@
 
 include "mlir/Pass/PassBase.td"
 
+def CpuExpandErf : Pass<"fovea-cpu-expand-erf", "func::FuncOp"> {
+  let summary = "Replaces math.erf by a polynomial approximation";
+  let description = [{
+    Rewrites `math.erf` on f32 (scalars and vectors) into MLIR's rational
+    polynomial approximation, so exact GELU loops vectorize instead of
+    calling libm's `erff` per element. The approximation stays within the
+    f32 tolerance of the exact GELU (checked by the GELU integration test
+    against PyTorch's erf).
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::math::MathDialect",
+    "::mlir::vector::VectorDialect",
+  ];
+}
+
 def CpuTileAndVectorize : Pass<"fovea-cpu-tile-and-vectorize", "func::FuncOp"> {
   let summary = "Tiles matmul-shaped linalg ops into register blocks and vectorizes them";
   let description = [{
@@ -17,9 +33,10 @@ def CpuTileAndVectorize : Pass<"fovea-cpu-tile-and-vectorize", "func::FuncOp"> {
     multiply-accumulate body, possibly with extensions from bf16/f16), tiles
     them into M x K x N blocks (`tile-sizes`, in that order: m, n, k), peels
     the partial blocks off, and vectorizes the full blocks with the linalg
-    vectorizer into `vector.contract` on an M x N accumulator: on x86 with
-    AVX-512 the default 8 x 32 f32 block fills 16 vector registers. Partial
-    blocks stay scalar loops. Precondition: linalg on tensors (run before
+    vectorizer into `vector.contract` on an M x N accumulator (the default
+    8 x 64 f32 block is 32 AVX-512 registers' worth, which LLVM splits into
+    outer products of one broadcast row element by 64 columns). Partial
+    blocks with static sizes are vectorized too; dynamic ones stay loops. Precondition: linalg on tensors (run before
     bufferization).
 
     Before:
@@ -42,7 +59,7 @@ def CpuTileAndVectorize : Pass<"fovea-cpu-tile-and-vectorize", "func::FuncOp"> {
   }];
   let options = [
     ListOption<"tileSizes", "tile-sizes", "int64_t",
-               "Block sizes m,n,k of the matmul-shaped ops (default 8,32,64)">,
+               "Block sizes m,n,k of the matmul-shaped ops (default 8,64,32)">,
   ];
   let dependentDialects = [
     "::mlir::affine::AffineDialect",
