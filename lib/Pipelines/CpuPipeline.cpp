@@ -66,7 +66,7 @@ void vision::buildCpuPipeline(OpPassManager &pm,
   pm.addPass(createLowerAffinePass());
   pm.addPass(createSCFToControlFlowPass());
   arith::ArithExpandOpsPassOptions expand;
-  expand.includeBf16 = true;
+  expand.includeBf16 = options.expandBf16;
   pm.addPass(arith::createArithExpandOpsPass(expand));
   // LLVM intrinsics first (exp, sqrt, rsqrt as 1/sqrt), libm for the rest
   // (erf).

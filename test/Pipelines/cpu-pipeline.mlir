@@ -2,6 +2,8 @@
 // RUN: fovea-opt %s --fovea-cpu-pipeline | FileCheck %s
 // approximate-erf=false calls libm's erff instead of the polynomial.
 // RUN: fovea-opt %s --fovea-cpu-pipeline="approximate-erf=false" | FileCheck %s --check-prefix=LIBM
+// expand-bf16=false leaves the bf16 conversions to LLVM.
+// RUN: fovea-opt %s --fovea-cpu-pipeline="expand-bf16=false" | FileCheck %s --check-prefix=NATIVE
 // With lower-to-llvm=false it stops at bufferized loops.
 // RUN: fovea-opt %s --fovea-cpu-pipeline="lower-to-llvm=false" | FileCheck %s --check-prefix=LOOPS
 
@@ -18,6 +20,8 @@
 
 // LIBM: llvm.func @erff(f32) -> f32
 // LIBM: llvm.call @erff
+
+// NATIVE: llvm.fptrunc %{{.*}} : {{.*}}f32{{.*}} to {{.*}}bf16
 
 // LOOPS-LABEL: func.func @block
 // LOOPS-SAME: memref<?x8x32xbf16>

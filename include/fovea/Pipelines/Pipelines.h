@@ -34,6 +34,13 @@ struct CpuPipelineOptions : PassPipelineOptions<CpuPipelineOptions> {
       llvm::cl::desc("Compute erf (exact GELU) with a vectorizable "
                      "polynomial instead of libm's erff"),
       llvm::cl::init(true)};
+  PassOptions::Option<bool> expandBf16{
+      *this, "expand-bf16",
+      llvm::cl::desc("Expand bf16 <-> f32 conversions to integer arithmetic "
+                     "(portable); false leaves them to LLVM, which uses "
+                     "native conversion instructions where the target has "
+                     "them"),
+      llvm::cl::init(true)};
   PassOptions::Option<bool> fuseElementwise{
       *this, "fuse-elementwise",
       llvm::cl::desc("Fuse elementwise linalg ops with their producers "
@@ -42,9 +49,9 @@ struct CpuPipelineOptions : PassPipelineOptions<CpuPipelineOptions> {
 };
 
 /// vision (tensors) -> linalg -> bufferized loops -> LLVM dialect, for the
-/// host CPU. bf16/f16 are storage types: conversions to and from f32 are
-/// expanded to integer arithmetic (round to nearest even), so no target
-/// support for those types is needed.
+/// host CPU. bf16/f16 are storage types: every op computes in f32 and
+/// rounds to them (round to nearest even); by default bf16 conversions are
+/// expanded to integer arithmetic so no target support is needed.
 void buildCpuPipeline(OpPassManager &pm, const CpuPipelineOptions &options);
 
 /// Registers `fovea-cpu-pipeline` with the pass registry.

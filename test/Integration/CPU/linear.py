@@ -1,8 +1,8 @@
 # RUN: %python %s
 """vision.linear on the CPU against the PyTorch reference: f32, bf16 and f16,
 with and without bias, a dynamic leading dimension; through the vectorized
-register blocks (default and odd tile sizes, so partial blocks occur) and
-through plain loops."""
+register blocks (default and odd tile sizes, so partial blocks occur),
+through plain loops, and with LLVM's own bf16 conversions."""
 
 import torch
 
@@ -42,7 +42,7 @@ def run(dtype, options):
 
 
 cases = Cases()
-for options in ("", "tile-sizes=4,16,8", "vectorize=false"):
+for options in ("", "tile-sizes=4,16,8", "vectorize=false", "expand-bf16=false"):
     for dtype in ("f32", "bf16", "f16"):
         cases.run(f"linear {dtype} [{options or 'default'}]", run, dtype, options)
 cases.finish()
