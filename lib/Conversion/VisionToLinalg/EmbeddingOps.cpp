@@ -297,20 +297,13 @@ struct LowerPrependTokens : OpRewritePattern<PrependTokensOp> {
     Value result = createEmpty(rewriter, loc,
                                {batch, idx(type.getDimSize(1)), idx(channels)},
                                type.getElementType());
-    SmallVector<OpFoldResult> strides(3, idx(1));
     int64_t in = 0, out = 0;
     for (int64_t size :
          segmentsOf(op.getSegmentSizes(), inputType.getDimSize(1))) {
-      result = tensor::InsertSliceOp::create(
-          rewriter, loc, prefix, result, {idx(0), idx(out), idx(0)},
-          {batch, idx(prefixRows), idx(channels)}, strides);
+      result = insertTokens(rewriter, loc, prefix, result, out);
       out += prefixRows;
-      Value segment = tensor::ExtractSliceOp::create(
-          rewriter, loc, op.getInput(), {idx(0), idx(in), idx(0)},
-          {batch, idx(size), idx(channels)}, strides);
-      result = tensor::InsertSliceOp::create(
-          rewriter, loc, segment, result, {idx(0), idx(out), idx(0)},
-          {batch, idx(size), idx(channels)}, strides);
+      Value segment = sliceTokens(rewriter, loc, op.getInput(), in, size);
+      result = insertTokens(rewriter, loc, segment, result, out);
       in += size;
       out += size;
     }
@@ -330,15 +323,11 @@ struct LowerStripPrefix : OpRewritePattern<StripPrefixOp> {
     int64_t channels = type.getDimSize(2);
     OpFoldResult batch = sizesOf(rewriter, loc, op.getInput())[0];
     auto idx = [&](int64_t v) { return rewriter.getIndexAttr(v); };
-    SmallVector<OpFoldResult> strides(3, idx(1));
     SmallVector<int64_t> segments =
         segmentsOf(op.getSegmentSizes(), type.getDimSize(1));
     if (segments.size() == 1) {
-      rewriter.replaceOpWithNewOp<tensor::ExtractSliceOp>(
-          op, type, op.getInput(),
-          ArrayRef<OpFoldResult>{idx(0), idx(numPrefix), idx(0)},
-          ArrayRef<OpFoldResult>{batch, idx(segments[0]), idx(channels)},
-          strides);
+      rewriter.replaceOp(op, sliceTokens(rewriter, loc, op.getInput(),
+                                         numPrefix, segments[0]));
       return success();
     }
     Value result = createEmpty(rewriter, loc,
@@ -347,12 +336,8 @@ struct LowerStripPrefix : OpRewritePattern<StripPrefixOp> {
     int64_t in = 0, out = 0;
     for (int64_t size : segments) {
       in += numPrefix;
-      Value segment = tensor::ExtractSliceOp::create(
-          rewriter, loc, op.getInput(), {idx(0), idx(in), idx(0)},
-          {batch, idx(size), idx(channels)}, strides);
-      result = tensor::InsertSliceOp::create(
-          rewriter, loc, segment, result, {idx(0), idx(out), idx(0)},
-          {batch, idx(size), idx(channels)}, strides);
+      Value segment = sliceTokens(rewriter, loc, op.getInput(), in, size);
+      result = insertTokens(rewriter, loc, segment, result, out);
       in += size;
       out += size;
     }

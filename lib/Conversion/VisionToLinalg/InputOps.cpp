@@ -142,10 +142,10 @@ static Value resizeAxis(OpBuilder &b, Location loc, Value input, int axis,
       fixed.push_back(
           static_cast<int32_t>(w < 0 ? -0.5 + w * (1 << kPrecisionBits)
                                      : 0.5 + w * (1 << kPrecisionBits)));
-    weights = constantMatrix(b, loc, fixed, outSize, taps.taps);
+    weights = constantMatrix<int32_t>(b, loc, fixed, outSize, taps.taps);
   } else {
     SmallVector<float> single(taps.weights.begin(), taps.weights.end());
-    weights = constantMatrix(b, loc, single, outSize, taps.taps);
+    weights = constantMatrix<float>(b, loc, single, outSize, taps.taps);
   }
 
   SmallVector<OpFoldResult> sizes = sizesOf(b, loc, input);

@@ -132,18 +132,34 @@ Value vision::lowering::constantVector(OpBuilder &b, Location loc,
                                    DenseElementsAttr::get(type, values));
 }
 
-Value vision::lowering::constantMatrix(OpBuilder &b, Location loc,
-                                       ArrayRef<int32_t> values, int64_t rows,
-                                       int64_t cols) {
-  auto type = RankedTensorType::get({rows, cols}, b.getI32Type());
-  return arith::ConstantOp::create(b, loc,
-                                   DenseElementsAttr::get(type, values));
+/// Offsets, sizes and strides of tokens [offset, offset + count) of a
+/// [B, L, C] tensor.
+static void tokenWindow(OpBuilder &b, Location loc, Value tensor,
+                        int64_t offset, int64_t count,
+                        SmallVectorImpl<OpFoldResult> &offsets,
+                        SmallVectorImpl<OpFoldResult> &sizes,
+                        SmallVectorImpl<OpFoldResult> &strides) {
+  SmallVector<OpFoldResult> all = sizesOf(b, loc, tensor);
+  offsets.assign(
+      {b.getIndexAttr(0), b.getIndexAttr(offset), b.getIndexAttr(0)});
+  sizes.assign({all[0], b.getIndexAttr(count), all[2]});
+  strides.assign(3, b.getIndexAttr(1));
 }
 
-Value vision::lowering::constantMatrix(OpBuilder &b, Location loc,
-                                       ArrayRef<float> values, int64_t rows,
-                                       int64_t cols) {
-  auto type = RankedTensorType::get({rows, cols}, b.getF32Type());
-  return arith::ConstantOp::create(b, loc,
-                                   DenseElementsAttr::get(type, values));
+Value vision::lowering::sliceTokens(OpBuilder &b, Location loc, Value tensor,
+                                    int64_t offset, int64_t count) {
+  SmallVector<OpFoldResult> offsets, sizes, strides;
+  tokenWindow(b, loc, tensor, offset, count, offsets, sizes, strides);
+  return tensor::ExtractSliceOp::create(b, loc, tensor, offsets, sizes,
+                                        strides);
+}
+
+Value vision::lowering::insertTokens(OpBuilder &b, Location loc, Value tokens,
+                                     Value into, int64_t offset) {
+  auto type = cast<RankedTensorType>(tokens.getType());
+  SmallVector<OpFoldResult> offsets, sizes, strides;
+  tokenWindow(b, loc, tokens, offset, type.getDimSize(1), offsets, sizes,
+              strides);
+  return tensor::InsertSliceOp::create(b, loc, tokens, into, offsets, sizes,
+                                       strides);
 }

@@ -10,9 +10,11 @@
 #ifndef FOVEA_LIB_CONVERSION_VISIONTOLINALG_LOWERINGUTILS_H
 #define FOVEA_LIB_CONVERSION_VISIONTOLINALG_LOWERINGUTILS_H
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Builders.h"
+#include <type_traits>
 
 namespace mlir::vision::lowering {
 
@@ -70,11 +72,27 @@ Value constantVector(OpBuilder &b, Location loc, ArrayRef<int64_t> values,
                      Type elementType);
 Value constantVector(OpBuilder &b, Location loc, ArrayRef<float> values);
 
-/// A constant [rows, cols] tensor.
-Value constantMatrix(OpBuilder &b, Location loc, ArrayRef<int32_t> values,
-                     int64_t rows, int64_t cols);
-Value constantMatrix(OpBuilder &b, Location loc, ArrayRef<float> values,
-                     int64_t rows, int64_t cols);
+/// A constant [rows, cols] tensor of `values` (int32_t as i32, float as
+/// f32).
+template <typename T>
+Value constantMatrix(OpBuilder &b, Location loc, ArrayRef<T> values,
+                     int64_t rows, int64_t cols) {
+  static_assert(std::is_same_v<T, int32_t> || std::is_same_v<T, float>);
+  Type element =
+      std::is_same_v<T, float> ? Type(b.getF32Type()) : Type(b.getI32Type());
+  auto type = RankedTensorType::get({rows, cols}, element);
+  return arith::ConstantOp::create(b, loc,
+                                   DenseElementsAttr::get(type, values));
+}
+
+/// The tokens [offset, offset + count) of a [B, L, C] tensor.
+Value sliceTokens(OpBuilder &b, Location loc, Value tensor, int64_t offset,
+                  int64_t count);
+
+/// Inserts the [B, n, C] `tokens` into the [B, L, C] `into` at token
+/// `offset`.
+Value insertTokens(OpBuilder &b, Location loc, Value tokens, Value into,
+                   int64_t offset);
 
 } // namespace mlir::vision::lowering
 

@@ -36,7 +36,6 @@ struct LowerPixelShuffle : OpRewritePattern<PixelShuffleOp> {
     int64_t channels = inputType.getDimSize(2);
     OpFoldResult batchSize = sizesOf(rewriter, loc, op.getInput())[0];
     auto idx = [&](int64_t v) { return rewriter.getIndexAttr(v); };
-    SmallVector<OpFoldResult> strides(3, idx(1));
     bool v2 = op.getVersion() == PixelShuffleVersion::v2;
     ArrayRef<int64_t> grid = op.getGrid();
     bool single = grid.size() == 2;
@@ -50,11 +49,9 @@ struct LowerPixelShuffle : OpRewritePattern<PixelShuffleOp> {
     int64_t in = 0, out = 0;
     for (size_t g = 0; g < grid.size(); g += 2) {
       int64_t h = grid[g], w = grid[g + 1];
-      Value image = op.getInput();
-      if (!single)
-        image = tensor::ExtractSliceOp::create(
-            rewriter, loc, op.getInput(), {idx(0), idx(in), idx(0)},
-            {batchSize, idx(h * w), idx(channels)}, strides);
+      Value image = single
+                        ? op.getInput()
+                        : sliceTokens(rewriter, loc, op.getInput(), in, h * w);
       auto blocks =
           RankedTensorType::get({batch, h / 2, 2, w / 2, 2, channels}, element);
       Value expanded = tensor::ExpandShapeOp::create(
@@ -77,9 +74,7 @@ struct LowerPixelShuffle : OpRewritePattern<PixelShuffleOp> {
         result = merged;
         break;
       }
-      result = tensor::InsertSliceOp::create(
-          rewriter, loc, merged, result, {idx(0), idx(out), idx(0)},
-          {batchSize, idx(h * w / 4), idx(4 * channels)}, strides);
+      result = insertTokens(rewriter, loc, merged, result, out);
       in += h * w;
       out += h * w / 4;
     }
