@@ -1,0 +1,388 @@
+//===- ModelConfig.cpp - Vision model configuration -----------------------===//
+//
+// Tolerant parsing of Hugging Face `config.json` files of the Nemotron Nano
+// VL / Omni family and the built-in presets.
+//
+//===----------------------------------------------------------------------===//
+
+#include "fovea/Driver/ModelConfig.h"
+
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/StringMap.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/JSON.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
+#include <cmath>
+#include <set>
+
+using namespace fovea;
+using llvm::json::Object;
+using llvm::json::Path;
+using llvm::json::Value;
+
+namespace {
+
+/// ViT sizes of the timm model names RADIO configs use (`args.model`).
+struct VitSize {
+  int64_t width, depth, heads;
+};
+const llvm::StringMap<VitSize> &vitSizes() {
+  static const llvm::StringMap<VitSize> sizes = {
+      {"vit_small_patch16_224", {384, 12, 6}},
+      {"vit_base_patch16_224", {768, 12, 12}},
+      {"vit_large_patch16_224", {1024, 24, 16}},
+      {"vit_huge_patch16_224", {1280, 32, 16}},
+  };
+  return sizes;
+}
+
+/// Reads config fields, reporting the first problem on the JSON path.
+class Reader {
+public:
+  /// `object[key]` as an integer, if present.
+  std::optional<int64_t> integer(const Object *object, llvm::StringRef key,
+                                 Path path) {
+    const Value *v = object ? object->get(key) : nullptr;
+    if (!v || failed)
+      return std::nullopt;
+    std::optional<int64_t> i = v->getAsInteger();
+    if (!i) {
+      // Integral doubles (e.g. 512.0) are accepted.
+      std::optional<double> d = v->getAsNumber();
+      if (d && std::floor(*d) == *d)
+        return static_cast<int64_t>(*d);
+      return fail(path.field(key), "expected an integer"), std::nullopt;
+    }
+    return i;
+  }
+
+  std::optional<double> number(const Object *object, llvm::StringRef key,
+                               Path path) {
+    const Value *v = object ? object->get(key) : nullptr;
+    if (!v || failed)
+      return std::nullopt;
+    std::optional<double> d = v->getAsNumber();
+    if (!d)
+      return fail(path.field(key), "expected a number"), std::nullopt;
+    return d;
+  }
+
+  std::optional<bool> boolean(const Object *object, llvm::StringRef key,
+                              Path path) {
+    const Value *v = object ? object->get(key) : nullptr;
+    if (!v || failed)
+      return std::nullopt;
+    std::optional<bool> b = v->getAsBoolean();
+    if (!b)
+      return fail(path.field(key), "expected true or false"), std::nullopt;
+    return b;
+  }
+
+  std::optional<llvm::StringRef> string(const Object *object,
+                                        llvm::StringRef key, Path path) {
+    const Value *v = object ? object->get(key) : nullptr;
+    if (!v || failed)
+      return std::nullopt;
+    std::optional<llvm::StringRef> s = v->getAsString();
+    if (!s)
+      return fail(path.field(key), "expected a string"), std::nullopt;
+    return s;
+  }
+
+  const Object *object(const Object *parent, llvm::StringRef key, Path path) {
+    const Value *v = parent ? parent->get(key) : nullptr;
+    if (!v || failed)
+      return nullptr;
+    const Object *o = v->getAsObject();
+    if (!o)
+      fail(path.field(key), "expected an object");
+    return o;
+  }
+
+  /// Three numbers (`norm_mean`, `norm_std`).
+  std::optional<std::array<float, 3>> triple(const Object *object,
+                                             llvm::StringRef key, Path path) {
+    const Value *v = object ? object->get(key) : nullptr;
+    if (!v || failed)
+      return std::nullopt;
+    const llvm::json::Array *a = v->getAsArray();
+    if (!a || a->size() != 3)
+      return fail(path.field(key), "expected a list of 3 numbers"),
+             std::nullopt;
+    std::array<float, 3> out;
+    for (size_t i = 0; i < 3; ++i) {
+      std::optional<double> d = (*a)[i].getAsNumber();
+      if (!d)
+        return fail(path.field(key).index(i), "expected a number"),
+               std::nullopt;
+      out[i] = static_cast<float>(*d);
+    }
+    return out;
+  }
+
+  void fail(Path path, llvm::StringLiteral message) {
+    if (failed)
+      return;
+    failed = true;
+    path.report(message);
+  }
+
+  bool failed = false;
+};
+
+} // namespace
+
+/// The first of `candidates` that is present.
+template <typename T>
+static std::optional<T> firstOf(std::initializer_list<std::optional<T>> list) {
+  for (const std::optional<T> &v : list)
+    if (v)
+      return v;
+  return std::nullopt;
+}
+
+llvm::Expected<ModelConfig> fovea::parseModelConfig(llvm::StringRef text,
+                                                    llvm::StringRef source) {
+  llvm::Expected<Value> parsed = llvm::json::parse(text);
+  if (!parsed)
+    return llvm::createStringError("%s: malformed JSON: %s",
+                                   source.str().c_str(),
+                                   llvm::toString(parsed.takeError()).c_str());
+  const Object *top = parsed->getAsObject();
+  if (!top)
+    return llvm::createStringError("%s: expected a JSON object at the top",
+                                   source.str().c_str());
+
+  Path::Root root("config");
+  Path path(root);
+  Reader r;
+  ModelConfig c;
+  c.name = source.str();
+
+  const Object *vision = r.object(top, "vision_config", path);
+  Path visionPath = path.field("vision_config");
+  const Object *args = r.object(vision, "args", visionPath);
+  Path argsPath = visionPath.field("args");
+  // The LLM section is `llm_config` in newer checkpoints, `text_config` in
+  // older ones.
+  const char *llmKey = top->get("llm_config") ? "llm_config" : "text_config";
+  const Object *llm = r.object(top, llmKey, path);
+  Path llmPath = path.field(llmKey);
+
+  auto require = [&](std::optional<int64_t> v, Path p,
+                     llvm::StringLiteral what) -> int64_t {
+    if (!v) {
+      r.fail(p, what);
+      return 0;
+    }
+    return *v;
+  };
+
+  if (!vision)
+    r.fail(path.field("vision_config"), "missing (the vision tower's "
+                                        "configuration)");
+  c.imageSize = require(r.integer(top, "force_image_size", path),
+                        path.field("force_image_size"), "missing");
+  c.patchSize =
+      require(firstOf<int64_t>({r.integer(top, "patch_size", path),
+                                r.integer(vision, "patch_size", visionPath)}),
+              path.field("patch_size"), "missing");
+  if (std::optional<double> ratio = r.number(top, "downsample_ratio", path)) {
+    if (*ratio != 0.5)
+      r.fail(path.field("downsample_ratio"),
+             "only 0.5 (2x2 pixel shuffle) is supported");
+  } else {
+    r.fail(path.field("downsample_ratio"), "missing");
+  }
+  if (std::optional<llvm::StringRef> v = r.string(top, "ps_version", path)) {
+    if (*v != "v1" && *v != "v2")
+      r.fail(path.field("ps_version"), "expected \"v1\" or \"v2\"");
+    c.pixelShuffleV2 = *v == "v2";
+  }
+  std::optional<std::array<float, 3>> mean = r.triple(top, "norm_mean", path);
+  std::optional<std::array<float, 3>> std = r.triple(top, "norm_std", path);
+  if (mean.has_value() != std.has_value())
+    r.fail(path.field(mean ? "norm_std" : "norm_mean"),
+           "norm_mean and norm_std must be given together");
+  if (mean && std) {
+    c.normMean = *mean;
+    c.normStd = *std;
+  }
+
+  // ViT size: a timm model name in args, or HF-native flat keys.
+  if (std::optional<llvm::StringRef> model =
+          r.string(args, "model", argsPath)) {
+    auto it = vitSizes().find(*model);
+    if (it == vitSizes().end()) {
+      r.fail(argsPath.field("model"), "unknown ViT model name");
+    } else {
+      c.width = it->second.width;
+      c.depth = it->second.depth;
+      c.heads = it->second.heads;
+      c.mlpHidden = 4 * c.width;
+    }
+  } else if (!r.failed) {
+    c.width = require(r.integer(vision, "hidden_size", visionPath),
+                      visionPath.field("args").field("model"),
+                      "missing (or hidden_size, num_hidden_layers, "
+                      "num_attention_heads in vision_config)");
+    c.depth = require(r.integer(vision, "num_hidden_layers", visionPath),
+                      visionPath.field("num_hidden_layers"), "missing");
+    c.heads = require(r.integer(vision, "num_attention_heads", visionPath),
+                      visionPath.field("num_attention_heads"), "missing");
+    c.mlpHidden =
+        firstOf<int64_t>({r.integer(vision, "intermediate_size", visionPath),
+                          std::optional<int64_t>(4 * c.width)})
+            .value();
+  }
+  if (std::optional<int64_t> vit = r.integer(top, "vit_hidden_size", path))
+    if (*vit != c.width && !r.failed)
+      r.fail(path.field("vit_hidden_size"),
+             "disagrees with the ViT width of vision_config");
+
+  // Prefix tokens (§4): cls tokens per teacher plus registers.
+  int64_t numCls = 1;
+  if (r.boolean(args, "cls_token_per_teacher", argsPath).value_or(false)) {
+    const Value *teachers = args ? args->get("teachers") : nullptr;
+    const llvm::json::Array *list = teachers ? teachers->getAsArray() : nullptr;
+    if (!list) {
+      r.fail(argsPath.field("teachers"),
+             "expected a list (cls_token_per_teacher is set)");
+    } else {
+      std::set<std::string> names;
+      for (size_t i = 0; i < list->size(); ++i) {
+        const Object *t = (*list)[i].getAsObject();
+        std::optional<llvm::StringRef> name =
+            t ? t->getString("name") : std::nullopt;
+        if (!name) {
+          r.fail(argsPath.field("teachers").index(i),
+                 "expected an object with a \"name\"");
+          break;
+        }
+        names.insert(name->str());
+      }
+      numCls = static_cast<int64_t>(names.size());
+    }
+  }
+  int64_t registers = 0;
+  if (std::optional<int64_t> n = r.integer(args, "cpe_num_registers", argsPath))
+    registers = *n;
+  else if (std::optional<int64_t> m =
+               r.integer(args, "register_multiple", argsPath))
+    registers = *m - (numCls % *m);
+  c.numPrefix =
+      firstOf<int64_t>({r.integer(vision, "num_prefix_tokens", visionPath),
+                        std::optional<int64_t>(numCls + registers)})
+          .value();
+
+  std::optional<int64_t> cpe =
+      firstOf<int64_t>({r.integer(args, "cpe_max_size", argsPath),
+                        r.integer(vision, "cpe_max_size", visionPath)});
+  c.posEmbedSide = require(cpe, argsPath.field("cpe_max_size"), "missing");
+  if (c.patchSize > 0)
+    c.posEmbedSide = static_cast<int64_t>(
+        std::llround(static_cast<double>(c.posEmbedSide) / c.patchSize));
+
+  c.projectorHidden = require(r.integer(top, "projector_hidden_size", path),
+                              path.field("projector_hidden_size"), "missing");
+  if (!llm)
+    r.fail(path.field("llm_config"), "missing (or text_config)");
+  c.llmHidden = require(r.integer(llm, "hidden_size", llmPath),
+                        llmPath.field("hidden_size"), "missing");
+
+  // Video: T at the top level or in vision_config; both must agree.
+  std::optional<int64_t> tTop =
+      r.integer(top, "video_temporal_patch_size", path);
+  std::optional<int64_t> tVision =
+      r.integer(vision, "video_temporal_patch_size", visionPath);
+  if (tTop && tVision && *tTop != *tVision)
+    r.fail(path.field("video_temporal_patch_size"),
+           "disagrees with vision_config.video_temporal_patch_size");
+  c.temporalPatchSize = firstOf<int64_t>({tVision, tTop}).value_or(1);
+  c.separateVideoEmbedder =
+      r.boolean(vision, "separate_video_embedder", visionPath)
+          .value_or(c.temporalPatchSize > 1);
+  if (c.temporalPatchSize > 1 && !c.separateVideoEmbedder)
+    r.fail(visionPath.field("separate_video_embedder"),
+           "must be true when video_temporal_patch_size > 1 (a shared "
+           "image/video embedder is not supported)");
+
+  // Sanity of what was read.
+  auto positive = [&](int64_t v, Path p) {
+    if (v <= 0)
+      r.fail(p, "must be positive");
+  };
+  if (!r.failed) {
+    positive(c.imageSize, path.field("force_image_size"));
+    positive(c.patchSize, path.field("patch_size"));
+    positive(c.posEmbedSide, argsPath.field("cpe_max_size"));
+    positive(c.projectorHidden, path.field("projector_hidden_size"));
+    positive(c.llmHidden, llmPath.field("hidden_size"));
+    positive(c.temporalPatchSize, path.field("video_temporal_patch_size"));
+    if (c.heads <= 0 || c.width % c.heads != 0)
+      r.fail(visionPath.field("num_attention_heads"),
+             "must be positive and divide the ViT width");
+  }
+  if (r.failed)
+    return llvm::createStringError("%s: %s", source.str().c_str(),
+                                   llvm::toString(root.getError()).c_str());
+  return c;
+}
+
+llvm::Expected<ModelConfig> fovea::loadModelConfig(llvm::StringRef path) {
+  llvm::SmallString<256> file(path);
+  if (llvm::sys::fs::is_directory(file))
+    llvm::sys::path::append(file, "config.json");
+  llvm::ErrorOr<std::unique_ptr<llvm::MemoryBuffer>> buffer =
+      llvm::MemoryBuffer::getFile(file);
+  if (!buffer)
+    return llvm::createStringError("%s: cannot read the config: %s",
+                                   file.c_str(),
+                                   buffer.getError().message().c_str());
+  return parseModelConfig((*buffer)->getBuffer(), file);
+}
+
+std::vector<std::string> fovea::presetNames() {
+  return {"nano-v2-vl", "omni", "tiny", "tiny-video"};
+}
+
+llvm::Expected<ModelConfig> fovea::getPreset(llvm::StringRef name) {
+  ModelConfig c;
+  c.name = name.str();
+  if (name == "nano-v2-vl") {
+    // C-RADIOv2-H, 512 tiles, T = 1, LLM width 5120 (§0.1, §4: num_skip 8,
+    // the checkpoint decides).
+    return c;
+  }
+  if (name == "omni") {
+    c.numPrefix = 10;
+    c.llmHidden = 2688;
+    c.temporalPatchSize = 2;
+    c.separateVideoEmbedder = true;
+    return c;
+  }
+  if (name == "tiny" || name == "tiny-video") {
+    // Same structure, small: 64 x 64 images of 4 x 4 patches, 2 blocks of
+    // width 64 with 2 heads, 2 prefix tokens, an 8 x 8 position table.
+    c.imageSize = 64;
+    c.width = 64;
+    c.depth = 2;
+    c.heads = 2;
+    c.mlpHidden = 256;
+    c.numPrefix = 2;
+    c.posEmbedSide = 8;
+    c.projectorHidden = 128;
+    c.llmHidden = 96;
+    if (name == "tiny-video") {
+      c.temporalPatchSize = 2;
+      c.separateVideoEmbedder = true;
+    }
+    return c;
+  }
+  std::string known;
+  for (const std::string &n : presetNames())
+    known += (known.empty() ? "" : ", ") + n;
+  return llvm::createStringError("unknown preset '%s' (known: %s)",
+                                 name.str().c_str(), known.c_str());
+}
