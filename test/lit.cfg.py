@@ -12,7 +12,7 @@ config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
 config.suffixes = [".mlir", ".test"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.fovea_obj_root, "test")
-config.excludes = ["CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py", "lit.local.cfg", "Unit", "python"]
+config.excludes = ["CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py", "lit.local.cfg", "Unit", "python", "Inputs"]
 
 config.substitutions.append(("%PATH%", config.environment["PATH"]))
 config.substitutions.append(("%fovea_src_root", config.fovea_src_root))
@@ -46,6 +46,7 @@ if lit_config.params.get("fovea_roundtrip", "0") not in ("0", ""):
 tool_dirs = [config.fovea_tools_dir, config.llvm_tools_dir]
 tools = [
     ToolSubst("fovea-opt", extra_args=fovea_opt_args, unresolved="fatal"),
+    ToolSubst("fovea-compile", unresolved="fatal"),
 ]
 llvm_config.add_tool_substitutions(tools, tool_dirs)
 

@@ -111,31 +111,40 @@ def _signature(mlir_text, name):
     return arg_types, results
 
 
-class CompiledModule:
-    """A shared object built from vision IR; call(name, *arrays)."""
+def _shared_object(llvm_ir, workdir):
+    """Builds a shared object from LLVM IR text."""
+    llvm_dir = "/usr/lib/llvm-22/bin"
+    clang = _tool("LLVM_TOOLS_DIR", llvm_dir, "clang")
+    ll_path = os.path.join(workdir, "module.ll")
+    so_path = os.path.join(workdir, "module.so")
+    with open(ll_path, "w") as f:
+        f.write(llvm_ir)
+    # Strided memref copies call memrefCopy from MLIR's C runner utilities.
+    runtime_dir = os.path.join(os.path.dirname(os.path.realpath(clang)), "..", "lib")
+    _run([clang, "-O3", "-march=native", "-shared", "-fPIC", "-Wno-override-module",
+          ll_path, "-o", so_path, "-lm", f"-L{runtime_dir}",
+          f"-Wl,-rpath,{os.path.abspath(runtime_dir)}", "-lmlir_c_runner_utils"])
+    return so_path
 
-    def __init__(self, mlir_text, workdir, extra_pipeline_options=""):
+
+class CompiledModule:
+    """A shared object built from vision IR; call(name, *arrays).
+
+    `mlir_text` is the IR the functions' signatures are read from (tensor
+    level); `library` the shared object built from it."""
+
+    def __init__(self, mlir_text, library):
         self.mlir_text = mlir_text
-        fovea_opt = _tool("FOVEA_TOOLS_DIR", os.path.join(_SRC_ROOT, "build", "bin"), "fovea-opt")
-        llvm_dir = "/usr/lib/llvm-22/bin"
-        translate = _tool("LLVM_TOOLS_DIR", llvm_dir, "mlir-translate")
-        clang = _tool("LLVM_TOOLS_DIR", llvm_dir, "clang")
-        pipeline = "--fovea-cpu-pipeline"
-        if extra_pipeline_options:
-            pipeline += "=" + extra_pipeline_options
-        lowered = _run([fovea_opt, pipeline, "-"], stdin=mlir_text)
-        llvm_ir = _run([translate, "--mlir-to-llvmir", "-"], stdin=lowered)
-        ll_path = os.path.join(workdir, "module.ll")
-        so_path = os.path.join(workdir, "module.so")
-        with open(ll_path, "w") as f:
-            f.write(llvm_ir)
-        # Strided memref copies call memrefCopy from MLIR's C runner
-        # utilities.
-        runtime_dir = os.path.join(os.path.dirname(os.path.realpath(clang)), "..", "lib")
-        _run([clang, "-O3", "-march=native", "-shared", "-fPIC", "-Wno-override-module",
-              ll_path, "-o", so_path, "-lm", f"-L{runtime_dir}",
-              f"-Wl,-rpath,{os.path.abspath(runtime_dir)}", "-lmlir_c_runner_utils"])
-        self.library = ctypes.CDLL(so_path)
+        self.library = ctypes.CDLL(library)
+
+    def argument_shapes(self, name):
+        """Shapes of @name's arguments (None for dynamic sizes)."""
+        arg_types, _ = _signature(self.mlir_text, name)
+        shapes = []
+        for text in arg_types:
+            dims = re.fullmatch(r"tensor<(.*)>", text.strip()).group(1).split("x")[:-1]
+            shapes.append([None if d == "?" else int(d) for d in dims])
+        return shapes
 
     def call(self, name, *arrays):
         arg_types, result_types = _signature(self.mlir_text, name)
@@ -185,6 +194,26 @@ class CompiledModule:
 
 
 def compile_mlir(mlir_text, extra_pipeline_options=""):
-    """Compiles `mlir_text` (functions must carry llvm.emit_c_interface)."""
+    """Compiles `mlir_text` (functions must carry llvm.emit_c_interface)
+    with fovea-cpu-pipeline."""
     workdir = tempfile.mkdtemp(prefix="fovea-test-")
-    return CompiledModule(mlir_text, workdir, extra_pipeline_options)
+    fovea_opt = _tool("FOVEA_TOOLS_DIR", os.path.join(_SRC_ROOT, "build", "bin"), "fovea-opt")
+    translate = _tool("LLVM_TOOLS_DIR", "/usr/lib/llvm-22/bin", "mlir-translate")
+    pipeline = "--fovea-cpu-pipeline"
+    if extra_pipeline_options:
+        pipeline += "=" + extra_pipeline_options
+    lowered = _run([fovea_opt, pipeline, "-"], stdin=mlir_text)
+    llvm_ir = _run([translate, "--mlir-to-llvmir", "-"], stdin=lowered)
+    return CompiledModule(mlir_text, _shared_object(llvm_ir, workdir))
+
+
+def compile_model(*args):
+    """Compiles a model with fovea-compile `args` (e.g. "--preset", "tiny").
+    Returns the module (entry point `run`) and the checkpoint names of its
+    weight arguments, in order."""
+    workdir = tempfile.mkdtemp(prefix="fovea-test-")
+    compiler = _tool("FOVEA_TOOLS_DIR", os.path.join(_SRC_ROOT, "build", "bin"), "fovea-compile")
+    vision = _run([compiler, *args, "--compile-to", "vision"])
+    llvm_ir = _run([compiler, *args, "--compile-to", "llvm-ir"])
+    names = re.findall(r'fovea\.weight = "([^"]+)"', vision)
+    return CompiledModule(vision, _shared_object(llvm_ir, workdir)), names

@@ -1,0 +1,48 @@
+//===- Compile.h - The compiler driver as a library -------------*- C++ -*-===//
+//
+// What fovea-compile does, callable from other front ends (Python): a model
+// config in, IR (or LLVM IR) of a requested phase out.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef FOVEA_DRIVER_COMPILE_H
+#define FOVEA_DRIVER_COMPILE_H
+
+#include "fovea/Driver/Import.h"
+#include "mlir/Pass/PassManager.h"
+#include "llvm/Support/raw_ostream.h"
+#include <functional>
+
+namespace fovea {
+
+/// The phases `--compile-to` can stop after.
+enum class Phase {
+  /// The imported vision IR, canonicalized.
+  Vision,
+  /// After convert-vision-to-linalg (linalg/tensor/arith/math/scf).
+  Linalg,
+  /// After the CPU pipeline (LLVM dialect).
+  LLVM,
+  /// LLVM IR text.
+  LLVMIR,
+};
+
+/// Parses a phase name (`vision`, `linalg`, `llvm`, `llvm-ir`).
+std::optional<Phase> parsePhase(llvm::StringRef name);
+
+struct CompileOptions {
+  ImportOptions import;
+  Phase phase = Phase::LLVMIR;
+  /// Applied to every pass manager the driver runs (MLIR's command-line
+  /// instrumentation: --mlir-print-ir-after-all, --mlir-timing, ...).
+  std::function<mlir::LogicalResult(mlir::PassManager &)> configurePassManager;
+};
+
+/// Imports `config`, runs the pipeline up to `options.phase` and prints the
+/// result to `os`.
+llvm::Error compileModel(const ModelConfig &config,
+                         const CompileOptions &options, llvm::raw_ostream &os);
+
+} // namespace fovea
+
+#endif // FOVEA_DRIVER_COMPILE_H

@@ -1,0 +1,244 @@
+//===- Import.cpp - Building vision IR from a model config ----------------===//
+//
+// normalize -> patch/tubelet embedding -> + position embedding -> prefix
+// tokens -> N pre-norm ViT blocks -> strip prefix -> pixel shuffle ->
+// projector (RMSNorm, linear, ReLU^2, linear) -> optional EVS.
+//
+//===----------------------------------------------------------------------===//
+
+#include "fovea/Driver/Import.h"
+
+#include "fovea/Dialect/Vision/IR/VisionOps.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/ImplicitLocOpBuilder.h"
+#include "mlir/IR/Verifier.h"
+#include <cmath>
+
+using namespace fovea;
+using namespace mlir;
+
+static constexpr llvm::StringLiteral kTower = "vision_model.radio_model.";
+
+namespace {
+/// A weight argument: its checkpoint name and shape.
+struct WeightSpec {
+  std::string name;
+  SmallVector<int64_t> shape;
+};
+
+/// The resolved geometry of one compilation.
+struct Geometry {
+  int64_t height, width, rows, cols, patches, temporal;
+  bool video;
+};
+} // namespace
+
+static Geometry geometryOf(const ModelConfig &c, const ImportOptions &o) {
+  Geometry g;
+  g.height = o.height ? o.height : c.imageSize;
+  g.width = o.width ? o.width : c.imageSize;
+  g.rows = g.height / c.patchSize;
+  g.cols = g.width / c.patchSize;
+  g.patches = g.rows * g.cols;
+  g.video = o.inputKind == InputKind::Video;
+  g.temporal = g.video ? c.temporalPatchSize : 1;
+  return g;
+}
+
+static std::vector<WeightSpec> weightSpecs(const ModelConfig &c,
+                                           const Geometry &g) {
+  std::string gen = (kTower + "model.patch_generator.").str();
+  int64_t patchVec = 3 * c.patchSize * c.patchSize;
+  std::vector<WeightSpec> specs;
+  if (g.temporal > 1)
+    specs.push_back(
+        {gen + "video_embedder.weight", {c.width, g.temporal * patchVec}});
+  else
+    specs.push_back({gen + "embedder.weight", {c.width, patchVec}});
+  specs.push_back(
+      {gen + "pos_embed", {1, c.posEmbedSide * c.posEmbedSide, c.width}});
+  specs.push_back({gen + "cls_token.token", {c.numPrefix, c.width}});
+  for (int64_t i = 0; i < c.depth; ++i) {
+    std::string b = (kTower + "model.blocks." + std::to_string(i) + ".").str();
+    specs.push_back({b + "norm1.weight", {c.width}});
+    specs.push_back({b + "norm1.bias", {c.width}});
+    specs.push_back({b + "attn.qkv.weight", {3 * c.width, c.width}});
+    specs.push_back({b + "attn.qkv.bias", {3 * c.width}});
+    specs.push_back({b + "attn.proj.weight", {c.width, c.width}});
+    specs.push_back({b + "attn.proj.bias", {c.width}});
+    specs.push_back({b + "norm2.weight", {c.width}});
+    specs.push_back({b + "norm2.bias", {c.width}});
+    specs.push_back({b + "mlp.fc1.weight", {c.mlpHidden, c.width}});
+    specs.push_back({b + "mlp.fc1.bias", {c.mlpHidden}});
+    specs.push_back({b + "mlp.fc2.weight", {c.width, c.mlpHidden}});
+    specs.push_back({b + "mlp.fc2.bias", {c.width}});
+  }
+  specs.push_back({"mlp1.0.weight", {4 * c.width}});
+  specs.push_back({"mlp1.1.weight", {c.projectorHidden, 4 * c.width}});
+  specs.push_back({"mlp1.3.weight", {c.llmHidden, c.projectorHidden}});
+  return specs;
+}
+
+std::vector<std::string> fovea::weightNames(const ModelConfig &config,
+                                            const ImportOptions &options) {
+  std::vector<std::string> names;
+  for (WeightSpec &spec : weightSpecs(config, geometryOf(config, options)))
+    names.push_back(std::move(spec.name));
+  return names;
+}
+
+/// Checks the compiled geometry against the model.
+static llvm::Error checkOptions(const ModelConfig &c, const ImportOptions &o,
+                                const Geometry &g) {
+  auto error = [](const llvm::Twine &message) {
+    return llvm::createStringError(message.str().c_str());
+  };
+  if (g.height <= 0 || g.width <= 0 || g.height % (2 * c.patchSize) ||
+      g.width % (2 * c.patchSize))
+    return error("image size " + llvm::Twine(g.height) + "x" +
+                 llvm::Twine(g.width) + " must be a positive multiple of " +
+                 llvm::Twine(2 * c.patchSize) +
+                 " (patch size x pixel-shuffle factor) in both dimensions");
+  if (!(o.evsRate >= 0.0 && o.evsRate < 1.0))
+    return error("EVS rate " + llvm::Twine(std::to_string(o.evsRate)) +
+                 " must be in [0, 1)");
+  if (o.evsRate > 0.0 && !g.video)
+    return error("EVS (--evs-rate) applies to video input only");
+  return llvm::Error::success();
+}
+
+llvm::Expected<OwningOpRef<ModuleOp>>
+fovea::importModel(MLIRContext &context, const ModelConfig &c,
+                   const ImportOptions &o) {
+  Geometry g = geometryOf(c, o);
+  if (llvm::Error e = checkOptions(c, o, g))
+    return std::move(e);
+  context.loadDialect<vision::VisionDialect, func::FuncDialect,
+                      arith::ArithDialect, tensor::TensorDialect,
+                      linalg::LinalgDialect>();
+
+  Location loc = FileLineColLoc::get(&context, c.name, 0, 0);
+  OwningOpRef<ModuleOp> module = ModuleOp::create(loc);
+  ImplicitLocOpBuilder b(loc, &context);
+  b.setInsertionPointToEnd(module->getBody());
+
+  Type element = o.elementType == ElementType::BF16 ? Type(b.getBF16Type())
+                                                    : Type(b.getF32Type());
+  int64_t dyn = ShapedType::kDynamic;
+  auto tensorOf = [&](ArrayRef<int64_t> shape, Type type) {
+    return RankedTensorType::get(shape, type);
+  };
+
+  // Signature: pixels, then the weights.
+  std::vector<WeightSpec> specs = weightSpecs(c, g);
+  SmallVector<Type> argTypes = {
+      tensorOf({dyn, 3, g.height, g.width},
+               IntegerType::get(&context, 8, IntegerType::Unsigned))};
+  for (const WeightSpec &spec : specs)
+    argTypes.push_back(tensorOf(spec.shape, element));
+
+  int64_t tokens = g.patches / 4;
+  SmallVector<Type> resultTypes;
+  bool evs = g.video && o.evsRate > 0.0;
+  if (evs)
+    resultTypes = {tensorOf({dyn, c.llmHidden}, element),
+                   tensorOf({dyn}, b.getI64Type())};
+  else
+    resultTypes = {tensorOf({dyn, tokens, c.llmHidden}, element)};
+  auto func =
+      func::FuncOp::create(b, "run", b.getFunctionType(argTypes, resultTypes));
+  func->setAttr("llvm.emit_c_interface", b.getUnitAttr());
+  for (auto [i, spec] : llvm::enumerate(specs))
+    func.setArgAttr(i + 1, "fovea.weight", b.getStringAttr(spec.name));
+  Block *body = func.addEntryBlock();
+  b.setInsertionPointToStart(body);
+
+  // Weights by name, in the order of `specs`.
+  unsigned next = 1;
+  auto weight = [&]() { return body->getArgument(next++); };
+
+  // Input conditioning and embedding.
+  Value pixels = body->getArgument(0);
+  Value x = vision::NormalizeOp::create(b, pixels, c.normMean, c.normStd);
+  if (!element.isF32())
+    x = arith::TruncFOp::create(
+        b, cast<RankedTensorType>(x.getType()).clone(element), x);
+  Value embedded =
+      g.temporal > 1 ? vision::TubeletEmbedOp::create(b, x, weight(),
+                                                      c.patchSize, g.temporal)
+                           .getResult()
+                     : vision::PatchEmbedOp::create(b, x, weight(), c.patchSize)
+                           .getResult();
+  Value pos = vision::InterpPosEmbedOp::create(
+      b, weight(), ArrayRef<int64_t>{g.rows, g.cols}, /*align_corners=*/false);
+  // pos [1, L, C] -> broadcast over the batch and add.
+  Value zero = arith::ConstantIndexOp::create(b, 0);
+  Value batch = tensor::DimOp::create(b, embedded, zero);
+  Value pos2d = tensor::CollapseShapeOp::create(
+      b, pos, SmallVector<ReassociationIndices>{{0, 1}, {2}});
+  Value posInit = tensor::EmptyOp::create(
+      b, tensorOf({dyn, g.patches, c.width}, element), ValueRange{batch});
+  Value posBatch =
+      linalg::BroadcastOp::create(b, pos2d, posInit, ArrayRef<int64_t>{0})
+          .getResult()[0];
+  x = arith::AddFOp::create(b, embedded, posBatch);
+  x = vision::PrependTokensOp::create(b, weight(), x, DenseI64ArrayAttr());
+
+  // ViT blocks.
+  int64_t seq = g.patches + c.numPrefix;
+  auto seqType = tensorOf({dyn, seq, c.width}, element);
+  double scale = 1.0 / std::sqrt(static_cast<double>(c.width / c.heads));
+  for (int64_t i = 0; i < c.depth; ++i) {
+    Value ln1w = weight(), ln1b = weight(), qkvW = weight(), qkvB = weight(),
+          projW = weight(), projB = weight(), ln2w = weight(), ln2b = weight(),
+          fc1W = weight(), fc1B = weight(), fc2W = weight(), fc2B = weight();
+    Value h =
+        vision::LayerNormOp::create(b, x, ln1w, ln1b, APFloat(c.layerNormEps));
+    Value qkv = vision::LinearOp::create(b, h, qkvW, qkvB);
+    auto part = [&](int64_t k) -> Value {
+      SmallVector<OpFoldResult> offsets = {b.getIndexAttr(0), b.getIndexAttr(0),
+                                           b.getIndexAttr(k * c.width)};
+      SmallVector<OpFoldResult> sizes = {batch, b.getIndexAttr(seq),
+                                         b.getIndexAttr(c.width)};
+      SmallVector<OpFoldResult> strides(3, b.getIndexAttr(1));
+      return tensor::ExtractSliceOp::create(b, seqType, qkv, offsets, sizes,
+                                            strides);
+    };
+    Value attn = vision::AttentionOp::create(b, part(0), part(1), part(2),
+                                             Value(), c.heads, APFloat(scale));
+    Value proj = vision::LinearOp::create(b, attn, projW, projB);
+    x = arith::AddFOp::create(b, x, proj);
+    h = vision::LayerNormOp::create(b, x, ln2w, ln2b, APFloat(c.layerNormEps));
+    Value fc1 = vision::LinearOp::create(b, h, fc1W, fc1B);
+    Value act = vision::GeluOp::create(b, fc1, vision::GeluApproximation::none);
+    Value fc2 = vision::LinearOp::create(b, act, fc2W, fc2B);
+    x = arith::AddFOp::create(b, x, fc2);
+  }
+
+  // Back to patch tokens, 2x2 merge, projector (vLLM's rounding order).
+  x = vision::StripPrefixOp::create(b, x, c.numPrefix, DenseI64ArrayAttr());
+  x = vision::PixelShuffleOp::create(b, x, ArrayRef<int64_t>{g.rows, g.cols},
+                                     c.pixelShuffleV2
+                                         ? vision::PixelShuffleVersion::v2
+                                         : vision::PixelShuffleVersion::v1);
+  x = vision::RmsNormOp::create(b, x, weight(), APFloat(c.rmsNormEps),
+                                vision::RmsNormWeightOrder::cast_then_scale);
+  x = vision::LinearOp::create(b, x, weight(), Value());
+  x = vision::Relu2Op::create(b, x);
+  x = vision::LinearOp::create(b, x, weight(), Value());
+
+  if (evs) {
+    auto prune = vision::EvsPruneOp::create(b, x, APFloat(o.evsRate));
+    func::ReturnOp::create(b, prune.getResults());
+  } else {
+    func::ReturnOp::create(b, x);
+  }
+  if (failed(verify(*module)))
+    return llvm::createStringError("internal error: the imported module does "
+                                   "not verify");
+  return module;
+}

@@ -1,0 +1,69 @@
+"""The whole vision pipeline of a Nano VL / Omni model in PyTorch, composed
+from the per-op reference (vision_reference.py): normalize -> patch or
+tubelet embedding -> + position embedding -> prefix tokens -> pre-norm ViT
+blocks -> strip prefix -> pixel shuffle -> projector -> optional EVS
+(spec §0.4). Computes in f32 from the given (possibly bf16-rounded) weights.
+"""
+
+import torch
+
+import vision_reference as ref
+
+TOWER = "vision_model.radio_model.model."
+
+
+def vision_pipeline(pixels, weights, *, patch_size, depth, heads, num_prefix,
+                    temporal=1, evs_rate=0.0, ps_version="v2", mean=None,
+                    std=None):
+    """pixels: uint8 [N or F, 3, H, W]; weights: checkpoint name -> tensor.
+    Returns the embeddings [N or ceil(F/T), tokens, llm], or with EVS
+    (kept [keep, llm], counts [nt])."""
+    w = {k: v.float() for k, v in weights.items()}
+    gen = TOWER + "patch_generator."
+    x = ref.normalize(pixels, mean or ref.CLIP_MEAN, std or ref.CLIP_STD)
+    if temporal > 1:
+        x = ref.tubelet_embed(x, w[gen + "video_embedder.weight"], patch_size, temporal)
+    else:
+        x = ref.patch_embed(x, w[gen + "embedder.weight"], patch_size)
+    rows, cols = pixels.shape[2] // patch_size, pixels.shape[3] // patch_size
+    x = x + ref.interp_pos_embed(w[gen + "pos_embed"], (rows, cols), False).float()
+    x = ref.prepend_tokens(w[gen + "cls_token.token"], x)
+    width = x.shape[-1]
+    for i in range(depth):
+        b = f"{TOWER}blocks.{i}."
+        h = ref.layer_norm(x, w[b + "norm1.weight"], w[b + "norm1.bias"], 1e-6)
+        qkv = ref.linear(h, w[b + "attn.qkv.weight"], w[b + "attn.qkv.bias"])
+        q, k, v = qkv.split(width, dim=-1)
+        a = ref.attention(q, k, v, heads, (width // heads) ** -0.5)
+        x = x + ref.linear(a, w[b + "attn.proj.weight"], w[b + "attn.proj.bias"])
+        h = ref.layer_norm(x, w[b + "norm2.weight"], w[b + "norm2.bias"], 1e-6)
+        f = ref.gelu(ref.linear(h, w[b + "mlp.fc1.weight"], w[b + "mlp.fc1.bias"]), "none")
+        x = x + ref.linear(f, w[b + "mlp.fc2.weight"], w[b + "mlp.fc2.bias"])
+    x = ref.strip_prefix(x, num_prefix)
+    x = ref.pixel_shuffle(x, [rows, cols], ps_version)
+    x = ref.rms_norm(x, w["mlp1.0.weight"], 1e-5, "cast_then_scale", torch.float32)
+    x = ref.relu2(ref.linear(x, w["mlp1.1.weight"]))
+    x = ref.linear(x, w["mlp1.3.weight"])
+    if evs_rate > 0:
+        kept, counts, _ = ref.evs_prune(x, evs_rate)
+        return kept, counts
+    return x
+
+
+def random_weights(names, shapes, seed=0):
+    """Random weights with checkpoint names, scaled like a trained ViT
+    (LayerNorm/RMSNorm weights near 1, small biases and projections)."""
+    g = torch.Generator().manual_seed(seed)
+    weights = {}
+    for name, shape in zip(names, shapes):
+        t = torch.randn(shape, generator=g)
+        if name.endswith(("norm1.weight", "norm2.weight", "mlp1.0.weight")):
+            t = 1.0 + 0.1 * t
+        elif name.endswith("bias"):
+            t = 0.02 * t
+        elif name.endswith(("pos_embed", "cls_token.token")):
+            t = 0.5 * t
+        else:
+            t = t / shape[-1] ** 0.5
+        weights[name] = t
+    return weights

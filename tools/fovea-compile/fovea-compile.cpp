@@ -1,0 +1,119 @@
+//===- fovea-compile.cpp - Fovea's model compiler -------------------------===//
+//
+// A model config (or preset) in, the IR of a compilation phase out. The work
+// is in the FoveaDriver library; this file parses flags.
+//
+//===----------------------------------------------------------------------===//
+
+#include "fovea/Driver/Compile.h"
+#include "fovea/InitFovea.h"
+#include "mlir/IR/AsmState.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Support/FileUtilities.h"
+#include "mlir/Support/Timing.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/ToolOutputFile.h"
+#include "llvm/Support/WithColor.h"
+
+namespace cl = llvm::cl;
+using namespace fovea;
+
+static cl::OptionCategory category("fovea-compile options");
+
+static cl::opt<std::string>
+    configPath("config",
+               cl::desc("Hugging Face config.json (or its directory)"),
+               cl::value_desc("path"), cl::cat(category));
+static cl::opt<std::string>
+    preset("preset",
+           cl::desc("Built-in model: nano-v2-vl, omni, tiny, tiny-video"),
+           cl::value_desc("name"), cl::cat(category));
+static cl::opt<InputKind> inputKind(
+    "input-kind", cl::desc("What the module consumes"),
+    cl::values(clEnumValN(InputKind::Image, "image", "images (default)"),
+               clEnumValN(InputKind::Video, "video",
+                          "video frames, grouped into tubelets")),
+    cl::init(InputKind::Image), cl::cat(category));
+static cl::opt<std::string> imageSize(
+    "image-size",
+    cl::desc("Compiled resolution HxW (default: the config's tile size)"),
+    cl::value_desc("HxW"), cl::cat(category));
+static cl::opt<ElementType> dtype(
+    "dtype", cl::desc("Storage type of weights and activations"),
+    cl::values(clEnumValN(ElementType::BF16, "bf16", "bfloat16 (default)"),
+               clEnumValN(ElementType::F32, "f32", "float32")),
+    cl::init(ElementType::BF16), cl::cat(category));
+static cl::opt<double> evsRate("evs-rate",
+                               cl::desc("EVS pruning rate for video, in [0, "
+                                        "1); 0 disables EVS"),
+                               cl::init(0.0), cl::cat(category));
+static cl::opt<std::string>
+    compileTo("compile-to",
+              cl::desc("Stop after a phase and print its IR: vision, linalg, "
+                       "llvm, llvm-ir (default)"),
+              cl::value_desc("phase"), cl::init("llvm-ir"), cl::cat(category));
+static cl::opt<std::string> outputPath("o", cl::desc("Output file"),
+                                       cl::value_desc("path"), cl::init("-"),
+                                       cl::cat(category));
+
+/// Prints one error line and returns the exit code.
+static int fail(const llvm::Twine &message) {
+  llvm::WithColor::error(llvm::errs(), "fovea-compile") << message << "\n";
+  return 1;
+}
+
+int main(int argc, char **argv) {
+  llvm::InitLLVM init(argc, argv);
+  // Pass names resolve in --mlir-print-ir-after=<pass> and friends.
+  mlir::vision::registerFoveaPasses();
+  mlir::registerAsmPrinterCLOptions();
+  mlir::registerMLIRContextCLOptions();
+  mlir::registerPassManagerCLOptions();
+  mlir::registerDefaultTimingManagerCLOptions();
+  cl::HideUnrelatedOptions(category);
+  cl::ParseCommandLineOptions(argc, argv, "Fovea model compiler\n");
+
+  if (configPath.empty() == preset.empty())
+    return fail("give exactly one of --config and --preset");
+  llvm::Expected<ModelConfig> config =
+      preset.empty() ? loadModelConfig(configPath) : getPreset(preset);
+  if (!config)
+    return fail(llvm::toString(config.takeError()));
+
+  CompileOptions options;
+  std::optional<Phase> phase = parsePhase(compileTo);
+  if (!phase)
+    return fail("unknown phase '" + compileTo +
+                "' for --compile-to (vision, linalg, llvm, llvm-ir)");
+  options.phase = *phase;
+  options.import.inputKind = inputKind;
+  options.import.elementType = dtype;
+  options.import.evsRate = evsRate;
+  if (!imageSize.empty()) {
+    llvm::StringRef h, w;
+    std::tie(h, w) = llvm::StringRef(imageSize).split('x');
+    if (h.getAsInteger(10, options.import.height) ||
+        w.getAsInteger(10, options.import.width))
+      return fail("--image-size expects HxW (e.g. 512x512), got '" + imageSize +
+                  "'");
+  }
+  mlir::DefaultTimingManager timing;
+  mlir::applyDefaultTimingManagerCLOptions(timing);
+  mlir::TimingScope timingScope = timing.getRootScope();
+  options.configurePassManager = [&](mlir::PassManager &pm) {
+    pm.enableTiming(timingScope);
+    return mlir::applyPassManagerCLOptions(pm);
+  };
+
+  std::string error;
+  std::unique_ptr<llvm::ToolOutputFile> output =
+      mlir::openOutputFile(outputPath, &error);
+  if (!output)
+    return fail(error);
+  if (llvm::Error e = compileModel(*config, options, output->os()))
+    return fail(llvm::toString(std::move(e)));
+  output->keep();
+  return 0;
+}
