@@ -1,0 +1,63 @@
+//===- Tensor.h - Host tensors of the runtime -------------------*- C++ -*-===//
+//
+// Element types, an owning host tensor with aligned storage, and element
+// conversions between the float storage types.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef FOVEA_RUNTIME_TENSOR_H
+#define FOVEA_RUNTIME_TENSOR_H
+
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace fovea::rt {
+
+enum class DType { F32, F16, BF16, U8, I32, I64 };
+
+size_t dtypeSize(DType type);
+/// "f32", "f16", "bf16", "u8", "i32", "i64".
+const char *dtypeName(DType type);
+std::optional<DType> parseDTypeName(std::string_view name);
+bool isFloat(DType type);
+
+/// `shape` as "[2, 3, 4]".
+std::string formatShape(const std::vector<int64_t> &shape);
+
+/// An owning tensor in host memory, 64-byte aligned, row-major.
+class Tensor {
+public:
+  Tensor() = default;
+  Tensor(DType type, std::vector<int64_t> shape);
+
+  DType dtype() const { return type; }
+  const std::vector<int64_t> &shape() const { return dims; }
+  size_t numElements() const;
+  size_t byteSize() const { return numElements() * dtypeSize(type); }
+  void *data() { return storage.get(); }
+  const void *data() const { return storage.get(); }
+
+private:
+  struct Free {
+    void operator()(void *p) const { std::free(p); }
+  };
+  DType type = DType::F32;
+  std::vector<int64_t> dims;
+  std::unique_ptr<void, Free> storage;
+};
+
+/// Converts `count` float elements (f32, f16, bf16) from `from` to `to`,
+/// rounding to nearest even when narrowing. Returns false for non-float
+/// types unless `from == to` (a copy).
+bool convertElements(const void *src, DType from, void *dst, DType to,
+                     size_t count);
+
+} // namespace fovea::rt
+
+#endif // FOVEA_RUNTIME_TENSOR_H
