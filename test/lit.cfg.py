@@ -47,6 +47,7 @@ tool_dirs = [config.fovea_tools_dir, config.llvm_tools_dir]
 tools = [
     ToolSubst("fovea-opt", extra_args=fovea_opt_args, unresolved="fatal"),
     ToolSubst("fovea-compile", unresolved="fatal"),
+    ToolSubst("fovea-run", unresolved="fatal"),
 ]
 llvm_config.add_tool_substitutions(tools, tool_dirs)
 

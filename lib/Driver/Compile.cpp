@@ -9,7 +9,9 @@
 #include "fovea/Conversion/Passes.h"
 #include "fovea/InitFovea.h"
 #include "fovea/Pipelines/Pipelines.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/Linalg/Passes.h"
+#include "mlir/IR/Builders.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
@@ -19,6 +21,10 @@
 #include "llvm/ADT/StringSwitch.h"
 #include "llvm/IR/LLVMContext.h"
 #include "llvm/IR/Module.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/JSON.h"
+#include "llvm/Support/Program.h"
+#include "llvm/Support/raw_ostream.h"
 
 using namespace fovea;
 using namespace mlir;
@@ -30,6 +36,139 @@ std::optional<Phase> fovea::parsePhase(llvm::StringRef name) {
       .Case("llvm", Phase::LLVM)
       .Case("llvm-ir", Phase::LLVMIR)
       .Default(std::nullopt);
+}
+
+std::string fovea::moduleMetadata(const ModelConfig &config,
+                                  const ImportOptions &options) {
+  const char *dtype = options.elementType == ElementType::BF16 ? "bf16" : "f32";
+  int64_t height = options.height ? options.height : config.imageSize;
+  int64_t width = options.width ? options.width : config.imageSize;
+  bool video = options.inputKind == InputKind::Video;
+  // json::Value keeps StringRefs by reference: pass owned strings.
+  auto tensor = [](std::string name, std::string type,
+                   llvm::ArrayRef<int64_t> shape) {
+    return llvm::json::Object{{"name", std::move(name)},
+                              {"dtype", std::move(type)},
+                              {"shape", llvm::json::Array(shape)}};
+  };
+  llvm::json::Array weights, outputs;
+  for (const WeightInfo &w : weightInfos(config, options))
+    weights.push_back(tensor(w.name, dtype, w.shape));
+  for (const ResultInfo &r : resultInfos(config, options))
+    outputs.push_back(tensor(r.name, r.counts ? "i64" : dtype, r.shape));
+  llvm::json::Object metadata{
+      {"fovea_module", 1},
+      {"model", config.name},
+      {"entry", "run"},
+      {"target", "cpu"},
+      {"input_kind", video ? "video" : "image"},
+      {"dtype", dtype},
+      {"inputs", llvm::json::Array{tensor(video ? "frames" : "pixels", "u8",
+                                          {-1, 3, height, width})}},
+      {"outputs", std::move(outputs)},
+      {"weights", std::move(weights)},
+      {"geometry",
+       llvm::json::Object{
+           {"height", height},
+           {"width", width},
+           {"patch_size", config.patchSize},
+           {"temporal_patch_size", video ? config.temporalPatchSize : 1},
+           {"tokens_per_unit", config.tokensFor(height, width)},
+           {"num_prefix_tokens", config.numPrefix},
+           {"llm_hidden", config.llmHidden},
+           {"evs_rate", options.evsRate}}}};
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  os << llvm::json::Value(std::move(metadata));
+  return text;
+}
+
+/// Adds the symbols the runtime's C ABI calls: `fovea_entry(void **)`,
+/// which unpacks an array of memref descriptor pointers (results first) into
+/// a call of `_mlir_ciface_run`, and `fovea_module_metadata_json()`.
+static LogicalResult addModuleEntryPoints(ModuleOp module,
+                                          llvm::StringRef metadata) {
+  auto ciface = module.lookupSymbol<LLVM::LLVMFuncOp>("_mlir_ciface_run");
+  if (!ciface)
+    return module.emitError("no _mlir_ciface_run entry point");
+  MLIRContext *ctx = module.getContext();
+  OpBuilder b(ctx);
+  b.setInsertionPointToEnd(module.getBody());
+  Location loc = module.getLoc();
+  auto ptr = LLVM::LLVMPointerType::get(ctx);
+  auto voidType = LLVM::LLVMVoidType::get(ctx);
+
+  auto entry = LLVM::LLVMFuncOp::create(
+      b, loc, "fovea_entry", LLVM::LLVMFunctionType::get(voidType, {ptr}));
+  Block *body = entry.addEntryBlock(b);
+  OpBuilder eb = OpBuilder::atBlockBegin(body);
+  SmallVector<Value> args;
+  for (unsigned i = 0, e = ciface.getNumArguments(); i < e; ++i) {
+    Value slot = LLVM::GEPOp::create(eb, loc, ptr, ptr, body->getArgument(0),
+                                     ArrayRef<LLVM::GEPArg>{int32_t(i)});
+    args.push_back(LLVM::LoadOp::create(eb, loc, ptr, slot));
+  }
+  LLVM::CallOp::create(eb, loc, ciface, args);
+  LLVM::ReturnOp::create(eb, loc, ValueRange());
+
+  std::string text = metadata.str();
+  text.push_back('\0');
+  auto global = LLVM::GlobalOp::create(
+      b, loc, LLVM::LLVMArrayType::get(IntegerType::get(ctx, 8), text.size()),
+      /*isConstant=*/true, LLVM::Linkage::Internal, "fovea_metadata",
+      b.getStringAttr(text));
+  auto accessor =
+      LLVM::LLVMFuncOp::create(b, loc, "fovea_module_metadata_json",
+                               LLVM::LLVMFunctionType::get(ptr, {}));
+  OpBuilder ab = OpBuilder::atBlockBegin(accessor.addEntryBlock(b));
+  Value address = LLVM::AddressOfOp::create(ab, loc, global);
+  LLVM::ReturnOp::create(ab, loc, address);
+  return success();
+}
+
+/// Compiles LLVM IR text and links it with the runtime into `output`.
+static llvm::Error linkArtifact(llvm::StringRef llvmIR, Emit emit,
+                                llvm::StringRef output) {
+  llvm::SmallString<128> irPath;
+  int fd;
+  if (std::error_code ec =
+          llvm::sys::fs::createTemporaryFile("fovea", "ll", fd, irPath))
+    return llvm::createStringError("cannot create a temporary file: " +
+                                   ec.message());
+  {
+    llvm::raw_fd_ostream os(fd, /*shouldClose=*/true);
+    os << llvmIR;
+  }
+  std::string clang = FOVEA_LLVM_TOOLS_DIR "/clang++";
+  std::string libDir = FOVEA_LLVM_TOOLS_DIR "/../lib";
+  std::vector<std::string> args = {clang,
+                                   "-O3",
+                                   "-march=native",
+                                   "-fPIC",
+                                   "-Wno-override-module",
+                                   irPath.str().str()};
+  // A module exports the whole C ABI of the runtime; an executable pulls
+  // in what its main uses.
+  if (emit == Emit::Module)
+    args.insert(args.end(), {"-shared", "-Wl,--whole-archive",
+                             FOVEA_RUNTIME_LIBRARY, "-Wl,--no-whole-archive"});
+  else
+    args.insert(args.end(),
+                {FOVEA_RUNTIME_MAIN_LIBRARY, FOVEA_RUNTIME_LIBRARY});
+  args.insert(args.end(),
+              {"-o", output.str(), "-L" + libDir, "-Wl,-rpath," + libDir,
+               "-lmlir_c_runner_utils", "-lm"});
+  std::vector<llvm::StringRef> argRefs(args.begin(), args.end());
+  std::string message;
+  int rc = llvm::sys::ExecuteAndWait(clang, argRefs, std::nullopt, {}, 0, 0,
+                                     &message);
+  llvm::sys::fs::remove(irPath);
+  if (rc != 0)
+    return llvm::createStringError(
+        ("linking " + output + " failed (clang++ exit " + llvm::Twine(rc) +
+         ")" + (message.empty() ? "" : ": " + message))
+            .str());
+  return llvm::Error::success();
 }
 
 llvm::Error fovea::compileModel(const ModelConfig &config,
@@ -63,12 +202,30 @@ llvm::Error fovea::compileModel(const ModelConfig &config,
     pm.addPass(vision::createConvertVisionToLinalg());
     pm.addPass(createConvertElementwiseToLinalgPass());
     pm.addPass(createCanonicalizerPass());
-  } else if (options.phase == Phase::LLVM || options.phase == Phase::LLVMIR) {
+  } else if (options.phase == Phase::LLVM || options.phase == Phase::LLVMIR ||
+             options.emit != Emit::IR) {
     vision::buildCpuPipeline(pm, vision::CpuPipelineOptions());
   }
   if (failed(pm.run(**module)))
     return llvm::createStringError(
         ("compilation failed: " + diagnostics).c_str());
+
+  if (options.emit != Emit::IR) {
+    if (failed(addModuleEntryPoints(**module,
+                                    moduleMetadata(config, options.import))))
+      return llvm::createStringError(
+          ("internal error: " + diagnostics).c_str());
+    llvm::LLVMContext llvmContext;
+    std::unique_ptr<llvm::Module> llvmModule =
+        translateModuleToLLVMIR(**module, llvmContext, "fovea");
+    if (!llvmModule)
+      return llvm::createStringError(
+          ("translation to LLVM IR failed: " + diagnostics).c_str());
+    std::string text;
+    llvm::raw_string_ostream textStream(text);
+    llvmModule->print(textStream, nullptr);
+    return linkArtifact(text, options.emit, options.outputPath);
+  }
 
   if (options.phase != Phase::LLVMIR) {
     (*module)->print(os);

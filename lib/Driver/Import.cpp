@@ -83,12 +83,22 @@ static std::vector<WeightSpec> weightSpecs(const ModelConfig &c,
   return specs;
 }
 
-std::vector<std::string> fovea::weightNames(const ModelConfig &config,
-                                            const ImportOptions &options) {
-  std::vector<std::string> names;
+std::vector<WeightInfo> fovea::weightInfos(const ModelConfig &config,
+                                           const ImportOptions &options) {
+  std::vector<WeightInfo> infos;
   for (WeightSpec &spec : weightSpecs(config, geometryOf(config, options)))
-    names.push_back(std::move(spec.name));
-  return names;
+    infos.push_back(
+        {std::move(spec.name),
+         std::vector<int64_t>(spec.shape.begin(), spec.shape.end())});
+  return infos;
+}
+
+std::vector<ResultInfo> fovea::resultInfos(const ModelConfig &config,
+                                           const ImportOptions &options) {
+  Geometry g = geometryOf(config, options);
+  if (g.video && options.evsRate > 0.0)
+    return {{"kept", {-1, config.llmHidden}, false}, {"counts", {-1}, true}};
+  return {{"embeddings", {-1, g.patches / 4, config.llmHidden}, false}};
 }
 
 /// Checks the compiled geometry against the model.

@@ -172,8 +172,8 @@ private:
       case 'u': {
         if (pos + 4 > text.size())
           return fail("truncated \\u escape");
-        unsigned code = std::strtoul(std::string(text.substr(pos, 4)).c_str(),
-                                     nullptr, 16);
+        unsigned code =
+            std::strtoul(std::string(text.substr(pos, 4)).c_str(), nullptr, 16);
         pos += 4;
         // UTF-8 encode (surrogate pairs are kept as two code points; names
         // in checkpoints are ASCII).

@@ -100,9 +100,9 @@ std::optional<Tensor> fovea::rt::readNpy(const std::string &path,
     return bad("unsupported format version " + std::to_string(major));
   size_t headerLength = 0;
   for (size_t i = 0; i < lengthBytes; ++i)
-    headerLength |= static_cast<size_t>(static_cast<unsigned char>(
-                        bytes[8 + i]))
-                    << (8 * i);
+    headerLength |=
+        static_cast<size_t>(static_cast<unsigned char>(bytes[8 + i]))
+        << (8 * i);
   size_t dataOffset = 8 + lengthBytes + headerLength;
   if (dataOffset > bytes.size())
     return bad("truncated header");

@@ -167,8 +167,8 @@ SafetensorsArchive::open(const std::string &path, std::string &error) {
     }
   }
   std::unique_ptr<SafetensorsArchive> archive(new SafetensorsArchive());
-  bool isIndex = target.size() > 5 &&
-                 target.compare(target.size() - 5, 5, ".json") == 0;
+  bool isIndex =
+      target.size() > 5 && target.compare(target.size() - 5, 5, ".json") == 0;
   if (!isIndex) {
     if (!archive->addFile(target, error))
       return nullptr;

@@ -46,8 +46,8 @@ const char *fovea::rt::dtypeName(DType type) {
 }
 
 std::optional<DType> fovea::rt::parseDTypeName(std::string_view name) {
-  for (DType t : {DType::F32, DType::F16, DType::BF16, DType::U8, DType::I32,
-                  DType::I64})
+  for (DType t :
+       {DType::F32, DType::F16, DType::BF16, DType::U8, DType::I32, DType::I64})
     if (name == dtypeName(t))
       return t;
   return std::nullopt;

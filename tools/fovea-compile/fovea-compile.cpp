@@ -54,6 +54,12 @@ static cl::opt<std::string>
               cl::desc("Stop after a phase and print its IR: vision, linalg, "
                        "llvm, llvm-ir (default)"),
               cl::value_desc("phase"), cl::init("llvm-ir"), cl::cat(category));
+static cl::opt<Emit> emit(
+    "emit", cl::desc("Build an artifact instead of printing IR"),
+    cl::values(clEnumValN(Emit::Module, "module",
+                          "a runtime module (.so exporting the C ABI)"),
+               clEnumValN(Emit::Executable, "exe", "a standalone executable")),
+    cl::init(Emit::IR), cl::cat(category));
 static cl::opt<std::string> outputPath("o", cl::desc("Output file"),
                                        cl::value_desc("path"), cl::init("-"),
                                        cl::cat(category));
@@ -88,6 +94,16 @@ int main(int argc, char **argv) {
     return fail("unknown phase '" + compileTo +
                 "' for --compile-to (vision, linalg, llvm, llvm-ir)");
   options.phase = *phase;
+  options.emit = emit;
+  if (emit != Emit::IR) {
+    if (compileTo.getNumOccurrences())
+      return fail("--emit and --compile-to exclude each other");
+    if (outputPath == "-")
+      return fail("--emit " +
+                  std::string(emit == Emit::Module ? "module" : "exe") +
+                  " needs an output file (-o)");
+    options.outputPath = outputPath;
+  }
   options.import.inputKind = inputKind;
   options.import.elementType = dtype;
   options.import.evsRate = evsRate;
@@ -107,6 +123,11 @@ int main(int argc, char **argv) {
     return mlir::applyPassManagerCLOptions(pm);
   };
 
+  if (emit != Emit::IR) {
+    if (llvm::Error e = compileModel(*config, options, llvm::nulls()))
+      return fail(llvm::toString(std::move(e)));
+    return 0;
+  }
   std::string error;
   std::unique_ptr<llvm::ToolOutputFile> output =
       mlir::openOutputFile(outputPath, &error);

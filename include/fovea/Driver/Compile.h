@@ -30,16 +30,35 @@ enum class Phase {
 /// Parses a phase name (`vision`, `linalg`, `llvm`, `llvm-ir`).
 std::optional<Phase> parsePhase(llvm::StringRef name);
 
+/// What `compileModel` writes.
+enum class Emit {
+  /// The IR of `phase`, as text.
+  IR,
+  /// A runtime module (a shared object exporting the C ABI of
+  /// fovea_runtime.h, with its metadata).
+  Module,
+  /// A standalone executable (the module linked with a command-line main).
+  Executable,
+};
+
 struct CompileOptions {
   ImportOptions import;
   Phase phase = Phase::LLVMIR;
+  Emit emit = Emit::IR;
+  /// Where a module or executable is written (IR goes to the stream).
+  std::string outputPath;
   /// Applied to every pass manager the driver runs (MLIR's command-line
   /// instrumentation: --mlir-print-ir-after-all, --mlir-timing, ...).
   std::function<mlir::LogicalResult(mlir::PassManager &)> configurePassManager;
 };
 
+/// The metadata JSON of a module compiled with `options` (model, entry
+/// point, inputs, outputs, weights, geometry).
+std::string moduleMetadata(const ModelConfig &config,
+                           const ImportOptions &options);
+
 /// Imports `config`, runs the pipeline up to `options.phase` and prints the
-/// result to `os`.
+/// result to `os`, or builds the module or executable of `options.emit`.
 llvm::Error compileModel(const ModelConfig &config,
                          const CompileOptions &options, llvm::raw_ostream &os);
 

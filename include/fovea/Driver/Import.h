@@ -27,9 +27,25 @@ struct ImportOptions {
   double evsRate = 0.0;
 };
 
-/// The checkpoint name of every weight the pipeline reads, in argument order.
-std::vector<std::string> weightNames(const ModelConfig &config,
-                                     const ImportOptions &options);
+/// A weight the pipeline reads: its checkpoint name and shape.
+struct WeightInfo {
+  std::string name;
+  std::vector<int64_t> shape;
+};
+
+/// Every weight the pipeline reads, in argument order.
+std::vector<WeightInfo> weightInfos(const ModelConfig &config,
+                                    const ImportOptions &options);
+
+/// The result of `@run`: its name, shape (-1 dynamic) and whether it is the
+/// i64 per-tubelet counts of EVS.
+struct ResultInfo {
+  std::string name;
+  std::vector<int64_t> shape;
+  bool counts;
+};
+std::vector<ResultInfo> resultInfos(const ModelConfig &config,
+                                    const ImportOptions &options);
 
 /// Builds `func.func @run` in a new module. Image: pixels
 /// `[N, 3, H, W] x ui8` -> embeddings `[N, tokens, llm]`. Video: frames

@@ -1,0 +1,64 @@
+/*===- fovea_runtime.h - C ABI of Fovea modules ------------------*- C -*-===*\
+|*                                                                            *|
+|* Every runtime module (`fovea-compile --emit module`) exports these         *|
+|* functions. Tensors are dense, row-major host buffers.                      *|
+|*                                                                            *|
+\*===----------------------------------------------------------------------===*/
+
+#ifndef FOVEA_RUNTIME_FOVEA_RUNTIME_H
+#define FOVEA_RUNTIME_FOVEA_RUNTIME_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Element types. */
+enum fovea_dtype {
+  FOVEA_F32 = 0,
+  FOVEA_F16 = 1,
+  FOVEA_BF16 = 2,
+  FOVEA_U8 = 3,
+  FOVEA_I32 = 4,
+  FOVEA_I64 = 5
+};
+
+/* A tensor passed in or returned. Returned tensors own `data` and `shape`;
+ * release them with fovea_tensor_release. */
+typedef struct fovea_tensor {
+  int32_t dtype; /* enum fovea_dtype */
+  int32_t rank;
+  int64_t *shape;
+  void *data;
+} fovea_tensor;
+
+typedef struct fovea_module fovea_module;
+
+/* The module's self-description (JSON): model, entry point, inputs, outputs,
+ * required weights with shapes and dtypes, geometry. Owned by the module. */
+const char *fovea_module_metadata(void);
+
+/* Loads the weights from `weights_path` (a safetensors file, a shard index
+ * or a directory holding either) for `device` ("cpu"). Returns NULL and sets
+ * *error (free with fovea_free_error) on failure. */
+fovea_module *fovea_module_create(const char *weights_path, const char *device,
+                                  char **error);
+
+/* Runs the entry point on `input`. Writes up to `max_outputs` results to
+ * `outputs` and their count to *num_outputs. Returns 0 on success, non-zero
+ * with *error set otherwise. */
+int fovea_module_run(fovea_module *module, const fovea_tensor *input,
+                     fovea_tensor *outputs, int32_t max_outputs,
+                     int32_t *num_outputs, char **error);
+
+void fovea_module_destroy(fovea_module *module);
+void fovea_tensor_release(fovea_tensor *tensor);
+void fovea_free_error(char *error);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* FOVEA_RUNTIME_FOVEA_RUNTIME_H */

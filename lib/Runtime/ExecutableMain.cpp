@@ -1,0 +1,14 @@
+//===- ExecutableMain.cpp - main of standalone executables ----------------===//
+//
+// A module linked with this file is a program with fovea-run's options.
+//
+//===----------------------------------------------------------------------===//
+
+#include "fovea/Runtime/RunTool.h"
+
+int main(int argc, char **argv) {
+  fovea::rt::ModuleApi api{fovea_module_metadata, fovea_module_create,
+                           fovea_module_run,      fovea_module_destroy,
+                           fovea_tensor_release,  fovea_free_error};
+  return fovea::rt::runTool(argv[0], argc, argv, 1, api);
+}

@@ -1,0 +1,202 @@
+//===- Module.cpp - The C ABI of runtime modules --------------------------===//
+//
+// Implements fovea_module_* on top of two symbols the compiler generates in
+// every module: `fovea_module_metadata_json` (the metadata string) and
+// `fovea_entry` (calls the compiled entry point with an array of memref
+// descriptor pointers, the result descriptors first).
+//
+//===----------------------------------------------------------------------===//
+
+#include "fovea/Runtime/fovea_runtime.h"
+
+#include "fovea/Runtime/Json.h"
+#include "fovea/Runtime/Safetensors.h"
+#include "fovea/Runtime/Tensor.h"
+
+#include <cstdlib>
+#include <cstring>
+
+using namespace fovea::rt;
+
+extern "C" const char *fovea_module_metadata_json(void);
+extern "C" void fovea_entry(void **descriptors);
+
+namespace {
+struct TensorSpec {
+  std::string name;
+  DType dtype;
+  std::vector<int64_t> shape; // -1 for dynamic
+};
+
+/// A memref descriptor laid out as the compiled code expects: allocated and
+/// aligned pointers, offset, sizes, strides (all 8 bytes).
+std::vector<int64_t> descriptorFor(void *data,
+                                   const std::vector<int64_t> &shape) {
+  std::vector<int64_t> d = {reinterpret_cast<int64_t>(data),
+                            reinterpret_cast<int64_t>(data), 0};
+  d.insert(d.end(), shape.begin(), shape.end());
+  std::vector<int64_t> strides(shape.size(), 1);
+  for (int i = static_cast<int>(shape.size()) - 2; i >= 0; --i)
+    strides[i] = strides[i + 1] * shape[i + 1];
+  d.insert(d.end(), strides.begin(), strides.end());
+  return d;
+}
+
+bool parseSpecs(const JsonValue *list, std::vector<TensorSpec> &out,
+                std::string &error) {
+  if (!list || !list->isArray())
+    return error = "module metadata: malformed tensor list", false;
+  for (const JsonValue &item : list->array()) {
+    const JsonValue *name = item.get("name");
+    const JsonValue *dtype = item.get("dtype");
+    const JsonValue *shape = item.get("shape");
+    std::optional<DType> type = dtype && dtype->isString()
+                                    ? parseDTypeName(dtype->string())
+                                    : std::nullopt;
+    if (!name || !name->isString() || !type || !shape || !shape->isArray())
+      return error = "module metadata: malformed tensor entry", false;
+    TensorSpec spec{name->string(), *type, {}};
+    for (const JsonValue &d : shape->array())
+      spec.shape.push_back(d.integer().value_or(-1));
+    out.push_back(std::move(spec));
+  }
+  return true;
+}
+
+char *copyError(const std::string &message) {
+  char *copy = static_cast<char *>(std::malloc(message.size() + 1));
+  std::memcpy(copy, message.c_str(), message.size() + 1);
+  return copy;
+}
+} // namespace
+
+struct fovea_module {
+  std::vector<TensorSpec> inputs, outputs, weightSpecs;
+  std::vector<Tensor> weights;
+};
+
+extern "C" const char *fovea_module_metadata(void) {
+  return fovea_module_metadata_json();
+}
+
+extern "C" fovea_module *fovea_module_create(const char *weightsPath,
+                                             const char *device, char **error) {
+  auto fail = [&](const std::string &message) -> fovea_module * {
+    if (error)
+      *error = copyError(message);
+    return nullptr;
+  };
+  if (!device || std::strcmp(device, "cpu") != 0)
+    return fail(std::string("device '") + (device ? device : "") +
+                "' is not supported by this module (compiled for cpu)");
+  std::string message;
+  std::optional<JsonValue> metadata =
+      parseJson(fovea_module_metadata_json(), message);
+  if (!metadata)
+    return fail("module metadata: " + message);
+  auto module = std::make_unique<fovea_module>();
+  if (!parseSpecs(metadata->get("inputs"), module->inputs, message) ||
+      !parseSpecs(metadata->get("outputs"), module->outputs, message) ||
+      !parseSpecs(metadata->get("weights"), module->weightSpecs, message))
+    return fail(message);
+  if (!weightsPath)
+    return fail("no weights path given");
+  std::unique_ptr<SafetensorsArchive> archive =
+      SafetensorsArchive::open(weightsPath, message);
+  if (!archive)
+    return fail(message);
+  for (const TensorSpec &spec : module->weightSpecs) {
+    Tensor tensor(spec.dtype, spec.shape);
+    if (!archive->read(spec.name, tensor, message))
+      return fail(message);
+    module->weights.push_back(std::move(tensor));
+  }
+  return module.release();
+}
+
+extern "C" int fovea_module_run(fovea_module *module, const fovea_tensor *input,
+                                fovea_tensor *outputs, int32_t maxOutputs,
+                                int32_t *numOutputs, char **error) {
+  auto fail = [&](const std::string &message) {
+    if (error)
+      *error = copyError(message);
+    return 1;
+  };
+  if (!module || !input)
+    return fail("fovea_module_run: null module or input");
+  const TensorSpec &spec = module->inputs.front();
+  std::vector<int64_t> shape(input->shape, input->shape + input->rank);
+  bool matches = input->rank == static_cast<int32_t>(spec.shape.size()) &&
+                 input->dtype == static_cast<int32_t>(spec.dtype);
+  for (size_t i = 0; matches && i < shape.size(); ++i)
+    matches = spec.shape[i] < 0 ? shape[i] > 0 : shape[i] == spec.shape[i];
+  if (!matches)
+    return fail("input '" + spec.name + "': expected " + dtypeName(spec.dtype) +
+                " " + formatShape(spec.shape) + " (-1 = any), got " +
+                (input->dtype >= 0 && input->dtype <= 5
+                     ? dtypeName(static_cast<DType>(input->dtype))
+                     : "?") +
+                " " + formatShape(shape));
+  if (static_cast<int32_t>(module->outputs.size()) > maxOutputs)
+    return fail("fovea_module_run: room for " + std::to_string(maxOutputs) +
+                " outputs, the module returns " +
+                std::to_string(module->outputs.size()));
+
+  // Result descriptors first (one block each, written by the callee), then
+  // the input, then the weights.
+  std::vector<std::vector<int64_t>> results;
+  for (const TensorSpec &out : module->outputs)
+    results.emplace_back(3 + 2 * out.shape.size(), 0);
+  std::vector<int64_t> packedResults;
+  for (auto &r : results)
+    packedResults.insert(packedResults.end(), r.begin(), r.end());
+  std::vector<std::vector<int64_t>> args;
+  args.push_back(descriptorFor(input->data, shape));
+  for (Tensor &w : module->weights)
+    args.push_back(descriptorFor(w.data(), w.shape()));
+  std::vector<void *> pointers = {packedResults.data()};
+  for (auto &a : args)
+    pointers.push_back(a.data());
+  fovea_entry(pointers.data());
+
+  size_t offset = 0;
+  for (size_t i = 0; i < module->outputs.size(); ++i) {
+    const TensorSpec &out = module->outputs[i];
+    size_t rank = out.shape.size();
+    const int64_t *d = packedResults.data() + offset;
+    offset += 3 + 2 * rank;
+    fovea_tensor &t = outputs[i];
+    t.dtype = static_cast<int32_t>(out.dtype);
+    t.rank = static_cast<int32_t>(rank);
+    t.shape =
+        static_cast<int64_t *>(std::malloc(8 * std::max<size_t>(rank, 1)));
+    size_t elements = 1;
+    for (size_t k = 0; k < rank; ++k) {
+      t.shape[k] = d[3 + k];
+      elements *= static_cast<size_t>(d[3 + k]);
+    }
+    size_t bytes = elements * dtypeSize(out.dtype);
+    t.data = std::malloc(std::max<size_t>(bytes, 1));
+    auto *base =
+        reinterpret_cast<uint8_t *>(d[1]) + d[2] * dtypeSize(out.dtype);
+    // Results are dense and row-major (identity layouts at the boundary).
+    std::memcpy(t.data, base, bytes);
+    std::free(reinterpret_cast<void *>(d[0]));
+  }
+  if (numOutputs)
+    *numOutputs = static_cast<int32_t>(module->outputs.size());
+  return 0;
+}
+
+extern "C" void fovea_module_destroy(fovea_module *module) { delete module; }
+
+extern "C" void fovea_tensor_release(fovea_tensor *tensor) {
+  if (!tensor)
+    return;
+  std::free(tensor->shape);
+  std::free(tensor->data);
+  tensor->shape = nullptr;
+  tensor->data = nullptr;
+}
+
+extern "C" void fovea_free_error(char *error) { std::free(error); }

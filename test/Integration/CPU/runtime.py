@@ -1,0 +1,190 @@
+# RUN: %python %s
+"""Runtime modules and standalone executables end to end: fovea-compile
+--emit module|exe, random weights written as safetensors with checkpoint
+names (single file and shards), fovea-run against the PyTorch reference
+(--expected-output), image and video with EVS, f32 and bf16, and one-line
+errors for bad checkpoints, inputs and flags."""
+
+import json
+import os
+import subprocess
+import tempfile
+
+import torch
+
+import pipeline_reference as pipe
+from fovea_testing.checks import Cases, rounded
+from fovea_testing.files import (read_npy, write_npy, write_safetensors,
+                                 write_sharded_safetensors)
+from fovea_testing.compiled import _SRC_ROOT
+
+BIN = os.environ.get("FOVEA_TOOLS_DIR", os.path.join(_SRC_ROOT, "build", "bin"))
+TINY = dict(patch_size=16, depth=2, heads=2, num_prefix=2)
+WORK = tempfile.mkdtemp(prefix="fovea-runtime-")
+TORCH = {"f32": torch.float32, "bf16": torch.bfloat16}
+
+
+def sh(*args, expect_ok=True):
+    result = subprocess.run([str(a) for a in args], capture_output=True, text=True)
+    if expect_ok and result.returncode != 0:
+        raise AssertionError(f"{' '.join(map(str, args))} failed:\n{result.stderr}")
+    return result
+
+
+def build(name, *flags, emit="module"):
+    out = os.path.join(WORK, name + (".so" if emit == "module" else ""))
+    sh(f"{BIN}/fovea-compile", *flags, "--emit", emit, "-o", out)
+    return out
+
+
+def weights_for(module, dtype, seed=0):
+    """Random weights for the weights a module (or executable) declares."""
+    command = [module] if not module.endswith(".so") else [f"{BIN}/fovea-run", module]
+    meta = json.loads(sh(*command, "--print-metadata").stdout)
+    names = [w["name"] for w in meta["weights"]]
+    shapes = [w["shape"] for w in meta["weights"]]
+    weights = pipe.random_weights(names, shapes, seed=seed)
+    return {k: rounded(v, dtype).to(TORCH[dtype]) for k, v in weights.items()}
+
+
+def pixels(count, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    p = torch.randint(0, 256, (count, 3, 64, 64), generator=g, dtype=torch.uint8)
+    for f in range(1, count):
+        keep = torch.rand(1, 1, 64, 64, generator=g) < 0.7
+        p[f] = torch.where(keep, p[f - 1], p[f])
+    return p
+
+
+def run_image(dtype, sharded):
+    module = build(f"image_{dtype}", "--preset", "tiny", "--dtype", dtype)
+    weights = weights_for(module, dtype)
+    ckpt = os.path.join(WORK, f"ckpt_{dtype}_{sharded}")
+    if sharded:
+        write_sharded_safetensors(ckpt, weights, shards=3)
+    else:
+        os.makedirs(ckpt, exist_ok=True)
+        write_safetensors(os.path.join(ckpt, "model.safetensors"), weights)
+    x = pixels(3)
+    expected = pipe.vision_pipeline(x, weights, **TINY).to(TORCH[dtype])
+    write_npy(f"{WORK}/x.npy", x)
+    write_npy(f"{WORK}/ref_{dtype}.npy", expected)
+    tol = ["--rtol", "1e-3", "--atol", "1e-4"] if dtype == "f32" else ["--rtol", "0.05", "--atol", "0.05"]
+    out = sh(f"{BIN}/fovea-run", module, "--weights", ckpt, "--input", f"{WORK}/x.npy",
+             "--output", f"{WORK}/y.npy", "--expected-output", f"{WORK}/ref_{dtype}.npy", *tol,
+             "--benchmark", "3", "--warmup", "1")
+    assert f"output 0: {dtype} [3, 4, 96]" in out.stdout, out.stdout
+    assert "matches" in out.stdout and "median" in out.stdout, out.stdout
+    y = read_npy(f"{WORK}/y.npy")
+    assert tuple(y.shape) == (3, 4, 96), y.shape
+
+
+def run_video_evs():
+    module = build("video_evs", "--preset", "tiny-video", "--input-kind", "video",
+                   "--dtype", "f32", "--evs-rate", "0.5")
+    weights = weights_for(module, "f32", seed=1)
+    ckpt = f"{WORK}/video.safetensors"
+    write_safetensors(ckpt, weights)
+    x = pixels(5, seed=2)
+    kept, counts = pipe.vision_pipeline(x, weights, temporal=2, evs_rate=0.5, **TINY)
+    write_npy(f"{WORK}/v.npy", x)
+    write_npy(f"{WORK}/kept.npy", kept)
+    write_npy(f"{WORK}/counts.npy", counts)
+    out = sh(f"{BIN}/fovea-run", module, "--weights", ckpt, "--input", f"{WORK}/v.npy",
+             "--output", f"{WORK}/k.npy", "--output", f"{WORK}/c.npy",
+             "--expected-output", f"{WORK}/kept.npy", "--expected-output", f"{WORK}/counts.npy",
+             "--rtol", "1e-3", "--atol", "1e-4")
+    assert "output 1: i64 [3]" in out.stdout, out.stdout
+    assert torch.equal(read_npy(f"{WORK}/c.npy"), counts)
+
+
+def run_executable():
+    exe = build("tiny_exe", "--preset", "tiny", "--dtype", "f32", emit="exe")
+    weights = weights_for(exe, "f32")
+    ckpt = f"{WORK}/exe.safetensors"
+    write_safetensors(ckpt, weights)
+    x = pixels(2, seed=3)
+    write_npy(f"{WORK}/ex.npy", x)
+    write_npy(f"{WORK}/eref.npy", pipe.vision_pipeline(x, weights, **TINY))
+    out = sh(exe, "--weights", ckpt, "--input", f"{WORK}/ex.npy",
+             "--expected-output", f"{WORK}/eref.npy", "--rtol", "1e-3", "--atol", "1e-4")
+    assert "matches" in out.stdout, out.stdout
+
+
+def expect_error(args, message):
+    result = sh(*args, expect_ok=False)
+    lines = result.stderr.strip().splitlines()
+    assert result.returncode != 0, f"{args}: exit 0"
+    assert len(lines) == 1, f"{args}: expected one line, got {lines}"
+    assert message in lines[0], f"{args}: '{message}' not in '{lines[0]}'"
+
+
+def run_errors():
+    module = build("err", "--preset", "tiny", "--dtype", "f32")
+    weights = weights_for(module, "f32")
+    good = f"{WORK}/good.safetensors"
+    write_safetensors(good, weights)
+    x = pixels(1)
+    write_npy(f"{WORK}/one.npy", x)
+    run = [f"{BIN}/fovea-run", module]
+    name = "vision_model.radio_model.model.blocks.1.mlp.fc1.weight"
+
+    missing = dict(weights)
+    del missing[name]
+    write_safetensors(f"{WORK}/missing.safetensors", missing)
+    expect_error(run + ["--weights", f"{WORK}/missing.safetensors", "--input", f"{WORK}/one.npy"],
+                 f"missing tensor '{name}'")
+    shaped = dict(weights)
+    shaped[name] = torch.zeros(256, 32)
+    write_safetensors(f"{WORK}/shape.safetensors", shaped)
+    expect_error(run + ["--weights", f"{WORK}/shape.safetensors", "--input", f"{WORK}/one.npy"],
+                 f"tensor '{name}' has shape [256, 32], the module expects [256, 64]")
+    typed = dict(weights)
+    typed[name] = torch.zeros(256, 64, dtype=torch.int64)
+    write_safetensors(f"{WORK}/dtype.safetensors", typed)
+    expect_error(run + ["--weights", f"{WORK}/dtype.safetensors", "--input", f"{WORK}/one.npy"],
+                 f"tensor '{name}' has dtype i64, the module expects f32")
+    data = open(good, "rb").read()
+    open(f"{WORK}/truncated.safetensors", "wb").write(data[: len(data) // 2])
+    expect_error(run + ["--weights", f"{WORK}/truncated.safetensors", "--input", f"{WORK}/one.npy"],
+                 "runs past the end of the file")
+    open(f"{WORK}/tiny.safetensors", "wb").write(b"\x01\x02")
+    expect_error(run + ["--weights", f"{WORK}/tiny.safetensors", "--input", f"{WORK}/one.npy"],
+                 "truncated (2 bytes, no safetensors header)")
+    open(f"{WORK}/header.safetensors", "wb").write(b"\xff" * 8 + b"{}")
+    expect_error(run + ["--weights", f"{WORK}/header.safetensors", "--input", f"{WORK}/one.npy"],
+                 "exceeds the file")
+    write_npy(f"{WORK}/wrong.npy", torch.zeros(1, 3, 32, 32, dtype=torch.uint8))
+    expect_error(run + ["--weights", good, "--input", f"{WORK}/wrong.npy"],
+                 "input 'pixels': expected u8 [-1, 3, 64, 64] (-1 = any), got u8 [1, 3, 32, 32]")
+    open(f"{WORK}/bad.npy", "wb").write(b"not an npy file")
+    expect_error(run + ["--weights", good, "--input", f"{WORK}/bad.npy"],
+                 "not a valid .npy file: missing the \\x93NUMPY magic")
+    expect_error(run + ["--weights", good, "--input", f"{WORK}/one.npy", "--device", "cuda"],
+                 "device 'cuda' is not supported by this module")
+    expect_error(run + ["--weights", good, "--input", f"{WORK}/one.npy", "--rtol", "x"],
+                 "--rtol expects a non-negative number, got 'x'")
+    expect_error(run + ["--weights", good, "--input", f"{WORK}/one.npy", "--frobnicate"],
+                 "unknown or incomplete option '--frobnicate'")
+    expect_error([f"{BIN}/fovea-run", f"{WORK}/one.npy", "--weights", good],
+                 "cannot load module")
+    expect_error([f"{BIN}/fovea-compile", "--preset", "tiny", "--emit", "module"],
+                 "--emit module needs an output file (-o)")
+    expect_error([f"{BIN}/fovea-compile", "--preset", "tiny", "--emit", "module",
+                  "--compile-to", "vision", "-o", f"{WORK}/x.so"],
+                 "--emit and --compile-to exclude each other")
+    # A checkpoint whose prefix-token count disagrees with the config.
+    cls = dict(weights)
+    cls["vision_model.radio_model.model.patch_generator.cls_token.token"] = torch.zeros(3, 64)
+    write_safetensors(f"{WORK}/cls.safetensors", cls)
+    expect_error(run + ["--weights", f"{WORK}/cls.safetensors", "--input", f"{WORK}/one.npy"],
+                 "cls_token.token' has shape [3, 64], the module expects [2, 64]")
+
+
+cases = Cases()
+cases.run("image module f32, one file", run_image, "f32", False)
+cases.run("image module bf16, sharded", run_image, "bf16", True)
+cases.run("video module with EVS", run_video_evs)
+cases.run("standalone executable", run_executable)
+cases.run("errors", run_errors)
+cases.finish()
