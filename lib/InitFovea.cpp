@@ -8,6 +8,7 @@
 
 #include "fovea/Conversion/Passes.h"
 #include "fovea/Dialect/Vision/IR/VisionDialect.h"
+#include "fovea/Dialect/Vision/Transforms/Passes.h"
 #include "fovea/Pipelines/Pipelines.h"
 #include "fovea/Target/CPU/Passes.h"
 #include "mlir/Conversion/Passes.h"
@@ -74,6 +75,7 @@ void vision::registerFoveaDialects(DialectRegistry &registry) {
 
 void vision::registerFoveaPasses() {
   registerFoveaConversionPasses();
+  registerFoveaVisionPasses();
   registerFoveaCPUPasses();
   registerFoveaPipelines();
   // Upstream passes a user combines with Fovea's: generic transforms,

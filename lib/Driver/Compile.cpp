@@ -39,7 +39,8 @@ std::optional<Phase> fovea::parsePhase(llvm::StringRef name) {
 }
 
 std::string fovea::moduleMetadata(const ModelConfig &config,
-                                  const ImportOptions &options) {
+                                  const ImportOptions &options,
+                                  llvm::ArrayRef<Type> derivedTypes) {
   const char *dtype = options.elementType == ElementType::BF16 ? "bf16" : "f32";
   int64_t height = options.height ? options.height : config.imageSize;
   int64_t width = options.width ? options.width : config.imageSize;
@@ -56,6 +57,16 @@ std::string fovea::moduleMetadata(const ModelConfig &config,
     weights.push_back(tensor(w.name, dtype, w.shape));
   for (const ResultInfo &r : resultInfos(config, options))
     outputs.push_back(tensor(r.name, r.counts ? "i64" : dtype, r.shape));
+  llvm::json::Array derived;
+  for (auto [i, type] : llvm::enumerate(derivedTypes)) {
+    auto shaped = cast<RankedTensorType>(type);
+    Type element = shaped.getElementType();
+    derived.push_back(tensor("derived" + std::to_string(i),
+                             element.isBF16()  ? "bf16"
+                             : element.isF16() ? "f16"
+                                               : "f32",
+                             shaped.getShape()));
+  }
   llvm::json::Object metadata{
       {"fovea_module", 1},
       {"model", config.name},
@@ -67,6 +78,7 @@ std::string fovea::moduleMetadata(const ModelConfig &config,
                                           {-1, 3, height, width})}},
       {"outputs", std::move(outputs)},
       {"weights", std::move(weights)},
+      {"derived", std::move(derived)},
       {"geometry",
        llvm::json::Object{
            {"height", height},
@@ -83,33 +95,47 @@ std::string fovea::moduleMetadata(const ModelConfig &config,
   return text;
 }
 
-/// Adds the symbols the runtime's C ABI calls: `fovea_entry(void **)`,
-/// which unpacks an array of memref descriptor pointers (results first) into
-/// a call of `_mlir_ciface_run`, and `fovea_module_metadata_json()`.
+/// Defines `name(void **descriptors)`, which calls `callee` (a C-interface
+/// function taking only pointers) with the pointers of the array; an empty
+/// function when `callee` is null.
+static void addPackedCall(OpBuilder &b, Location loc, StringRef name,
+                          LLVM::LLVMFuncOp callee) {
+  MLIRContext *ctx = b.getContext();
+  auto ptr = LLVM::LLVMPointerType::get(ctx);
+  auto entry = LLVM::LLVMFuncOp::create(
+      b, loc, name,
+      LLVM::LLVMFunctionType::get(LLVM::LLVMVoidType::get(ctx), {ptr}));
+  Block *body = entry.addEntryBlock(b);
+  OpBuilder eb = OpBuilder::atBlockBegin(body);
+  if (callee) {
+    SmallVector<Value> args;
+    for (unsigned i = 0, e = callee.getNumArguments(); i < e; ++i) {
+      Value slot = LLVM::GEPOp::create(eb, loc, ptr, ptr, body->getArgument(0),
+                                       ArrayRef<LLVM::GEPArg>{int32_t(i)});
+      args.push_back(LLVM::LoadOp::create(eb, loc, ptr, slot));
+    }
+    LLVM::CallOp::create(eb, loc, callee, args);
+  }
+  LLVM::ReturnOp::create(eb, loc, ValueRange());
+}
+
+/// Adds the symbols the runtime's C ABI calls: `fovea_entry(void **)` and
+/// `fovea_init_entry(void **)`, which unpack arrays of memref descriptor
+/// pointers (results first) into calls of `_mlir_ciface_run` and
+/// `_mlir_ciface_init`, and `fovea_module_metadata_json()`.
 static LogicalResult addModuleEntryPoints(ModuleOp module,
                                           llvm::StringRef metadata) {
-  auto ciface = module.lookupSymbol<LLVM::LLVMFuncOp>("_mlir_ciface_run");
-  if (!ciface)
+  auto run = module.lookupSymbol<LLVM::LLVMFuncOp>("_mlir_ciface_run");
+  if (!run)
     return module.emitError("no _mlir_ciface_run entry point");
   MLIRContext *ctx = module.getContext();
   OpBuilder b(ctx);
   b.setInsertionPointToEnd(module.getBody());
   Location loc = module.getLoc();
   auto ptr = LLVM::LLVMPointerType::get(ctx);
-  auto voidType = LLVM::LLVMVoidType::get(ctx);
-
-  auto entry = LLVM::LLVMFuncOp::create(
-      b, loc, "fovea_entry", LLVM::LLVMFunctionType::get(voidType, {ptr}));
-  Block *body = entry.addEntryBlock(b);
-  OpBuilder eb = OpBuilder::atBlockBegin(body);
-  SmallVector<Value> args;
-  for (unsigned i = 0, e = ciface.getNumArguments(); i < e; ++i) {
-    Value slot = LLVM::GEPOp::create(eb, loc, ptr, ptr, body->getArgument(0),
-                                     ArrayRef<LLVM::GEPArg>{int32_t(i)});
-    args.push_back(LLVM::LoadOp::create(eb, loc, ptr, slot));
-  }
-  LLVM::CallOp::create(eb, loc, ciface, args);
-  LLVM::ReturnOp::create(eb, loc, ValueRange());
+  addPackedCall(b, loc, "fovea_entry", run);
+  addPackedCall(b, loc, "fovea_init_entry",
+                module.lookupSymbol<LLVM::LLVMFuncOp>("_mlir_ciface_init"));
 
   std::string text = metadata.str();
   text.push_back('\0');
@@ -204,15 +230,22 @@ llvm::Error fovea::compileModel(const ModelConfig &config,
     pm.addPass(createCanonicalizerPass());
   } else if (options.phase == Phase::LLVM || options.phase == Phase::LLVMIR ||
              options.emit != Emit::IR) {
-    vision::buildCpuPipeline(pm, vision::CpuPipelineOptions());
+    vision::CpuPipelineOptions cpu;
+    cpu.hoistWeightOnly = options.hoistWeightOnly;
+    vision::buildCpuPipeline(pm, cpu);
   }
   if (failed(pm.run(**module)))
     return llvm::createStringError(
         ("compilation failed: " + diagnostics).c_str());
 
   if (options.emit != Emit::IR) {
-    if (failed(addModuleEntryPoints(**module,
-                                    moduleMetadata(config, options.import))))
+    SmallVector<Type> derived;
+    if (auto types =
+            (**module)->getAttrOfType<ArrayAttr>("fovea.derived_types"))
+      for (Attribute t : types)
+        derived.push_back(cast<TypeAttr>(t).getValue());
+    if (failed(addModuleEntryPoints(
+            **module, moduleMetadata(config, options.import, derived))))
       return llvm::createStringError(
           ("internal error: " + diagnostics).c_str());
     llvm::LLVMContext llvmContext;

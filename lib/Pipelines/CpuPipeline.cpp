@@ -9,6 +9,7 @@
 #include "fovea/Pipelines/Pipelines.h"
 
 #include "fovea/Conversion/Passes.h"
+#include "fovea/Dialect/Vision/Transforms/Passes.h"
 #include "fovea/Target/CPU/Passes.h"
 #include "mlir/Conversion/Passes.h"
 #include "mlir/Conversion/VectorToSCF/VectorToSCF.h"
@@ -29,6 +30,8 @@ void vision::buildCpuPipeline(OpPassManager &pm,
   // Elementwise arith on tensors (residual adds, casts) becomes linalg too.
   pm.addPass(createConvertElementwiseToLinalgPass());
   pm.addPass(createCanonicalizerPass());
+  if (options.hoistWeightOnly)
+    pm.addPass(createVisionHoistWeightOnly());
   // Tiling comes before elementwise fusion, which would fold the reshapes
   // around the matmuls into them and change their shape.
   if (options.vectorize) {

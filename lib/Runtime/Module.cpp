@@ -20,6 +20,7 @@ using namespace fovea::rt;
 
 extern "C" const char *fovea_module_metadata_json(void);
 extern "C" void fovea_entry(void **descriptors);
+extern "C" void fovea_init_entry(void **descriptors);
 
 namespace {
 struct TensorSpec {
@@ -70,9 +71,35 @@ char *copyError(const std::string &message) {
 }
 } // namespace
 
+/// Calls a packed entry point: descriptors of `results` (filled by the
+/// callee, in order) first, then `args`. Returns the filled result
+/// descriptors.
+static std::vector<int64_t>
+callPacked(void (*entry)(void **), const std::vector<TensorSpec> &results,
+           std::vector<std::vector<int64_t>> &args) {
+  size_t words = 0;
+  for (const TensorSpec &r : results)
+    words += 3 + 2 * r.shape.size();
+  std::vector<int64_t> packed(std::max<size_t>(words, 1), 0);
+  std::vector<void *> pointers = {packed.data()};
+  for (auto &a : args)
+    pointers.push_back(a.data());
+  entry(pointers.data());
+  return packed;
+}
+
 struct fovea_module {
-  std::vector<TensorSpec> inputs, outputs, weightSpecs;
+  std::vector<TensorSpec> inputs, outputs, weightSpecs, derivedSpecs;
   std::vector<Tensor> weights;
+  /// Results of @init: base pointers (owned, freed at destroy) and the
+  /// descriptors passed to every run.
+  std::vector<void *> derivedBuffers;
+  std::vector<std::vector<int64_t>> derivedDescriptors;
+
+  ~fovea_module() {
+    for (void *p : derivedBuffers)
+      std::free(p);
+  }
 };
 
 extern "C" const char *fovea_module_metadata(void) {
@@ -97,7 +124,8 @@ extern "C" fovea_module *fovea_module_create(const char *weightsPath,
   auto module = std::make_unique<fovea_module>();
   if (!parseSpecs(metadata->get("inputs"), module->inputs, message) ||
       !parseSpecs(metadata->get("outputs"), module->outputs, message) ||
-      !parseSpecs(metadata->get("weights"), module->weightSpecs, message))
+      !parseSpecs(metadata->get("weights"), module->weightSpecs, message) ||
+      !parseSpecs(metadata->get("derived"), module->derivedSpecs, message))
     return fail(message);
   if (!weightsPath)
     return fail("no weights path given");
@@ -110,6 +138,22 @@ extern "C" fovea_module *fovea_module_create(const char *weightsPath,
     if (!archive->read(spec.name, tensor, message))
       return fail(message);
     module->weights.push_back(std::move(tensor));
+  }
+  // Weight-only work (@init), once.
+  if (!module->derivedSpecs.empty()) {
+    std::vector<std::vector<int64_t>> args;
+    for (Tensor &w : module->weights)
+      args.push_back(descriptorFor(w.data(), w.shape()));
+    std::vector<int64_t> results =
+        callPacked(fovea_init_entry, module->derivedSpecs, args);
+    size_t offset = 0;
+    for (const TensorSpec &spec : module->derivedSpecs) {
+      size_t rank = spec.shape.size();
+      const int64_t *d = results.data() + offset;
+      offset += 3 + 2 * rank;
+      module->derivedBuffers.push_back(reinterpret_cast<void *>(d[0]));
+      module->derivedDescriptors.emplace_back(d, d + 3 + 2 * rank);
+    }
   }
   return module.release();
 }
@@ -142,22 +186,16 @@ extern "C" int fovea_module_run(fovea_module *module, const fovea_tensor *input,
                 " outputs, the module returns " +
                 std::to_string(module->outputs.size()));
 
-  // Result descriptors first (one block each, written by the callee), then
-  // the input, then the weights.
-  std::vector<std::vector<int64_t>> results;
-  for (const TensorSpec &out : module->outputs)
-    results.emplace_back(3 + 2 * out.shape.size(), 0);
-  std::vector<int64_t> packedResults;
-  for (auto &r : results)
-    packedResults.insert(packedResults.end(), r.begin(), r.end());
+  // Result descriptors first (written by the callee), then the input, the
+  // weights and the values @init derived from them.
   std::vector<std::vector<int64_t>> args;
   args.push_back(descriptorFor(input->data, shape));
   for (Tensor &w : module->weights)
     args.push_back(descriptorFor(w.data(), w.shape()));
-  std::vector<void *> pointers = {packedResults.data()};
-  for (auto &a : args)
-    pointers.push_back(a.data());
-  fovea_entry(pointers.data());
+  for (const std::vector<int64_t> &d : module->derivedDescriptors)
+    args.push_back(d);
+  std::vector<int64_t> packedResults =
+      callPacked(fovea_entry, module->outputs, args);
 
   size_t offset = 0;
   for (size_t i = 0; i < module->outputs.size(); ++i) {

@@ -60,6 +60,11 @@ static cl::opt<Emit> emit(
                           "a runtime module (.so exporting the C ABI)"),
                clEnumValN(Emit::Executable, "exe", "a standalone executable")),
     cl::init(Emit::IR), cl::cat(category));
+static cl::opt<bool> hoistWeightOnly(
+    "hoist-weight-only",
+    cl::desc("Compute what depends only on the weights once, at load "
+             "(@init); false keeps @run self-contained"),
+    cl::init(true), cl::cat(category));
 static cl::opt<std::string> outputPath("o", cl::desc("Output file"),
                                        cl::value_desc("path"), cl::init("-"),
                                        cl::cat(category));
@@ -95,6 +100,7 @@ int main(int argc, char **argv) {
                 "' for --compile-to (vision, linalg, llvm, llvm-ir)");
   options.phase = *phase;
   options.emit = emit;
+  options.hoistWeightOnly = hoistWeightOnly;
   if (emit != Emit::IR) {
     if (compileTo.getNumOccurrences())
       return fail("--emit and --compile-to exclude each other");

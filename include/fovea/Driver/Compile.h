@@ -47,15 +47,19 @@ struct CompileOptions {
   Emit emit = Emit::IR;
   /// Where a module or executable is written (IR goes to the stream).
   std::string outputPath;
+  /// Move weight-only computations into @init (run once at load).
+  bool hoistWeightOnly = true;
   /// Applied to every pass manager the driver runs (MLIR's command-line
   /// instrumentation: --mlir-print-ir-after-all, --mlir-timing, ...).
   std::function<mlir::LogicalResult(mlir::PassManager &)> configurePassManager;
 };
 
 /// The metadata JSON of a module compiled with `options` (model, entry
-/// point, inputs, outputs, weights, geometry).
+/// point, inputs, outputs, weights, geometry) whose @init returns values of
+/// `derivedTypes`.
 std::string moduleMetadata(const ModelConfig &config,
-                           const ImportOptions &options);
+                           const ImportOptions &options,
+                           llvm::ArrayRef<mlir::Type> derivedTypes);
 
 /// Imports `config`, runs the pipeline up to `options.phase` and prints the
 /// result to `os`, or builds the module or executable of `options.emit`.

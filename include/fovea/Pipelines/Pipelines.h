@@ -20,6 +20,12 @@ struct CpuPipelineOptions : PassPipelineOptions<CpuPipelineOptions> {
       llvm::cl::desc("Lower to the LLVM dialect (false stops after "
                      "bufferization and loop lowering, for inspection)"),
       llvm::cl::init(true)};
+  PassOptions::Option<bool> hoistWeightOnly{
+      *this, "hoist-weight-only",
+      llvm::cl::desc("Move computations that depend only on weights (e.g. "
+                     "weight transposes, position-embedding interpolation) "
+                     "into @init (vision-hoist-weight-only)"),
+      llvm::cl::init(true)};
   PassOptions::Option<bool> vectorize{
       *this, "vectorize",
       llvm::cl::desc("Tile the matmul-shaped ops into register blocks and "

@@ -214,6 +214,7 @@ def compile_model(*args):
     workdir = tempfile.mkdtemp(prefix="fovea-test-")
     compiler = _tool("FOVEA_TOOLS_DIR", os.path.join(_SRC_ROOT, "build", "bin"), "fovea-compile")
     vision = _run([compiler, *args, "--compile-to", "vision"])
-    llvm_ir = _run([compiler, *args, "--compile-to", "llvm-ir"])
+    # @run alone, with every weight as an argument (no @init).
+    llvm_ir = _run([compiler, *args, "--hoist-weight-only=false", "--compile-to", "llvm-ir"])
     names = re.findall(r'fovea\.weight = "([^"]+)"', vision)
     return CompiledModule(vision, _shared_object(llvm_ir, workdir)), names

@@ -1,0 +1,55 @@
+// RUN: fovea-opt %s --vision-hoist-weight-only --split-input-file | FileCheck %s
+
+// The position-embedding interpolation (and the reshape after it) and the
+// weight transpose depend on weights only: they move to @init, and @run
+// receives the values it uses.
+// CHECK: module attributes {fovea.derived_types = [tensor<16x8xf32>, tensor<8x4xf32>]}
+// CHECK-LABEL: func.func @run(
+// CHECK-SAME: %[[X:[a-z0-9]+]]: tensor<?x16x8xf32>,
+// CHECK-SAME: %[[T:[a-z0-9]+]]: tensor<1x64x8xf32> {fovea.weight = "pos_embed"},
+// CHECK-SAME: %[[W:[a-z0-9]+]]: tensor<4x8xf32> {fovea.weight = "w"},
+// CHECK-SAME: %[[POS:[a-z0-9]+]]: tensor<16x8xf32> {fovea.derived = 0 : i64},
+// CHECK-SAME: %[[WT:[a-z0-9]+]]: tensor<8x4xf32> {fovea.derived = 1 : i64})
+// CHECK-NOT: vision.interp_pos_embed
+// CHECK-NOT: linalg.transpose
+// CHECK: linalg.broadcast ins(%[[POS]] :
+// CHECK: linalg.matmul ins(%{{.*}}, %[[WT]] :
+// CHECK-LABEL: func.func @init(
+// CHECK-SAME: %[[IT:[a-z0-9]+]]: tensor<1x64x8xf32> {fovea.weight = "pos_embed"}, %[[IW:[a-z0-9]+]]: tensor<4x8xf32> {fovea.weight = "w"})
+// CHECK-SAME: -> (tensor<16x8xf32>, tensor<8x4xf32>) attributes {llvm.emit_c_interface}
+// CHECK: %[[I:.*]] = vision.interp_pos_embed %[[IT]]
+// CHECK: %[[P:.*]] = tensor.collapse_shape %[[I]]
+// CHECK: %[[TR:.*]] = linalg.transpose ins(%[[IW]]
+// CHECK: return %[[P]], %[[TR]]
+func.func @run(%x: tensor<?x16x8xf32>, %t: tensor<1x64x8xf32> {fovea.weight = "pos_embed"},
+               %w: tensor<4x8xf32> {fovea.weight = "w"}) -> tensor<?x4xf32> {
+  %pos = vision.interp_pos_embed %t {align_corners = false, grid = array<i64: 4, 4>} : tensor<1x64x8xf32> -> tensor<1x16x8xf32>
+  %p2 = tensor.collapse_shape %pos [[0, 1], [2]] : tensor<1x16x8xf32> into tensor<16x8xf32>
+  %c0 = arith.constant 0 : index
+  %n = tensor.dim %x, %c0 : tensor<?x16x8xf32>
+  %e = tensor.empty(%n) : tensor<?x16x8xf32>
+  %b = linalg.broadcast ins(%p2 : tensor<16x8xf32>) outs(%e : tensor<?x16x8xf32>) dimensions = [0]
+  %s = arith.addf %x, %b : tensor<?x16x8xf32>
+  %rows = tensor.collapse_shape %s [[0, 1], [2]] : tensor<?x16x8xf32> into tensor<?x8xf32>
+  %wt0 = tensor.empty() : tensor<8x4xf32>
+  %wt = linalg.transpose ins(%w : tensor<4x8xf32>) outs(%wt0 : tensor<8x4xf32>) permutation = [1, 0]
+  %m = tensor.dim %rows, %c0 : tensor<?x8xf32>
+  %acc0 = tensor.empty(%m) : tensor<?x4xf32>
+  %zero = arith.constant 0.0 : f32
+  %acc = linalg.fill ins(%zero : f32) outs(%acc0 : tensor<?x4xf32>) -> tensor<?x4xf32>
+  %y = linalg.matmul ins(%rows, %wt : tensor<?x8xf32>, tensor<8x4xf32>) outs(%acc : tensor<?x4xf32>) -> tensor<?x4xf32>
+  return %y : tensor<?x4xf32>
+}
+
+// -----
+
+// Nothing depends on weights only (constants do not count): unchanged.
+// CHECK-NOT: fovea.derived_types
+// CHECK-LABEL: func.func @run(
+// CHECK-NOT: fovea.derived
+// CHECK-NOT: func.func @init
+func.func @run(%x: tensor<4x8xf32>, %w: tensor<8xf32> {fovea.weight = "w"}) -> tensor<4x8xf32> {
+  %c = arith.constant dense<1.0> : tensor<8xf32>
+  %0 = vision.rms_norm %x, %w {epsilon = 1.0e-05 : f64, weight_order = #vision.weight_order<cast_then_scale>} : (tensor<4x8xf32>, tensor<8xf32>) -> tensor<4x8xf32>
+  return %0 : tensor<4x8xf32>
+}
