@@ -89,6 +89,8 @@ std::string fovea::moduleMetadata(const ModelConfig &config,
            {"num_prefix_tokens", config.numPrefix},
            {"llm_hidden", config.llmHidden},
            {"evs_rate", options.evsRate}}}};
+  if (video)
+    metadata["max_frames"] = options.maxFrames;
   std::string text;
   llvm::raw_string_ostream os(text);
   os << llvm::json::Value(std::move(metadata));

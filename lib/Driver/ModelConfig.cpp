@@ -7,6 +7,8 @@
 
 #include "fovea/Driver/ModelConfig.h"
 
+#include "fovea/Runtime/Safetensors.h"
+
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringMap.h"
 #include "llvm/Support/FileSystem.h"
@@ -17,6 +19,7 @@
 #include <set>
 
 using namespace fovea;
+namespace rt = fovea::rt;
 using llvm::json::Object;
 using llvm::json::Path;
 using llvm::json::Value;
@@ -243,6 +246,10 @@ llvm::Expected<ModelConfig> fovea::parseModelConfig(llvm::StringRef text,
 
   // Prefix tokens (§4): cls tokens per teacher plus registers.
   int64_t numCls = 1;
+  c.numPrefixFromConfig = (args && (args->get("cls_token_per_teacher") ||
+                                    args->get("cpe_num_registers") ||
+                                    args->get("register_multiple"))) ||
+                          (vision && vision->get("num_prefix_tokens"));
   if (r.boolean(args, "cls_token_per_teacher", argsPath).value_or(false)) {
     const Value *teachers = args ? args->get("teachers") : nullptr;
     const llvm::json::Array *list = teachers ? teachers->getAsArray() : nullptr;
@@ -300,6 +307,7 @@ llvm::Expected<ModelConfig> fovea::parseModelConfig(llvm::StringRef text,
     r.fail(path.field("video_temporal_patch_size"),
            "disagrees with vision_config.video_temporal_patch_size");
   c.temporalPatchSize = firstOf<int64_t>({tVision, tTop}).value_or(1);
+  c.temporalFromConfig = tVision || tTop;
   c.separateVideoEmbedder =
       r.boolean(vision, "separate_video_embedder", visionPath)
           .value_or(c.temporalPatchSize > 1);
@@ -341,6 +349,58 @@ llvm::Expected<ModelConfig> fovea::loadModelConfig(llvm::StringRef path) {
                                    file.c_str(),
                                    buffer.getError().message().c_str());
   return parseModelConfig((*buffer)->getBuffer(), file);
+}
+
+llvm::Error fovea::reconcileWithCheckpoint(ModelConfig &config,
+                                           llvm::StringRef directory) {
+  llvm::SmallString<256> index(directory), single(directory);
+  llvm::sys::path::append(index, "model.safetensors.index.json");
+  llvm::sys::path::append(single, "model.safetensors");
+  std::string path;
+  if (llvm::sys::fs::exists(index))
+    path = index.str().str();
+  else if (llvm::sys::fs::exists(single))
+    path = single.str().str();
+  else
+    return llvm::Error::success(); // a config without a checkpoint
+  std::string error;
+  std::unique_ptr<rt::SafetensorsArchive> archive =
+      rt::SafetensorsArchive::open(path, error);
+  if (!archive)
+    return llvm::createStringError(error.c_str());
+  std::string gen = "vision_model.radio_model.model.patch_generator.";
+  auto mismatch = [&](const std::string &what, int64_t fromConfig,
+                      const std::string &tensor, int64_t fromCheckpoint) {
+    return llvm::createStringError(
+        "%s: the config implies %s = %lld but the checkpoint's '%s' implies "
+        "%lld",
+        path.c_str(), what.c_str(), static_cast<long long>(fromConfig),
+        tensor.c_str(), static_cast<long long>(fromCheckpoint));
+  };
+  if (const auto *cls = archive->find(gen + "cls_token.token")) {
+    if (cls->shape.size() == 2) {
+      if (config.numPrefixFromConfig && cls->shape[0] != config.numPrefix)
+        return mismatch("prefix tokens", config.numPrefix,
+                        gen + "cls_token.token", cls->shape[0]);
+      config.numPrefix = cls->shape[0];
+    }
+  }
+  if (const auto *embed = archive->find(gen + "embedder.weight"))
+    if (embed->shape.size() == 2 && embed->shape[0] != config.width)
+      return mismatch("the ViT width", config.width, gen + "embedder.weight",
+                      embed->shape[0]);
+  if (const auto *video = archive->find(gen + "video_embedder.weight")) {
+    int64_t perFrame = 3 * config.patchSize * config.patchSize;
+    if (video->shape.size() == 2 && video->shape[1] % perFrame == 0) {
+      int64_t t = video->shape[1] / perFrame;
+      if (config.temporalFromConfig && t != config.temporalPatchSize)
+        return mismatch("video_temporal_patch_size", config.temporalPatchSize,
+                        gen + "video_embedder.weight", t);
+      config.temporalPatchSize = t;
+      config.separateVideoEmbedder = true;
+    }
+  }
+  return llvm::Error::success();
 }
 
 std::vector<std::string> fovea::presetNames() {

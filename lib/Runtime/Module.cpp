@@ -89,6 +89,8 @@ callPacked(void (*entry)(void **), const std::vector<TensorSpec> &results,
 }
 
 struct fovea_module {
+  /// The most frames (leading input dimension) of one video run; 0 = any.
+  int64_t maxFrames = 0;
   std::vector<TensorSpec> inputs, outputs, weightSpecs, derivedSpecs;
   std::vector<Tensor> weights;
   /// Results of @init: base pointers (owned, freed at destroy) and the
@@ -127,6 +129,8 @@ extern "C" fovea_module *fovea_module_create(const char *weightsPath,
       !parseSpecs(metadata->get("weights"), module->weightSpecs, message) ||
       !parseSpecs(metadata->get("derived"), module->derivedSpecs, message))
     return fail(message);
+  if (const JsonValue *m = metadata->get("max_frames"))
+    module->maxFrames = m->integer().value_or(0);
   if (!weightsPath)
     return fail("no weights path given");
   std::unique_ptr<SafetensorsArchive> archive =
@@ -181,6 +185,10 @@ extern "C" int fovea_module_run(fovea_module *module, const fovea_tensor *input,
                      ? dtypeName(static_cast<DType>(input->dtype))
                      : "?") +
                 " " + formatShape(shape));
+  if (module->maxFrames && !shape.empty() && shape[0] > module->maxFrames)
+    return fail("input '" + spec.name + "': " + std::to_string(shape[0]) +
+                " frames, the module accepts at most " +
+                std::to_string(module->maxFrames) + " (--max-frames)");
   if (static_cast<int32_t>(module->outputs.size()) > maxOutputs)
     return fail("fovea_module_run: room for " + std::to_string(maxOutputs) +
                 " outputs, the module returns " +

@@ -13,7 +13,9 @@
 #include "mlir/Support/FileUtilities.h"
 #include "mlir/Support/Timing.h"
 #include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/Path.h"
 #include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/WithColor.h"
 
@@ -30,6 +32,16 @@ static cl::opt<std::string>
     preset("preset",
            cl::desc("Built-in model: nano-v2-vl, omni, tiny, tiny-video"),
            cl::value_desc("name"), cl::cat(category));
+enum class Target { CPU, CUDA };
+static cl::opt<Target> target(
+    "target", cl::desc("Code generation target"),
+    cl::values(clEnumValN(Target::CPU, "cpu", "the host CPU (default)"),
+               clEnumValN(Target::CUDA, "cuda", "NVIDIA GPUs through NVPTX")),
+    cl::init(Target::CPU), cl::cat(category));
+static cl::opt<int64_t>
+    maxFrames("max-frames",
+              cl::desc("Video: the most frames one run accepts (default 128)"),
+              cl::init(128), cl::cat(category));
 static cl::opt<InputKind> inputKind(
     "input-kind", cl::desc("What the module consumes"),
     cl::values(clEnumValN(InputKind::Image, "image", "images (default)"),
@@ -92,6 +104,23 @@ int main(int argc, char **argv) {
       preset.empty() ? loadModelConfig(configPath) : getPreset(preset);
   if (!config)
     return fail(llvm::toString(config.takeError()));
+  if (!configPath.empty()) {
+    llvm::SmallString<256> dir(configPath);
+    if (!llvm::sys::fs::is_directory(dir))
+      llvm::sys::path::remove_filename(dir);
+    if (dir.empty())
+      dir = ".";
+    if (llvm::Error e = reconcileWithCheckpoint(*config, dir))
+      return fail(llvm::toString(std::move(e)));
+  }
+  if (target == Target::CUDA)
+    return fail("the cuda target is not available in this build yet; use "
+                "--target cpu");
+  if (maxFrames.getNumOccurrences() && inputKind != InputKind::Video)
+    return fail("--max-frames applies to video input only");
+  if (maxFrames <= 0)
+    return fail("--max-frames must be positive, got " +
+                llvm::Twine(maxFrames.getValue()));
 
   CompileOptions options;
   std::optional<Phase> phase = parsePhase(compileTo);
@@ -113,6 +142,7 @@ int main(int argc, char **argv) {
   options.import.inputKind = inputKind;
   options.import.elementType = dtype;
   options.import.evsRate = evsRate;
+  options.import.maxFrames = maxFrames;
   if (!imageSize.empty()) {
     llvm::StringRef h, w;
     std::tie(h, w) = llvm::StringRef(imageSize).split('x');

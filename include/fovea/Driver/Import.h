@@ -25,6 +25,8 @@ struct ImportOptions {
   ElementType elementType = ElementType::BF16;
   /// EVS pruning rate for video (0 = off).
   double evsRate = 0.0;
+  /// Video: the most frames one run accepts (checked by the runtime).
+  int64_t maxFrames = 128;
 };
 
 /// A weight the pipeline reads: its checkpoint name and shape.

@@ -35,6 +35,9 @@ struct ModelConfig {
   /// Prefix tokens (class tokens + registers, §4); the checkpoint's
   /// `cls_token.token` row count must agree.
   int64_t numPrefix = 8;
+  /// Whether the config stated the prefix count (teachers, registers) or
+  /// it is a default the checkpoint decides.
+  bool numPrefixFromConfig = false;
   /// Side R of the position-embedding table (`cpe_max_size / patch_size`).
   int64_t posEmbedSide = 128;
   /// Pixel shuffle (§7).
@@ -45,6 +48,9 @@ struct ModelConfig {
   double rmsNormEps = 1e-5;
   /// Video (§6).
   int64_t temporalPatchSize = 1;
+  /// Whether the config stated T (else the checkpoint's video embedder
+  /// decides).
+  bool temporalFromConfig = false;
   bool separateVideoEmbedder = false;
 
   /// Tokens per tile/frame/tubelet after pixel shuffle for an H x W input.
@@ -63,6 +69,14 @@ llvm::Expected<ModelConfig> parseModelConfig(llvm::StringRef json,
 
 /// Reads and parses a `config.json` file (or a directory holding one).
 llvm::Expected<ModelConfig> loadModelConfig(llvm::StringRef path);
+
+/// Reconciles `config` with a checkpoint in `directory` (a safetensors file
+/// or shard index there), when one exists: the checkpoint decides what the
+/// config leaves open (prefix tokens = rows of `cls_token.token`, T from the
+/// video embedder's width) and a disagreement with what the config states
+/// (including the ViT width) is an error naming both values.
+llvm::Error reconcileWithCheckpoint(ModelConfig &config,
+                                    llvm::StringRef directory);
 
 /// A built-in configuration: `nano-v2-vl`, `omni`, and the small test
 /// presets `tiny` (T = 1) and `tiny-video` (T = 2).

@@ -181,10 +181,65 @@ def run_errors():
                  "cls_token.token' has shape [3, 64], the module expects [2, 64]")
 
 
+def run_checkpoint_rules():
+    """The checkpoint decides what the config leaves open, and a
+    disagreement with what it states is an error."""
+    base = json.load(open(os.path.join(_SRC_ROOT, "test", "Driver", "Inputs",
+                                       "tiny_omni_config.json")))
+    gen = "vision_model.radio_model.model.patch_generator."
+
+    def checkpoint_dir(name, config, tensors):
+        d = os.path.join(WORK, name)
+        os.makedirs(d, exist_ok=True)
+        json.dump(config, open(os.path.join(d, "config.json"), "w"))
+        write_safetensors(os.path.join(d, "model.safetensors"), tensors)
+        return d
+
+    # The config states 3 teachers + registers to 4 = 4 prefix tokens.
+    agree = checkpoint_dir("agree", base, {gen + "cls_token.token": torch.zeros(4, 64)})
+    ir = sh(f"{BIN}/fovea-compile", "--config", agree, "--compile-to", "vision").stdout
+    assert "tensor<4x64xbf16> {fovea.weight = \"" + gen + "cls_token.token" in ir
+    disagree = checkpoint_dir("disagree", base, {gen + "cls_token.token": torch.zeros(5, 64)})
+    expect_error([f"{BIN}/fovea-compile", "--config", disagree, "--compile-to", "vision"],
+                 f"the config implies prefix tokens = 4 but the checkpoint's "
+                 f"'{gen}cls_token.token' implies 5")
+    # Without teacher/register keys the checkpoint decides.
+    open_config = json.loads(json.dumps(base))
+    for key in ("cls_token_per_teacher", "register_multiple", "teachers"):
+        del open_config["vision_config"]["args"][key]
+    decided = checkpoint_dir("decided", open_config, {gen + "cls_token.token": torch.zeros(6, 64)})
+    ir = sh(f"{BIN}/fovea-compile", "--config", decided, "--compile-to", "vision").stdout
+    assert "tensor<6x64xbf16> {fovea.weight = \"" + gen + "cls_token.token" in ir
+    # T stated as 2 by the config, 3 by the video embedder.
+    bad_t = checkpoint_dir("bad_t", base, {gen + "video_embedder.weight": torch.zeros(64, 2304)})
+    expect_error([f"{BIN}/fovea-compile", "--config", bad_t, "--compile-to", "vision"],
+                 "the config implies video_temporal_patch_size = 2 but the checkpoint's "
+                 f"'{gen}video_embedder.weight' implies 3")
+    wide = checkpoint_dir("wide", base, {gen + "embedder.weight": torch.zeros(32, 768)})
+    expect_error([f"{BIN}/fovea-compile", "--config", wide, "--compile-to", "vision"],
+                 "the config implies the ViT width = 64")
+
+
+def run_max_frames():
+    module = build("video_max", "--preset", "tiny-video", "--input-kind", "video",
+                   "--dtype", "f32", "--max-frames", "4")
+    weights = weights_for(module, "f32")
+    ckpt = f"{WORK}/max.safetensors"
+    write_safetensors(ckpt, weights)
+    write_npy(f"{WORK}/four.npy", pixels(4))
+    write_npy(f"{WORK}/five.npy", pixels(5))
+    out = sh(f"{BIN}/fovea-run", module, "--weights", ckpt, "--input", f"{WORK}/four.npy")
+    assert "output 0: f32 [2, 4, 96]" in out.stdout, out.stdout
+    expect_error([f"{BIN}/fovea-run", module, "--weights", ckpt, "--input", f"{WORK}/five.npy"],
+                 "input 'frames': 5 frames, the module accepts at most 4 (--max-frames)")
+
+
 cases = Cases()
 cases.run("image module f32, one file", run_image, "f32", False)
 cases.run("image module bf16, sharded", run_image, "bf16", True)
 cases.run("video module with EVS", run_video_evs)
 cases.run("standalone executable", run_executable)
 cases.run("errors", run_errors)
+cases.run("checkpoint decides or disagrees", run_checkpoint_rules)
+cases.run("--max-frames", run_max_frames)
 cases.finish()
