@@ -199,6 +199,19 @@ static llvm::Error linkArtifact(llvm::StringRef llvmIR, Emit emit,
   return llvm::Error::success();
 }
 
+/// Translates an LLVM-dialect module to LLVM IR and prints it.
+static llvm::Error printLLVMIR(ModuleOp module, llvm::raw_ostream &os,
+                               const std::string &diagnostics) {
+  llvm::LLVMContext llvmContext;
+  std::unique_ptr<llvm::Module> llvmModule =
+      translateModuleToLLVMIR(module, llvmContext, "fovea");
+  if (!llvmModule)
+    return llvm::createStringError(
+        ("translation to LLVM IR failed: " + diagnostics).c_str());
+  llvmModule->print(os, nullptr);
+  return llvm::Error::success();
+}
+
 llvm::Error fovea::compileModel(const ModelConfig &config,
                                 const CompileOptions &options,
                                 llvm::raw_ostream &os) {
@@ -250,15 +263,10 @@ llvm::Error fovea::compileModel(const ModelConfig &config,
             **module, moduleMetadata(config, options.import, derived))))
       return llvm::createStringError(
           ("internal error: " + diagnostics).c_str());
-    llvm::LLVMContext llvmContext;
-    std::unique_ptr<llvm::Module> llvmModule =
-        translateModuleToLLVMIR(**module, llvmContext, "fovea");
-    if (!llvmModule)
-      return llvm::createStringError(
-          ("translation to LLVM IR failed: " + diagnostics).c_str());
     std::string text;
     llvm::raw_string_ostream textStream(text);
-    llvmModule->print(textStream, nullptr);
+    if (llvm::Error e = printLLVMIR(**module, textStream, diagnostics))
+      return e;
     return linkArtifact(text, options.emit, options.outputPath);
   }
 
@@ -266,12 +274,5 @@ llvm::Error fovea::compileModel(const ModelConfig &config,
     (*module)->print(os);
     return llvm::Error::success();
   }
-  llvm::LLVMContext llvmContext;
-  std::unique_ptr<llvm::Module> llvmModule =
-      translateModuleToLLVMIR(**module, llvmContext, "fovea");
-  if (!llvmModule)
-    return llvm::createStringError(
-        ("translation to LLVM IR failed: " + diagnostics).c_str());
-  llvmModule->print(os, nullptr);
-  return llvm::Error::success();
+  return printLLVMIR(**module, os, diagnostics);
 }
