@@ -40,7 +40,8 @@ std::optional<Phase> fovea::parsePhase(llvm::StringRef name) {
 
 std::string fovea::moduleMetadata(const ModelConfig &config,
                                   const ImportOptions &options,
-                                  llvm::ArrayRef<Type> derivedTypes) {
+                                  llvm::ArrayRef<Type> derivedTypes,
+                                  llvm::ArrayRef<int64_t> initOnlyWeights) {
   const char *dtype = options.elementType == ElementType::BF16 ? "bf16" : "f32";
   int64_t height = options.height ? options.height : config.imageSize;
   int64_t width = options.width ? options.width : config.imageSize;
@@ -53,8 +54,12 @@ std::string fovea::moduleMetadata(const ModelConfig &config,
                               {"shape", llvm::json::Array(shape)}};
   };
   llvm::json::Array weights, outputs;
-  for (const WeightInfo &w : weightInfos(config, options))
-    weights.push_back(tensor(w.name, dtype, w.shape));
+  for (auto [i, w] : llvm::enumerate(weightInfos(config, options))) {
+    llvm::json::Object entry = tensor(w.name, dtype, w.shape);
+    if (llvm::is_contained(initOnlyWeights, static_cast<int64_t>(i)))
+      entry["init_only"] = true;
+    weights.push_back(std::move(entry));
+  }
   for (const ResultInfo &r : resultInfos(config, options))
     outputs.push_back(tensor(r.name, r.counts ? "i64" : dtype, r.shape));
   llvm::json::Array derived;
@@ -259,8 +264,13 @@ llvm::Error fovea::compileModel(const ModelConfig &config,
             (**module)->getAttrOfType<ArrayAttr>("fovea.derived_types"))
       for (Attribute t : types)
         derived.push_back(cast<TypeAttr>(t).getValue());
+    ArrayRef<int64_t> initOnly;
+    if (auto indices = (**module)->getAttrOfType<DenseI64ArrayAttr>(
+            "fovea.init_only_weights"))
+      initOnly = indices.asArrayRef();
     if (failed(addModuleEntryPoints(
-            **module, moduleMetadata(config, options.import, derived))))
+            **module,
+            moduleMetadata(config, options.import, derived, initOnly))))
       return llvm::createStringError(
           ("internal error: " + diagnostics).c_str());
     std::string text;

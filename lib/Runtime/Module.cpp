@@ -27,6 +27,8 @@ struct TensorSpec {
   std::string name;
   DType dtype;
   std::vector<int64_t> shape; // -1 for dynamic
+  /// A weight only @init reads.
+  bool initOnly = false;
 };
 
 /// A memref descriptor laid out as the compiled code expects: allocated and
@@ -56,7 +58,12 @@ bool parseSpecs(const JsonValue *list, std::vector<TensorSpec> &out,
                                     : std::nullopt;
     if (!name || !name->isString() || !type || !shape || !shape->isArray())
       return error = "module metadata: malformed tensor entry", false;
-    TensorSpec spec{name->string(), *type, {}};
+    const JsonValue *initOnly = item.get("init_only");
+    TensorSpec spec{name->string(),
+                    *type,
+                    {},
+                    initOnly && initOnly->kind() == JsonValue::Kind::Bool &&
+                        initOnly->boolean()};
     for (const JsonValue &d : shape->array())
       spec.shape.push_back(d.integer().value_or(-1));
     out.push_back(std::move(spec));
@@ -158,6 +165,10 @@ extern "C" fovea_module *fovea_module_create(const char *weightsPath,
       module->derivedBuffers.push_back(reinterpret_cast<void *>(d[0]));
       module->derivedDescriptors.emplace_back(d, d + 3 + 2 * rank);
     }
+    // @run does not read these any more: give their memory back.
+    for (size_t i = 0; i < module->weights.size(); ++i)
+      if (module->weightSpecs[i].initOnly)
+        module->weights[i] = Tensor();
   }
   return module.release();
 }
@@ -198,8 +209,11 @@ extern "C" int fovea_module_run(fovea_module *module, const fovea_tensor *input,
   // weights and the values @init derived from them.
   std::vector<std::vector<int64_t>> args;
   args.push_back(descriptorFor(input->data, shape));
-  for (Tensor &w : module->weights)
-    args.push_back(descriptorFor(w.data(), w.shape()));
+  // Released (init-only) weights pass a null buffer of their shape; @run
+  // does not read them.
+  for (size_t i = 0; i < module->weights.size(); ++i)
+    args.push_back(
+        descriptorFor(module->weights[i].data(), module->weightSpecs[i].shape));
   for (const std::vector<int64_t> &d : module->derivedDescriptors)
     args.push_back(d);
   std::vector<int64_t> packedResults =

@@ -56,10 +56,11 @@ struct CompileOptions {
 
 /// The metadata JSON of a module compiled with `options` (model, entry
 /// point, inputs, outputs, weights, geometry) whose @init returns values of
-/// `derivedTypes`.
+/// `derivedTypes` and alone reads the weights at `initOnlyWeights`.
 std::string moduleMetadata(const ModelConfig &config,
                            const ImportOptions &options,
-                           llvm::ArrayRef<mlir::Type> derivedTypes);
+                           llvm::ArrayRef<mlir::Type> derivedTypes,
+                           llvm::ArrayRef<int64_t> initOnlyWeights);
 
 /// Imports `config`, runs the pipeline up to `options.phase` and prints the
 /// result to `os`, or builds the module or executable of `options.emit`.

@@ -3,7 +3,8 @@
 // The position-embedding interpolation (and the reshape after it) and the
 // weight transpose depend on weights only: they move to @init, and @run
 // receives the values it uses.
-// CHECK: module attributes {fovea.derived_types = [tensor<16x8xf32>, tensor<8x4xf32>]}
+// Both weights are read by @init only.
+// CHECK: module attributes {fovea.derived_types = [tensor<16x8xf32>, tensor<8x4xf32>], fovea.init_only_weights = array<i64: 0, 1>}
 // CHECK-LABEL: func.func @run(
 // CHECK-SAME: %[[X:[a-z0-9]+]]: tensor<?x16x8xf32>,
 // CHECK-SAME: %[[T:[a-z0-9]+]]: tensor<1x64x8xf32> {fovea.weight = "pos_embed"},

@@ -58,6 +58,13 @@ def pixels(count, seed=0):
 
 def run_image(dtype, sharded):
     module = build(f"image_{dtype}", "--preset", "tiny", "--dtype", dtype)
+    # @init derives the transposed matmul weights and the position
+    # embeddings; the runtime releases the weights only @init reads, so @run
+    # must not touch them (it would read a null buffer).
+    meta = json.loads(sh(f"{BIN}/fovea-run", module, "--print-metadata").stdout)
+    init_only = [w["name"] for w in meta["weights"] if w.get("init_only")]
+    assert "vision_model.radio_model.model.blocks.0.attn.qkv.weight" in init_only, init_only
+    assert len(meta["derived"]) > 0
     weights = weights_for(module, dtype)
     ckpt = os.path.join(WORK, f"ckpt_{dtype}_{sharded}")
     if sharded:

@@ -123,6 +123,13 @@ struct VisionHoistWeightOnlyPass
       if (op->use_empty())
         op->erase();
     module->setAttr("fovea.derived_types", b.getTypeArrayAttr(derivedTypes));
+    // Weights only @init reads: the runtime can release them after @init.
+    SmallVector<int64_t> initOnly;
+    for (auto [i, w] : llvm::enumerate(weights))
+      if (w.use_empty())
+        initOnly.push_back(static_cast<int64_t>(i));
+    module->setAttr("fovea.init_only_weights",
+                    b.getDenseI64ArrayAttr(initOnly));
   }
 };
 } // namespace

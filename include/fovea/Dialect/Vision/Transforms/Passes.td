@@ -22,7 +22,9 @@ def VisionHoistWeightOnly : Pass<"vision-hoist-weight-only", "::mlir::ModuleOp">
     function takes those values as extra arguments (marked
     `fovea.derived = i`) instead of computing them. The runtime calls `@init`
     once after loading the weights. The result types are recorded on the
-    module as `fovea.derived_types`.
+    module as `fovea.derived_types`, and the positions (among the weights)
+    of the weights that only `@init` reads as `fovea.init_only_weights`, so
+    the runtime can release them after `@init`.
 
     Constants and the weights themselves are never hoisted; when nothing
     is weight-only the module is unchanged.
