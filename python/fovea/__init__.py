@@ -1,0 +1,90 @@
+"""Fovea from Python: compile a vision encoder, load it with a checkpoint,
+run it on numpy arrays, and compute token geometry.
+
+    import fovea
+    path = fovea.compile("tiny", "tiny.so")               # or a config.json
+    module = fovea.load(path, weights="checkpoint_dir")
+    (embeddings,) = module.run(pixels)                     # uint8 [N, 3, H, W]
+    fovea.bf16_to_float32(embeddings)                      # bf16 results
+
+bf16 convention: numpy has no bfloat16, so bf16 results are returned as
+uint16 arrays holding the bf16 bit patterns; `bf16_to_float32` converts them
+(exactly) and `float32_to_bf16` rounds float32 arrays to bf16 bit patterns
+(round to nearest even). Every error raises `FoveaError` with Fovea's
+diagnostic text.
+"""
+
+import json
+
+import numpy as np
+
+from . import _fovea
+from ._fovea import FoveaError
+
+__all__ = ["FoveaError", "Module", "compile", "load", "metadata", "bf16_to_float32",
+           "float32_to_bf16", "evs_retained_tokens", "tokens_per_unit"]
+
+
+def compile(config_or_preset, output=None, *, target="cpu", input_kind="image",
+            dtype="bf16", evs_rate=0.0, image_size=None, max_frames=128,
+            emit="module", compile_to="llvm-ir"):
+    """Compiles a model: a preset name (`tiny`, `omni`, ...) or the path of a
+    Hugging Face config.json (or its directory). With `emit="module"` (or
+    `"exe"`) writes `output` and returns its path; with `emit="ir"` returns
+    the IR of `compile_to` (`vision`, `linalg`, `llvm`, `llvm-ir`)."""
+    height, width = (0, 0) if image_size is None else image_size
+    if emit in ("module", "exe") and not output:
+        raise FoveaError(f"compile(emit={emit!r}) needs an output path")
+    return _fovea.compile(str(config_or_preset), str(output or ""), target,
+                          input_kind, dtype, float(evs_rate), int(height),
+                          int(width), int(max_frames), emit, compile_to)
+
+
+class Module:
+    """A loaded runtime module: `run(pixels)` returns its outputs."""
+
+    def __init__(self, path, weights, device="cpu"):
+        self._module = _fovea.Module(str(path), str(weights), device)
+        self.metadata = json.loads(self._module.metadata())
+
+    def run(self, pixels):
+        """Runs the entry point on uint8 pixels `[N or F, 3, H, W]`; returns
+        the outputs as a list of numpy arrays (bf16 as uint16 bit
+        patterns, see the module docstring)."""
+        return list(self._module.run(np.asarray(pixels)))
+
+
+def load(path, weights, device="cpu"):
+    """Loads the runtime module at `path` with the safetensors checkpoint
+    `weights` (a file, a shard index or a directory)."""
+    return Module(path, weights, device)
+
+
+def metadata(path):
+    """The metadata of the module at `path` (weights, inputs, outputs,
+    geometry) without loading it: what a checkpoint must provide."""
+    return json.loads(_fovea.read_metadata(str(path)))
+
+
+def bf16_to_float32(bits):
+    """bf16 bit patterns (uint16) -> float32, exactly."""
+    bits = np.asarray(bits, dtype=np.uint16)
+    return (bits.astype(np.uint32) << 16).view(np.float32)
+
+
+def float32_to_bf16(values):
+    """float32 -> bf16 bit patterns (uint16), round to nearest even."""
+    bits = np.asarray(values, dtype=np.float32).view(np.uint32)
+    rounding = 0x7FFF + ((bits >> 16) & 1)
+    return ((bits + rounding) >> 16).astype(np.uint16)
+
+
+def evs_retained_tokens(tokens_per_tubelet, num_tubelets, rate):
+    """Tokens EVS keeps (spec §9.1): max(L, trunc(L * nt * (1 - rate)))."""
+    return _fovea.evs_retained_tokens(tokens_per_tubelet, num_tubelets, rate)
+
+
+def tokens_per_unit(height, width, patch_size=16):
+    """Tokens per tile, frame or tubelet of height x width after the 2x2
+    pixel shuffle."""
+    return _fovea.tokens_per_unit(height, width, patch_size)

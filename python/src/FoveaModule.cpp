@@ -1,0 +1,248 @@
+//===- FoveaModule.cpp - The _fovea Python extension ----------------------===//
+//
+// pybind11 bindings over Fovea's C++ API: the driver (compile), runtime
+// modules (load and run through their C ABI), and the token geometry. This
+// is the one place where C++ exceptions are used: errors of the
+// exception-free libraries become Python exceptions here, carrying their
+// diagnostics text.
+//
+//===----------------------------------------------------------------------===//
+
+#include "fovea/Driver/Compile.h"
+#include "fovea/Runtime/RunTool.h"
+#include "fovea/Runtime/fovea_runtime.h"
+#include "fovea/Support/TokenGeometry.h"
+
+#include "llvm/ADT/SmallString.h"
+#include "llvm/Support/Path.h"
+
+#include <cstring>
+#include <dlfcn.h>
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+namespace py = pybind11;
+using namespace fovea;
+
+namespace {
+
+/// Raised for every Fovea error; the message is the diagnostic.
+class FoveaError : public std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+std::string compile(const std::string &configOrPreset,
+                    const std::string &output, const std::string &target,
+                    const std::string &inputKind, const std::string &dtype,
+                    double evsRate, int64_t height, int64_t width,
+                    int64_t maxFrames, const std::string &emit,
+                    const std::string &compileTo) {
+  if (target != "cpu")
+    throw FoveaError("target '" + target +
+                     "' is not available in this build (cpu)");
+  llvm::Expected<ModelConfig> config =
+      llvm::StringRef(configOrPreset).ends_with(".json") ||
+              configOrPreset.find('/') != std::string::npos
+          ? loadModelConfig(configOrPreset)
+          : getPreset(configOrPreset);
+  if (!config)
+    throw FoveaError(llvm::toString(config.takeError()));
+  if (configOrPreset.find('/') != std::string::npos) {
+    llvm::SmallString<256> dir(configOrPreset);
+    if (llvm::StringRef(configOrPreset).ends_with(".json"))
+      llvm::sys::path::remove_filename(dir);
+    if (llvm::Error e = reconcileWithCheckpoint(*config, dir))
+      throw FoveaError(llvm::toString(std::move(e)));
+  }
+  CompileOptions options;
+  if (inputKind != "image" && inputKind != "video")
+    throw FoveaError("input_kind must be 'image' or 'video', got '" +
+                     inputKind + "'");
+  options.import.inputKind =
+      inputKind == "video" ? InputKind::Video : InputKind::Image;
+  if (dtype != "bf16" && dtype != "f32")
+    throw FoveaError("dtype must be 'bf16' or 'f32', got '" + dtype + "'");
+  options.import.elementType =
+      dtype == "f32" ? ElementType::F32 : ElementType::BF16;
+  options.import.evsRate = evsRate;
+  options.import.height = height;
+  options.import.width = width;
+  options.import.maxFrames = maxFrames;
+  if (emit == "module" || emit == "exe") {
+    options.emit = emit == "module" ? Emit::Module : Emit::Executable;
+    options.outputPath = output;
+    if (llvm::Error e = compileModel(*config, options, llvm::nulls()))
+      throw FoveaError(llvm::toString(std::move(e)));
+    return output;
+  }
+  if (emit != "ir")
+    throw FoveaError("emit must be 'module', 'exe' or 'ir', got '" + emit +
+                     "'");
+  std::optional<Phase> phase = parsePhase(compileTo);
+  if (!phase)
+    throw FoveaError("unknown phase '" + compileTo + "'");
+  options.phase = *phase;
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  if (llvm::Error e = compileModel(*config, options, os))
+    throw FoveaError(llvm::toString(std::move(e)));
+  return text;
+}
+
+/// Opens a module file; throws FoveaError naming the file on failure.
+void *openModule(const std::string &path) {
+  std::string file = path.find('/') == std::string::npos ? "./" + path : path;
+  void *handle = dlopen(file.c_str(), RTLD_NOW | RTLD_LOCAL);
+  if (!handle)
+    throw FoveaError("cannot load module " + path + ": " + dlerror());
+  return handle;
+}
+
+/// The metadata JSON of the module at `path`, without loading weights.
+std::string readMetadata(const std::string &path) {
+  void *handle = openModule(path);
+  auto metadata = reinterpret_cast<const char *(*)()>(
+      dlsym(handle, "fovea_module_metadata"));
+  if (!metadata) {
+    dlclose(handle);
+    throw FoveaError(path + " is not a Fovea module");
+  }
+  std::string text = metadata();
+  dlclose(handle);
+  return text;
+}
+
+/// A loaded runtime module.
+class Module {
+public:
+  Module(const std::string &path, const std::string &weights,
+         const std::string &device) {
+    handle = openModule(path);
+    bind(api.metadata, "fovea_module_metadata");
+    bind(api.create, "fovea_module_create");
+    bind(api.run, "fovea_module_run");
+    bind(api.destroy, "fovea_module_destroy");
+    bind(api.release, "fovea_tensor_release");
+    bind(api.freeError, "fovea_free_error");
+    char *error = nullptr;
+    module = api.create(weights.c_str(), device.c_str(), &error);
+    if (!module) {
+      std::string message = error ? error : "cannot create the module";
+      api.freeError(error);
+      throw FoveaError(message);
+    }
+  }
+  ~Module() {
+    if (module)
+      api.destroy(module);
+    if (handle)
+      dlclose(handle);
+  }
+
+  std::string metadata() const { return api.metadata(); }
+
+  py::list run(py::array input) {
+    fovea_tensor in{};
+    std::vector<int64_t> shape(input.shape(), input.shape() + input.ndim());
+    py::dtype dt = input.dtype();
+    if (dt.is(py::dtype::of<uint8_t>()))
+      in.dtype = FOVEA_U8;
+    else if (dt.is(py::dtype::of<float>()))
+      in.dtype = FOVEA_F32;
+    else
+      throw FoveaError("input must be a uint8 or float32 array, got " +
+                       std::string(py::str(dt)));
+    py::array contiguous =
+        py::array::ensure(input, py::array::c_style | py::array::forcecast);
+    in.rank = static_cast<int32_t>(shape.size());
+    in.shape = shape.data();
+    in.data = const_cast<void *>(contiguous.data());
+    fovea_tensor outs[8];
+    int32_t count = 0;
+    char *error = nullptr;
+    int status;
+    {
+      py::gil_scoped_release release;
+      status = api.run(module, &in, outs, 8, &count, &error);
+    }
+    if (status != 0) {
+      std::string message = error ? error : "run failed";
+      api.freeError(error);
+      throw FoveaError(message);
+    }
+    py::list results;
+    for (int32_t i = 0; i < count; ++i) {
+      std::vector<py::ssize_t> dims(outs[i].shape,
+                                    outs[i].shape + outs[i].rank);
+      py::array array;
+      switch (outs[i].dtype) {
+      case FOVEA_F32:
+        array = py::array_t<float>(dims);
+        break;
+      case FOVEA_I64:
+        array = py::array_t<int64_t>(dims);
+        break;
+      default: // bf16 and f16 travel as their uint16 bit patterns
+        array = py::array_t<uint16_t>(dims);
+        break;
+      }
+      std::memcpy(array.mutable_data(), outs[i].data, array.nbytes());
+      api.release(&outs[i]);
+      results.append(array);
+    }
+    return results;
+  }
+
+private:
+  template <typename T> void bind(T &slot, const char *name) {
+    void *symbol = dlsym(handle, name);
+    if (!symbol)
+      throw FoveaError(std::string("not a Fovea module (missing ") + name +
+                       ")");
+    slot = reinterpret_cast<T>(symbol);
+  }
+
+  void *handle = nullptr;
+  fovea_module *module = nullptr;
+  rt::ModuleApi api{};
+};
+
+} // namespace
+
+PYBIND11_MODULE(_fovea, m) {
+  m.doc() = "Fovea's C++ API (compile, load, run, geometry)";
+  py::register_exception<FoveaError>(m, "FoveaError", PyExc_RuntimeError);
+  m.def("compile", &compile, py::arg("config_or_preset"), py::arg("output"),
+        py::arg("target"), py::arg("input_kind"), py::arg("dtype"),
+        py::arg("evs_rate"), py::arg("height"), py::arg("width"),
+        py::arg("max_frames"), py::arg("emit"), py::arg("compile_to"));
+  m.def("read_metadata", &readMetadata, py::arg("path"));
+  py::class_<Module>(m, "Module")
+      .def(py::init<const std::string &, const std::string &,
+                    const std::string &>(),
+           py::arg("path"), py::arg("weights"), py::arg("device"))
+      .def("metadata", &Module::metadata)
+      .def("run", &Module::run, py::arg("input"));
+  m.def(
+      "evs_retained_tokens",
+      [](int64_t tokensPerTubelet, int64_t numTubelets, double rate) {
+        std::optional<int64_t> kept =
+            evsRetainedTokenCount(tokensPerTubelet, numTubelets, rate);
+        if (!kept)
+          throw FoveaError("evs_retained_tokens: counts must be positive and "
+                           "the rate in [0, 1)");
+        return *kept;
+      },
+      py::arg("tokens_per_tubelet"), py::arg("num_tubelets"), py::arg("rate"));
+  m.def(
+      "tokens_per_unit",
+      [](int64_t height, int64_t width, int64_t patchSize) {
+        if (patchSize <= 0 || height % (2 * patchSize) ||
+            width % (2 * patchSize))
+          throw FoveaError("tokens_per_unit: the size must be a multiple of "
+                           "twice the patch size");
+        return (height / patchSize / 2) * (width / patchSize / 2);
+      },
+      py::arg("height"), py::arg("width"), py::arg("patch_size") = 16);
+}

@@ -1,0 +1,117 @@
+"""The Python package against the PyTorch reference: compile a test preset,
+load it with a safetensors checkpoint, run it; metadata and IR; errors as
+FoveaError with Fovea's diagnostics; geometry parity with compiled modules.
+
+Run by ctest with PYTHONPATH set to build/python and test/python.
+"""
+
+import os
+import tempfile
+
+import numpy as np
+import torch
+
+import fovea
+import pipeline_reference as pipe
+from fovea_testing.checks import Cases, check_close, check_equal, rounded
+from fovea_testing.files import write_safetensors
+
+WORK = tempfile.mkdtemp(prefix="fovea-python-")
+TINY = dict(patch_size=16, depth=2, heads=2, num_prefix=2)
+
+
+def load_with_random_weights(so, dtype, name):
+    """Loads `so` with random weights for what its metadata declares."""
+    meta = fovea.metadata(so)
+    names = [w["name"] for w in meta["weights"]]
+    shapes = [w["shape"] for w in meta["weights"]]
+    torch_dtype = torch.float32 if dtype == "f32" else torch.bfloat16
+    weights = {k: rounded(v, dtype).to(torch_dtype)
+               for k, v in pipe.random_weights(names, shapes).items()}
+    path = os.path.join(WORK, name + ".safetensors")
+    write_safetensors(path, weights)
+    return fovea.load(so, weights=path), weights
+
+
+def pixels(count):
+    g = torch.Generator().manual_seed(count)
+    return torch.randint(0, 256, (count, 3, 64, 64), generator=g, dtype=torch.uint8)
+
+
+def image_f32():
+    so = fovea.compile("tiny", os.path.join(WORK, "tiny_f32.so"), dtype="f32")
+    module, weights = load_with_random_weights(so, "f32", "f32")
+    assert module.metadata["model"] == "tiny"
+    assert module.metadata["outputs"][0]["shape"] == [-1, 4, 96]
+    x = pixels(2)
+    (y,) = module.run(x.numpy())
+    assert y.dtype == np.float32 and y.shape == (2, 4, 96), (y.dtype, y.shape)
+    check_close(torch.from_numpy(y), pipe.vision_pipeline(x, weights, **TINY), "f32",
+                "image f32", rtol=1e-3, atol=1e-4)
+
+
+def video_bf16_evs():
+    so = fovea.compile("tiny-video", os.path.join(WORK, "video.so"), input_kind="video",
+                       evs_rate=0.5)
+    module, weights = load_with_random_weights(so, "bf16", "bf16")
+    x = pixels(5)
+    kept, counts = module.run(x.numpy())
+    assert kept.dtype == np.uint16 and counts.dtype == np.int64
+    exp_kept, exp_counts = pipe.vision_pipeline(x, weights, temporal=2, evs_rate=0.5, **TINY)
+    assert counts.sum() == exp_counts.sum().item() == fovea.evs_retained_tokens(4, 3, 0.5)
+    assert kept.shape == (counts.sum(), 96)
+
+
+def ir_and_geometry():
+    text = fovea.compile("tiny", emit="ir", compile_to="vision")
+    assert "vision.patch_embed" in text and "vision.pixel_shuffle" in text
+    assert fovea.evs_retained_tokens(5, 20, 0.9) == 9
+    assert fovea.evs_retained_tokens(256, 8, 0.75) == 512
+    assert fovea.tokens_per_unit(384, 672) == 252
+    assert fovea.tokens_per_unit(512, 512) == 256
+    # The geometry functions agree with what a compiled module reports.
+    so = fovea.compile("tiny", os.path.join(WORK, "geo.so"), image_size=(96, 128))
+    meta = fovea.metadata(so)
+    assert meta["geometry"]["tokens_per_unit"] == fovea.tokens_per_unit(96, 128) == 12
+    bits = fovea.float32_to_bf16(np.array([1.0, 3.14159, -2.5e-3], np.float32))
+    check_equal(fovea.bf16_to_float32(bits),
+                torch.tensor([1.0, 3.14159, -2.5e-3]).to(torch.bfloat16).float().numpy(),
+                "bf16 round trip")
+
+
+def errors():
+    def expect(fn, message):
+        try:
+            fn()
+        except fovea.FoveaError as error:
+            assert message in str(error), f"'{message}' not in '{error}'"
+            return
+        raise AssertionError(f"no FoveaError for {message}")
+
+    expect(lambda: fovea.compile("huge", "x.so"), "unknown preset 'huge'")
+    expect(lambda: fovea.compile("tiny", "x.so", dtype="f64"), "dtype must be 'bf16' or 'f32'")
+    expect(lambda: fovea.compile("tiny", "x.so", input_kind="audio"), "input_kind must be")
+    expect(lambda: fovea.compile("tiny", "x.so", evs_rate=0.5), "applies to video input only")
+    expect(lambda: fovea.compile("tiny"), "needs an output path")
+    so = fovea.compile("tiny", os.path.join(WORK, "err.so"), dtype="f32")
+    expect(lambda: fovea.load(so, weights=os.path.join(WORK, "none.safetensors")),
+           "none.safetensors: cannot open")
+    empty = os.path.join(WORK, "empty.safetensors")
+    write_safetensors(empty, {"unrelated": torch.zeros(2)})
+    expect(lambda: fovea.load(so, weights=empty),
+           "missing tensor 'vision_model.radio_model.model.patch_generator.embedder.weight'")
+    module, _ = load_with_random_weights(so, "f32", "err")
+    expect(lambda: module.run(np.zeros((1, 3, 32, 32), np.uint8)),
+           "input 'pixels': expected u8 [-1, 3, 64, 64]")
+    expect(lambda: module.run(np.zeros((1, 3, 64, 64), np.int32)),
+           "input must be a uint8 or float32 array")
+    expect(lambda: fovea.load(os.path.join(WORK, "empty.safetensors"), weights=empty),
+           "cannot load module")
+
+
+cases = Cases()
+cases.run("image module, f32", image_f32)
+cases.run("video module, bf16, EVS", video_bf16_evs)
+cases.run("IR and geometry", ir_and_geometry)
+cases.run("errors", errors)
+cases.finish()
