@@ -22,7 +22,9 @@ from . import _fovea
 from ._fovea import FoveaError
 
 __all__ = ["FoveaError", "Module", "compile", "load", "metadata", "bf16_to_float32",
-           "float32_to_bf16", "evs_retained_tokens", "tokens_per_unit"]
+           "float32_to_bf16", "evs_retained_tokens", "tokens_per_unit",
+           "video_frame_size", "internvl_tiling", "dynamic_resolution_grid",
+           "image_prompt", "video_prompt"]
 
 
 def compile(config_or_preset, output=None, *, target="cpu", input_kind="image",
@@ -88,3 +90,34 @@ def tokens_per_unit(height, width, patch_size=16):
     """Tokens per tile, frame or tubelet of height x width after the 2x2
     pixel shuffle."""
     return _fovea.tokens_per_unit(height, width, patch_size)
+
+
+def video_frame_size(width, height, target_patches=1024, maintain_aspect_ratio=True,
+                     patch_size=16):
+    """Frame size (width, height) in pixels of video input (spec §1.4)."""
+    return _fovea.video_frame_size(width, height, target_patches,
+                                   maintain_aspect_ratio, patch_size)
+
+
+def internvl_tiling(width, height, max_tiles=12, use_thumbnail=True):
+    """InternVL tiling of an image (spec §10.2): (columns, rows, tiles with
+    the thumbnail)."""
+    return _fovea.internvl_tiling(width, height, max_tiles, use_thumbnail)
+
+
+def dynamic_resolution_grid(width, height, budget, min_patches=1024):
+    """Dynamic-resolution patch grid (rows, columns) of an image for a patch
+    budget (spec §10.1); tokens = rows * columns // 4."""
+    return _fovea.dynamic_resolution_grid(width, height, budget, min_patches)
+
+
+def image_prompt(tokens):
+    """`<img>` + `<image>` x tokens + `</img>` (spec §11)."""
+    return _fovea.image_prompt(tokens)
+
+
+def video_prompt(frame_indices, fps, temporal_patch_size, tokens_per_tubelet):
+    """The prompt of a video (spec §11): frame separators with timestamps and
+    one `<img>` block per tubelet with its (EVS-kept) token count."""
+    return _fovea.video_prompt(list(frame_indices), float(fps),
+                               temporal_patch_size, list(tokens_per_tubelet))

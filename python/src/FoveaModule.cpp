@@ -245,4 +245,59 @@ PYBIND11_MODULE(_fovea, m) {
         return (height / patchSize / 2) * (width / patchSize / 2);
       },
       py::arg("height"), py::arg("width"), py::arg("patch_size") = 16);
+  m.def(
+      "video_frame_size",
+      [](int64_t width, int64_t height, int64_t targetPatches,
+         bool maintainAspectRatio, int64_t patchSize) {
+        if (width <= 0 || height <= 0 || targetPatches <= 0)
+          throw FoveaError("video_frame_size: sizes and the target must be "
+                           "positive");
+        Size size = videoFrameSize(width, height, targetPatches,
+                                   maintainAspectRatio, patchSize);
+        return py::make_tuple(size.width, size.height);
+      },
+      py::arg("width"), py::arg("height"), py::arg("target_patches"),
+      py::arg("maintain_aspect_ratio"), py::arg("patch_size"));
+  m.def(
+      "internvl_tiling",
+      [](int64_t width, int64_t height, int64_t maxTiles, bool useThumbnail) {
+        if (width <= 0 || height <= 0 || maxTiles < 1 || maxTiles > 12)
+          throw FoveaError("internvl_tiling: positive sizes and max_tiles in "
+                           "[1, 12]");
+        TileGrid grid = internvlTiling(width, height, maxTiles, useThumbnail);
+        return py::make_tuple(grid.columns, grid.rows, grid.tiles);
+      },
+      py::arg("width"), py::arg("height"), py::arg("max_tiles"),
+      py::arg("use_thumbnail"));
+  m.def(
+      "dynamic_resolution_grid",
+      [](int64_t width, int64_t height, int64_t budget, int64_t minPatches) {
+        if (width <= 0 || height <= 0 || budget <= 0 || minPatches <= 0)
+          throw FoveaError("dynamic_resolution_grid: arguments must be "
+                           "positive");
+        PatchGrid grid =
+            dynamicResolutionGrid(width, height, budget, minPatches);
+        return py::make_tuple(grid.rows, grid.columns);
+      },
+      py::arg("width"), py::arg("height"), py::arg("budget"),
+      py::arg("min_patches"));
+  m.def("image_prompt", &imagePrompt, py::arg("tokens"));
+  m.def(
+      "video_prompt",
+      [](const std::vector<int64_t> &frameIndices, double fps,
+         int64_t temporalPatchSize,
+         const std::vector<int64_t> &tokensPerTubelet) {
+        std::optional<std::string> text =
+            videoPrompt(frameIndices, fps, temporalPatchSize, tokensPerTubelet);
+        if (!text)
+          throw FoveaError(
+              "video_prompt: expected ceil(frames / T) = " +
+              std::to_string((frameIndices.size() +
+                              std::max<int64_t>(temporalPatchSize, 1) - 1) /
+                             std::max<int64_t>(temporalPatchSize, 1)) +
+              " token counts and a positive fps");
+        return *text;
+      },
+      py::arg("frame_indices"), py::arg("fps"), py::arg("temporal_patch_size"),
+      py::arg("tokens_per_tubelet"));
 }

@@ -73,6 +73,25 @@ def ir_and_geometry():
     so = fovea.compile("tiny", os.path.join(WORK, "geo.so"), image_size=(96, 128))
     meta = fovea.metadata(so)
     assert meta["geometry"]["tokens_per_unit"] == fovea.tokens_per_unit(96, 128) == 12
+    # Frame sizes, tiling and prompts (the C++ geometry library; gtest checks
+    # the same functions against the spec's worked values).
+    assert fovea.video_frame_size(1920, 1080) == (672, 384)
+    assert fovea.video_frame_size(3840, 1080) == (960, 256)
+    assert fovea.video_frame_size(1920, 1080, maintain_aspect_ratio=False) == (512, 512)
+    assert fovea.internvl_tiling(1920, 1080) == (4, 2, 9)
+    assert fovea.dynamic_resolution_grid(1920, 1080, 13312) == (68, 120)
+    assert fovea.dynamic_resolution_grid(100, 60, 13312) == (26, 44)
+    assert fovea.image_prompt(2) == "<img><image><image></img>"
+    assert fovea.video_prompt([0, 1, 2], 2, 2, [1, 0]) == (
+        "Frame 1 sampled at 0.00 seconds and frame 2 sampled at 0.50 seconds: "
+        "<img><image></img>\nFrame 3 sampled at 1.00 seconds: <img></img>")
+    # A video module's token count per tubelet is what the geometry predicts
+    # for its frame size.
+    width, height = fovea.video_frame_size(1920, 1080)
+    video = fovea.compile("tiny-video", os.path.join(WORK, "geo_video.so"),
+                          input_kind="video", image_size=(height, width))
+    assert fovea.metadata(video)["geometry"]["tokens_per_unit"] == \
+        fovea.tokens_per_unit(height, width) == 252
     bits = fovea.float32_to_bf16(np.array([1.0, 3.14159, -2.5e-3], np.float32))
     check_equal(fovea.bf16_to_float32(bits),
                 torch.tensor([1.0, 3.14159, -2.5e-3]).to(torch.bfloat16).float().numpy(),
@@ -107,6 +126,8 @@ def errors():
            "input must be a uint8 or float32 array")
     expect(lambda: fovea.load(os.path.join(WORK, "empty.safetensors"), weights=empty),
            "cannot load module")
+    expect(lambda: fovea.video_prompt([0, 1, 2], 2, 2, [1]), "expected ceil(frames / T) = 2")
+    expect(lambda: fovea.internvl_tiling(100, 100, max_tiles=13), "max_tiles in [1, 12]")
 
 
 cases = Cases()

@@ -11,6 +11,8 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
+#include <vector>
 
 namespace fovea {
 
@@ -23,6 +25,57 @@ namespace fovea {
 /// the total overflows.
 std::optional<int64_t> evsRetainedTokenCount(int64_t tokensPerTubelet,
                                              int64_t numTubelets, double rate);
+
+/// Tokens of an H x W tile, frame or tubelet after the 2x2 pixel shuffle:
+/// `(H / P / 2) * (W / P / 2)` (§7).
+int64_t tokensPerUnit(int64_t height, int64_t width, int64_t patchSize = 16);
+
+struct Size {
+  int64_t width, height;
+  bool operator==(const Size &o) const {
+    return width == o.width && height == o.height;
+  }
+};
+
+/// Frame size of video input (§1.4): aspect-preserving for
+/// `maintainAspectRatio` (rounded patch counts, both even, the largest that
+/// stays within `targetPatches`), else square with
+/// `side = max(2, (int(sqrt(target)) / 2) * 2)` patches. Sizes in pixels.
+Size videoFrameSize(int64_t width, int64_t height, int64_t targetPatches,
+                    bool maintainAspectRatio, int64_t patchSize = 16);
+
+/// InternVL tiling of one image (§10.2): the tile grid (columns, rows) from
+/// the candidates with `columns * rows <= maxTiles` in the reference's fixed
+/// order, and the number of tiles including the thumbnail.
+struct TileGrid {
+  int64_t columns, rows, tiles;
+};
+TileGrid internvlTiling(int64_t width, int64_t height, int64_t maxTiles = 12,
+                        bool useThumbnail = true, int64_t tileSize = 512);
+
+/// Dynamic-resolution patch grid of one image for a patch `budget` (§10.1):
+/// rows x columns of patches, both even; tokens = rows * columns / 4.
+struct PatchGrid {
+  int64_t rows, columns;
+};
+PatchGrid dynamicResolutionGrid(int64_t width, int64_t height, int64_t budget,
+                                int64_t minPatches, int64_t patchSize = 16);
+
+/// The prompt text of an image: `<img>` + `<image>` x tokens + `</img>`.
+std::string imagePrompt(int64_t tokens);
+
+/// The prompt text of a video (§11): one `<img>…</img>` block per tubelet
+/// with `tokensPerTubelet[g]` placeholders (after EVS, the kept counts),
+/// preceded by frame separators with timestamps
+/// (`int(frameIndices[k]) * int(1000 / fps) / 1000` seconds, two decimals):
+/// for T > 1 "Frame a sampled at x seconds and frame b sampled at y
+/// seconds: ", for T = 1 "Frame a sampled at x seconds: "; every block after
+/// the first starts on a new line (current vLLM). Returns nullopt when the
+/// tubelet count does not match `ceil(frames / T)`.
+std::optional<std::string>
+videoPrompt(const std::vector<int64_t> &frameIndices, double fps,
+            int64_t temporalPatchSize,
+            const std::vector<int64_t> &tokensPerTubelet);
 
 } // namespace fovea
 

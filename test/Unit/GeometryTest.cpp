@@ -1,0 +1,140 @@
+//===- GeometryTest.cpp - Tests of the token geometry ---------------------===//
+//
+// The worked values of the reference semantics (§1.4, §10.1, §10.2, §11)
+// and values computed with the reference's Python expressions.
+//
+//===----------------------------------------------------------------------===//
+
+#include "fovea/Support/TokenGeometry.h"
+
+#include "gtest/gtest.h"
+
+using namespace fovea;
+
+namespace {
+
+struct FrameCase {
+  int64_t width, height;
+  Size expected;
+  int64_t tokens;
+};
+
+class VideoFrameSizeTest : public ::testing::TestWithParam<FrameCase> {};
+
+// §1.4 worked values, target 1024 patches, aspect preserved.
+TEST_P(VideoFrameSizeTest, AspectPreserving) {
+  const FrameCase &c = GetParam();
+  Size size = videoFrameSize(c.width, c.height, 1024, true);
+  EXPECT_EQ(size.width, c.expected.width);
+  EXPECT_EQ(size.height, c.expected.height);
+  EXPECT_EQ(tokensPerUnit(size.height, size.width), c.tokens);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Spec, VideoFrameSizeTest,
+    ::testing::Values(FrameCase{1920, 1080, {672, 384}, 252},
+                      FrameCase{1280, 720, {672, 384}, 252},
+                      FrameCase{640, 480, {576, 448}, 252},
+                      FrameCase{1080, 1920, {384, 672}, 252},
+                      FrameCase{512, 512, {512, 512}, 256},
+                      FrameCase{3840, 1080, {960, 256}, 240}));
+
+TEST(VideoFrameSize, Square) {
+  EXPECT_EQ(videoFrameSize(1920, 1080, 1024, false), (Size{512, 512}));
+  // int(sqrt(1000)) = 31 -> 30 patches.
+  EXPECT_EQ(videoFrameSize(640, 480, 1000, false), (Size{480, 480}));
+}
+
+struct GridCase {
+  int64_t width, height, budget, minPatches, rows, columns;
+};
+
+class DynamicResolutionTest : public ::testing::TestWithParam<GridCase> {};
+
+TEST_P(DynamicResolutionTest, Spec) {
+  const GridCase &c = GetParam();
+  PatchGrid grid =
+      dynamicResolutionGrid(c.width, c.height, c.budget, c.minPatches);
+  EXPECT_EQ(grid.rows, c.rows);
+  EXPECT_EQ(grid.columns, c.columns);
+}
+
+// §10.1 worked values with the Omni limits (min 1024, max 13312 patches);
+// 200x200 with a budget of 169 is TRT-LLM's unit-test vector (14 columns,
+// 12 rows).
+INSTANTIATE_TEST_SUITE_P(
+    Spec, DynamicResolutionTest,
+    ::testing::Values(GridCase{1920, 1080, 13312, 1024, 68, 120},
+                      GridCase{640, 480, 13312, 1024, 30, 40},
+                      GridCase{4000, 3000, 13312, 1024, 100, 132},
+                      GridCase{100, 60, 13312, 1024, 26, 44},
+                      GridCase{200, 200, 169, 4, 12, 14}));
+
+TEST(DynamicResolution, Tokens) {
+  PatchGrid grid = dynamicResolutionGrid(1920, 1080, 13312, 1024);
+  EXPECT_EQ(grid.rows * grid.columns / 4, 2040);
+}
+
+struct TileCase {
+  int64_t width, height, columns, rows;
+};
+
+class InternvlTilingTest : public ::testing::TestWithParam<TileCase> {};
+
+// Values of the reference's Python (sorted set of candidates, max 12).
+TEST_P(InternvlTilingTest, MatchesReference) {
+  const TileCase &c = GetParam();
+  TileGrid grid = internvlTiling(c.width, c.height);
+  EXPECT_EQ(grid.columns, c.columns);
+  EXPECT_EQ(grid.rows, c.rows);
+  int64_t tiles = c.columns * c.rows;
+  EXPECT_EQ(grid.tiles, tiles == 1 ? 1 : tiles + 1); // thumbnail
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Reference, InternvlTilingTest,
+    ::testing::Values(TileCase{1920, 1080, 4, 2}, TileCase{640, 480, 4, 3},
+                      TileCase{512, 512, 1, 1}, TileCase{1000, 3000, 2, 6},
+                      TileCase{2048, 512, 4, 1}, TileCase{800, 600, 4, 3},
+                      TileCase{1250, 1000, 4, 3}, TileCase{300, 200, 3, 2},
+                      TileCase{4000, 1000, 4, 1}));
+
+TEST(InternvlTiling, NoThumbnailAndSmallerMaximum) {
+  EXPECT_EQ(internvlTiling(1920, 1080, 12, false).tiles, 8);
+  TileGrid one = internvlTiling(1920, 1080, 1);
+  EXPECT_EQ(one.columns * one.rows, 1);
+  EXPECT_EQ(one.tiles, 1);
+}
+
+TEST(Prompt, Image) { EXPECT_EQ(imagePrompt(2), "<img><image><image></img>"); }
+
+TEST(Prompt, VideoTubelets) {
+  // §11.2 example: T = 2, fps 2.
+  std::optional<std::string> text = videoPrompt({0, 1, 2, 3}, 2.0, 2, {1, 2});
+  ASSERT_TRUE(text.has_value());
+  EXPECT_EQ(*text, "Frame 1 sampled at 0.00 seconds and frame 2 sampled at "
+                   "0.50 seconds: <img><image></img>\n"
+                   "Frame 3 sampled at 1.00 seconds and frame 4 sampled at "
+                   "1.50 seconds: <img><image><image></img>");
+}
+
+TEST(Prompt, VideoOddFramesAndEvsCounts) {
+  // 3 frames at T = 2: the last tubelet covers one frame; EVS kept 0 of
+  // its tokens. fps 3: int(1000 / 3) = 333 ms per frame index.
+  std::optional<std::string> text = videoPrompt({0, 3, 6}, 3.0, 2, {2, 0});
+  ASSERT_TRUE(text.has_value());
+  EXPECT_EQ(*text, "Frame 1 sampled at 0.00 seconds and frame 2 sampled at "
+                   "1.00 seconds: <img><image><image></img>\n"
+                   "Frame 3 sampled at 2.00 seconds: <img></img>");
+}
+
+TEST(Prompt, VideoSingleFrames) {
+  std::optional<std::string> text = videoPrompt({0, 5}, 2.0, 1, {1, 1});
+  ASSERT_TRUE(text.has_value());
+  EXPECT_EQ(*text, "Frame 1 sampled at 0.00 seconds: <img><image></img>\n"
+                   "Frame 2 sampled at 2.50 seconds: <img><image></img>");
+  EXPECT_FALSE(videoPrompt({0, 1, 2}, 2.0, 2, {1}).has_value());
+  EXPECT_FALSE(videoPrompt({0}, 0.0, 1, {1}).has_value());
+}
+
+} // namespace
