@@ -90,25 +90,20 @@ std::string compile(const std::string &configOrPreset,
   return text;
 }
 
-/// Opens a module file; throws FoveaError naming the file on failure.
-void *openModule(const std::string &path) {
-  std::string file = path.find('/') == std::string::npos ? "./" + path : path;
-  void *handle = dlopen(file.c_str(), RTLD_NOW | RTLD_LOCAL);
+/// Opens the module at `path`; throws FoveaError on failure.
+void *openModule(const std::string &path, rt::ModuleApi &api) {
+  std::string error;
+  void *handle = rt::openModuleApi(path, api, error);
   if (!handle)
-    throw FoveaError("cannot load module " + path + ": " + dlerror());
+    throw FoveaError(error);
   return handle;
 }
 
 /// The metadata JSON of the module at `path`, without loading weights.
 std::string readMetadata(const std::string &path) {
-  void *handle = openModule(path);
-  auto metadata = reinterpret_cast<const char *(*)()>(
-      dlsym(handle, "fovea_module_metadata"));
-  if (!metadata) {
-    dlclose(handle);
-    throw FoveaError(path + " is not a Fovea module");
-  }
-  std::string text = metadata();
+  rt::ModuleApi api{};
+  void *handle = openModule(path, api);
+  std::string text = api.metadata();
   dlclose(handle);
   return text;
 }
@@ -118,13 +113,7 @@ class Module {
 public:
   Module(const std::string &path, const std::string &weights,
          const std::string &device) {
-    handle = openModule(path);
-    bind(api.metadata, "fovea_module_metadata");
-    bind(api.create, "fovea_module_create");
-    bind(api.run, "fovea_module_run");
-    bind(api.destroy, "fovea_module_destroy");
-    bind(api.release, "fovea_tensor_release");
-    bind(api.freeError, "fovea_free_error");
+    handle = openModule(path, api);
     char *error = nullptr;
     module = api.create(weights.c_str(), device.c_str(), &error);
     if (!module) {
@@ -195,14 +184,6 @@ public:
   }
 
 private:
-  template <typename T> void bind(T &slot, const char *name) {
-    void *symbol = dlsym(handle, name);
-    if (!symbol)
-      throw FoveaError(std::string("not a Fovea module (missing ") + name +
-                       ")");
-    slot = reinterpret_cast<T>(symbol);
-  }
-
   void *handle = nullptr;
   fovea_module *module = nullptr;
   rt::ModuleApi api{};

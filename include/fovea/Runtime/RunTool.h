@@ -12,6 +12,8 @@
 
 #include "fovea/Runtime/fovea_runtime.h"
 
+#include <string>
+
 namespace fovea::rt {
 
 /// The C ABI entry points of one module.
@@ -24,6 +26,12 @@ struct ModuleApi {
   void (*release)(fovea_tensor *);
   void (*freeError)(char *);
 };
+
+/// Opens the module file at `path` (a bare name means the file in the
+/// current directory) and binds its C ABI into `api`. Returns the dlopen
+/// handle, or null with `error` set (cannot load, or not a Fovea module).
+void *openModuleApi(const std::string &path, ModuleApi &api,
+                    std::string &error);
 
 /// `--weights PATH --input X.npy [--output Y.npy]... [--expected-output
 /// R.npy]... [--rtol R --atol A] [--benchmark N --warmup M] [--device cpu]
