@@ -43,9 +43,8 @@ std::string fovea::moduleMetadata(const ModelConfig &config,
                                   llvm::ArrayRef<Type> derivedTypes,
                                   llvm::ArrayRef<int64_t> initOnlyWeights) {
   const char *dtype = options.elementType == ElementType::BF16 ? "bf16" : "f32";
-  int64_t height = options.height ? options.height : config.imageSize;
-  int64_t width = options.width ? options.width : config.imageSize;
-  bool video = options.inputKind == InputKind::Video;
+  InputGeometry g = inputGeometry(config, options);
+  bool video = g.video;
   // json::Value keeps StringRefs by reference: pass owned strings.
   auto tensor = [](std::string name, std::string type,
                    llvm::ArrayRef<int64_t> shape) {
@@ -79,18 +78,28 @@ std::string fovea::moduleMetadata(const ModelConfig &config,
       {"target", "cpu"},
       {"input_kind", video ? "video" : "image"},
       {"dtype", dtype},
-      {"inputs", llvm::json::Array{tensor(video ? "frames" : "pixels", "u8",
-                                          {-1, 3, height, width})}},
+      {"inputs",
+       llvm::json::Array{tensor(video ? "frames" : "pixels", "u8",
+                                {-1, 3, g.sourceHeight, g.sourceWidth})}},
       {"outputs", std::move(outputs)},
       {"weights", std::move(weights)},
       {"derived", std::move(derived)},
       {"geometry",
        llvm::json::Object{
-           {"height", height},
-           {"width", width},
+           {"height", g.height},
+           {"width", g.width},
+           {"source_height", g.sourceHeight},
+           {"source_width", g.sourceWidth},
+           {"resize", !g.resizes()                                  ? "none"
+                      : options.resizeDomain == ResizeDomain::U8 ? "u8"
+                                                                 : "f32_clamp"},
+           {"tile_columns", g.tileColumns},
+           {"tile_rows", g.tileRows},
+           {"thumbnail", g.thumbnail},
+           {"units_per_image", g.unitsPerImage()},
            {"patch_size", config.patchSize},
-           {"temporal_patch_size", video ? config.temporalPatchSize : 1},
-           {"tokens_per_unit", config.tokensFor(height, width)},
+           {"temporal_patch_size", g.temporal},
+           {"tokens_per_unit", config.tokensFor(g.height, g.width)},
            {"num_prefix_tokens", config.numPrefix},
            {"llm_hidden", config.llmHidden},
            {"evs_rate", options.evsRate}}}};

@@ -16,7 +16,9 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/ImplicitLocOpBuilder.h"
 #include "mlir/IR/Verifier.h"
+#include "fovea/Support/TokenGeometry.h"
 #include <cmath>
+#include <limits>
 
 using namespace fovea;
 using namespace mlir;
@@ -31,21 +33,56 @@ struct WeightSpec {
 };
 
 /// The resolved geometry of one compilation.
-struct Geometry {
-  int64_t height, width, rows, cols, patches, temporal;
-  bool video;
+struct Geometry : InputGeometry {
+  int64_t rows, cols, patches;
 };
 } // namespace
 
-static Geometry geometryOf(const ModelConfig &c, const ImportOptions &o) {
-  Geometry g;
+InputGeometry fovea::inputGeometry(const ModelConfig &c,
+                                   const ImportOptions &o) {
+  InputGeometry g;
+  g.video = o.inputKind == InputKind::Video;
+  g.temporal = g.video ? c.temporalPatchSize : 1;
   g.height = o.height ? o.height : c.imageSize;
   g.width = o.width ? o.width : c.imageSize;
+  g.sourceHeight = o.sourceHeight ? o.sourceHeight : g.height;
+  g.sourceWidth = o.sourceWidth ? o.sourceWidth : g.width;
+  if (!o.sourceHeight || o.height || o.sourceWidth <= 0 ||
+      o.sourceHeight <= 0)
+    return g;
+  // The encoder's size follows from the source size.
+  if (g.video) {
+    if (c.videoTargetPatches > 0) {
+      Size frame = videoFrameSize(o.sourceWidth, o.sourceHeight,
+                                  c.videoTargetPatches, c.videoMaintainAspect,
+                                  c.patchSize);
+      g.height = frame.height;
+      g.width = frame.width;
+    }
+  } else if (c.dynamicResolution) {
+    int64_t budget =
+        c.maxNumPatches > 0 ? c.maxNumPatches : std::numeric_limits<int>::max();
+    PatchGrid grid = dynamicResolutionGrid(o.sourceWidth, o.sourceHeight,
+                                           budget, c.minNumPatches,
+                                           c.patchSize);
+    g.height = grid.rows * c.patchSize;
+    g.width = grid.columns * c.patchSize;
+  } else {
+    TileGrid grid = internvlTiling(o.sourceWidth, o.sourceHeight,
+                                   c.maxNumTiles, c.useThumbnail, c.imageSize);
+    g.tileColumns = grid.columns;
+    g.tileRows = grid.rows;
+    g.thumbnail = grid.tiles > grid.columns * grid.rows;
+  }
+  return g;
+}
+
+static Geometry geometryOf(const ModelConfig &c, const ImportOptions &o) {
+  Geometry g;
+  static_cast<InputGeometry &>(g) = inputGeometry(c, o);
   g.rows = g.height / c.patchSize;
   g.cols = g.width / c.patchSize;
   g.patches = g.rows * g.cols;
-  g.video = o.inputKind == InputKind::Video;
-  g.temporal = g.video ? c.temporalPatchSize : 1;
   return g;
 }
 
@@ -101,6 +138,87 @@ std::vector<ResultInfo> fovea::resultInfos(const ModelConfig &config,
   return {{"embeddings", {-1, g.patches / 4, config.llmHidden}, false}};
 }
 
+/// Resizes the decoded `pixels` [N, 3, Hs, Ws] x ui8 to what the encoder
+/// sees: [N, 3, H, W], or with InternVL tiling [N * units, 3, S, S] (the
+/// tiles of each image row-major, then its thumbnail).
+static Value preprocess(ImplicitLocOpBuilder &b, Value pixels,
+                        const Geometry &g, const ImportOptions &o) {
+  if (!g.resizes())
+    return pixels;
+  auto type = cast<RankedTensorType>(pixels.getType());
+  auto domain = vision::ResizeDomain::u8;
+  if (o.resizeDomain == ResizeDomain::F32Clamp) {
+    // f32_clamp resizes f32 pixels in [0, 255]: widen the bytes first.
+    domain = vision::ResizeDomain::f32_clamp;
+    Value init = tensor::EmptyOp::create(
+        b, type.clone(b.getF32Type()),
+        ValueRange{tensor::DimOp::create(b, pixels, 0)});
+    auto widen = linalg::MapOp::create(
+        b, ValueRange{pixels}, init,
+        [](OpBuilder &nb, Location nl, ValueRange args) {
+          // arith works on signless integers; ui8 and i8 are both i8 in
+          // LLVM, where the cast disappears.
+          Value byte = UnrealizedConversionCastOp::create(
+                           nb, nl, nb.getIntegerType(8), args[0])
+                           .getResult(0);
+          Value f = arith::UIToFPOp::create(nb, nl, nb.getF32Type(), byte);
+          linalg::YieldOp::create(nb, nl, f);
+        });
+    pixels = widen.getResult()[0];
+    type = cast<RankedTensorType>(pixels.getType());
+  }
+  auto resize = [&](int64_t height, int64_t width) -> Value {
+    return vision::ResizeOp::create(b, pixels, ArrayRef<int64_t>{height, width},
+                                    domain);
+  };
+  int64_t tiles = g.tileColumns * g.tileRows;
+  if (tiles <= 1)
+    return resize(g.height, g.width);
+
+  // Tiles: resize the whole image to the grid, then cut it row-major.
+  int64_t s = g.height, rows = g.tileRows, cols = g.tileColumns;
+  int64_t dyn = ShapedType::kDynamic;
+  Type element = type.getElementType();
+  Value full = resize(rows * s, cols * s);
+  Value grid = tensor::ExpandShapeOp::create(
+      b, RankedTensorType::get({dyn, 3, rows, s, cols, s}, element), full,
+      SmallVector<ReassociationIndices>{{0}, {1}, {2, 3}, {4, 5}});
+  Value batch = tensor::DimOp::create(b, pixels, 0);
+  Value perTile = tensor::EmptyOp::create(
+      b, RankedTensorType::get({dyn, rows, cols, 3, s, s}, element),
+      ValueRange{batch});
+  Value ordered = linalg::TransposeOp::create(
+                      b, grid, perTile, ArrayRef<int64_t>{0, 2, 4, 1, 3, 5})
+                      .getResult()[0];
+  Value cut = tensor::CollapseShapeOp::create(
+      b, ordered,
+      SmallVector<ReassociationIndices>{{0}, {1, 2}, {3}, {4}, {5}});
+  int64_t units = g.unitsPerImage();
+  Value all = cut;
+  if (g.thumbnail) {
+    Value thumb = tensor::ExpandShapeOp::create(
+        b, RankedTensorType::get({dyn, 1, 3, s, s}, element), resize(s, s),
+        SmallVector<ReassociationIndices>{{0, 1}, {2}, {3}, {4}});
+    all = tensor::EmptyOp::create(
+        b, RankedTensorType::get({dyn, units, 3, s, s}, element),
+        ValueRange{batch});
+    auto insert = [&](Value part, int64_t at, int64_t count) {
+      SmallVector<OpFoldResult> offsets = {b.getIndexAttr(0), b.getIndexAttr(at),
+                                           b.getIndexAttr(0), b.getIndexAttr(0),
+                                           b.getIndexAttr(0)};
+      SmallVector<OpFoldResult> sizes = {batch, b.getIndexAttr(count),
+                                         b.getIndexAttr(3), b.getIndexAttr(s),
+                                         b.getIndexAttr(s)};
+      SmallVector<OpFoldResult> strides(5, b.getIndexAttr(1));
+      all = tensor::InsertSliceOp::create(b, part, all, offsets, sizes, strides);
+    };
+    insert(cut, 0, tiles);
+    insert(thumb, tiles, 1);
+  }
+  return tensor::CollapseShapeOp::create(
+      b, all, SmallVector<ReassociationIndices>{{0, 1}, {2}, {3}, {4}});
+}
+
 /// Checks the compiled geometry against the model.
 static llvm::Error checkOptions(const ModelConfig &c, const ImportOptions &o,
                                 const Geometry &g) {
@@ -118,6 +236,10 @@ static llvm::Error checkOptions(const ModelConfig &c, const ImportOptions &o,
                  " must be in [0, 1)");
   if (o.evsRate > 0.0 && !g.video)
     return error("EVS (--evs-rate) applies to video input only");
+  if ((o.sourceHeight != 0) != (o.sourceWidth != 0) || o.sourceHeight < 0 ||
+      o.sourceWidth < 0)
+    return error("source size " + llvm::Twine(o.sourceHeight) + "x" +
+                 llvm::Twine(o.sourceWidth) + " must be positive");
   return llvm::Error::success();
 }
 
@@ -146,7 +268,7 @@ fovea::importModel(MLIRContext &context, const ModelConfig &c,
   // Signature: pixels, then the weights.
   std::vector<WeightSpec> specs = weightSpecs(c, g);
   SmallVector<Type> argTypes = {
-      tensorOf({dyn, 3, g.height, g.width},
+      tensorOf({dyn, 3, g.sourceHeight, g.sourceWidth},
                IntegerType::get(&context, 8, IntegerType::Unsigned))};
   for (const WeightSpec &spec : specs)
     argTypes.push_back(tensorOf(spec.shape, element));
@@ -172,7 +294,7 @@ fovea::importModel(MLIRContext &context, const ModelConfig &c,
   auto weight = [&]() { return body->getArgument(next++); };
 
   // Input conditioning and embedding.
-  Value pixels = body->getArgument(0);
+  Value pixels = preprocess(b, body->getArgument(0), g, o);
   Value x = vision::NormalizeOp::create(b, pixels, c.normMean, c.normStd);
   if (!element.isF32())
     x = arith::TruncFOp::create(

@@ -316,6 +316,37 @@ llvm::Expected<ModelConfig> fovea::parseModelConfig(llvm::StringRef text,
            "must be true when video_temporal_patch_size > 1 (a shared "
            "image/video embedder is not supported)");
 
+  // Video frame sizing (§1.4): a patch target or a pixel side, not both.
+  std::optional<int64_t> targetPatches =
+      r.integer(vision, "video_target_num_patches", visionPath);
+  std::optional<int64_t> targetSide =
+      r.integer(vision, "video_target_img_size", visionPath);
+  if (targetPatches && targetSide)
+    r.fail(visionPath.field("video_target_img_size"),
+           "excludes video_target_num_patches; give one of them");
+  if (targetPatches)
+    c.videoTargetPatches = *targetPatches;
+  else if (targetSide && c.patchSize > 0)
+    c.videoTargetPatches = ((*targetSide + c.patchSize - 1) / c.patchSize) *
+                           ((*targetSide + c.patchSize - 1) / c.patchSize);
+  c.videoMaintainAspect =
+      r.boolean(vision, "video_maintain_aspect_ratio", visionPath)
+          .value_or(false);
+
+  // Images: dynamic resolution iff args has min_num_patches (§10.1), else
+  // InternVL tiles (§10.2).
+  if (std::optional<int64_t> minPatches =
+          r.integer(args, "min_num_patches", argsPath)) {
+    c.dynamicResolution = true;
+    c.minNumPatches = *minPatches;
+    c.maxNumPatches =
+        r.integer(args, "max_num_patches", argsPath).value_or(0);
+    if (*minPatches <= 0)
+      r.fail(argsPath.field("min_num_patches"), "must be positive");
+  }
+  c.useThumbnail = r.boolean(top, "use_thumbnail", path).value_or(true);
+  c.maxNumTiles = r.integer(top, "max_dynamic_patch", path).value_or(12);
+
   // Sanity of what was read.
   auto positive = [&](int64_t v, Path p) {
     if (v <= 0)
@@ -328,6 +359,10 @@ llvm::Expected<ModelConfig> fovea::parseModelConfig(llvm::StringRef text,
     positive(c.projectorHidden, path.field("projector_hidden_size"));
     positive(c.llmHidden, llmPath.field("hidden_size"));
     positive(c.temporalPatchSize, path.field("video_temporal_patch_size"));
+    positive(c.maxNumTiles, path.field("max_dynamic_patch"));
+    if (c.videoTargetPatches < 0)
+      r.fail(visionPath.field("video_target_num_patches"),
+             "must be positive");
     if (c.heads <= 0 || c.width % c.heads != 0)
       r.fail(visionPath.field("num_attention_heads"),
              "must be positive and divide the ViT width");
@@ -420,6 +455,11 @@ llvm::Expected<ModelConfig> fovea::getPreset(llvm::StringRef name) {
     c.llmHidden = 2688;
     c.temporalPatchSize = 2;
     c.separateVideoEmbedder = true;
+    c.videoTargetPatches = 1024;
+    c.videoMaintainAspect = true;
+    c.dynamicResolution = true;
+    c.minNumPatches = 1024;
+    c.maxNumPatches = 13312;
     return c;
   }
   if (name == "tiny" || name == "tiny-video") {
@@ -434,9 +474,15 @@ llvm::Expected<ModelConfig> fovea::getPreset(llvm::StringRef name) {
     c.posEmbedSide = 8;
     c.projectorHidden = 128;
     c.llmHidden = 96;
+    // Images from a source size: at most 4 tiles (and a thumbnail).
+    c.maxNumTiles = 4;
     if (name == "tiny-video") {
+      // Frames from a source size: aspect-preserving, within 32 patches
+      // (1920x1080 -> 128x64).
       c.temporalPatchSize = 2;
       c.separateVideoEmbedder = true;
+      c.videoTargetPatches = 32;
+      c.videoMaintainAspect = true;
     }
     return c;
   }

@@ -128,6 +128,84 @@ fovea::PatchGrid fovea::dynamicResolutionGrid(int64_t width, int64_t height,
   return {th, tw};
 }
 
+std::optional<std::vector<int64_t>>
+fovea::dynamicResolutionBudgets(const std::vector<Size> &images,
+                                int64_t maxModelLen, int64_t textPromptLen,
+                                int64_t minPatches, int64_t maxPatches,
+                                int64_t patchSize) {
+  auto k = static_cast<int64_t>(images.size());
+  if (k == 0 || minPatches <= 0 || patchSize <= 0)
+    return std::nullopt;
+  for (const Size &s : images)
+    if (s.width <= 0 || s.height <= 0)
+      return std::nullopt;
+  int64_t available = maxModelLen - textPromptLen - 4;
+  int64_t n = std::max(available * 4, minPatches * k);
+  int64_t start = std::max(n, minPatches);
+  if (maxPatches > 0)
+    start = std::min(start, maxPatches);
+  std::vector<int64_t> budgets(images.size(), start);
+  for (int round = 0; round < 10; ++round) {
+    std::vector<int64_t> counts;
+    int64_t sum = 0;
+    for (size_t i = 0; i < images.size(); ++i) {
+      PatchGrid g = dynamicResolutionGrid(images[i].width, images[i].height,
+                                          budgets[i], minPatches, patchSize);
+      counts.push_back(g.rows * g.columns);
+      sum += counts.back();
+    }
+    if (sum <= n)
+      return budgets;
+    double scale = static_cast<double>(n) / static_cast<double>(sum);
+    std::vector<int64_t> next;
+    bool smaller = false;
+    for (size_t i = 0; i < images.size(); ++i) {
+      next.push_back(std::max(
+          minPatches,
+          static_cast<int64_t>(static_cast<double>(counts[i]) * scale)));
+      smaller |= next.back() < budgets[i];
+    }
+    budgets = smaller ? next : std::vector<int64_t>(images.size(), minPatches);
+  }
+  return std::nullopt;
+}
+
+std::vector<int64_t> fovea::sampleFrameIndices(int64_t totalFrames,
+                                               double sourceFps, double fps,
+                                               int64_t maxFrames) {
+  if (totalFrames <= 0)
+    return {};
+  int64_t n = totalFrames;
+  if (maxFrames > 0)
+    n = std::min(n, maxFrames);
+  if (fps > 0) {
+    double duration =
+        sourceFps > 0 ? static_cast<double>(totalFrames) / sourceFps : 0.0;
+    n = std::min(n, static_cast<int64_t>(std::floor(duration * fps)));
+  }
+  n = std::max<int64_t>(n, 1);
+  std::vector<int64_t> indices(static_cast<size_t>(n));
+  if (n == totalFrames) {
+    for (int64_t i = 0; i < n; ++i)
+      indices[i] = i;
+    return indices;
+  }
+  // numpy.linspace(0, total - 1, n, dtype=int): i * step in double, the
+  // last sample exactly the stop, truncated toward zero.
+  double step = n > 1 ? static_cast<double>(totalFrames - 1) /
+                            static_cast<double>(n - 1)
+                      : 0.0;
+  for (int64_t i = 0; i < n; ++i)
+    indices[i] = static_cast<int64_t>(static_cast<double>(i) * step);
+  if (n > 1)
+    indices[n - 1] = totalFrames - 1;
+  return indices;
+}
+
+int64_t fovea::frameDurationMs(double fps) {
+  return fps > 0 ? static_cast<int64_t>(1000.0 / fps) : 0;
+}
+
 std::string fovea::imagePrompt(int64_t tokens) {
   std::string text = "<img>";
   for (int64_t i = 0; i < tokens; ++i)

@@ -137,4 +137,81 @@ TEST(Prompt, VideoSingleFrames) {
   EXPECT_FALSE(videoPrompt({0}, 0.0, 1, {1}).has_value());
 }
 
+
+// Budgets of several images (§10.1 compute_params); expected values from the
+// spec's pseudo-code run in CPython.
+TEST(DynamicResolutionBudgets, OneImageHitsMaxPatches) {
+  EXPECT_EQ(dynamicResolutionBudgets({{1920, 1080}}, 131072, 0, 1024, 13312),
+            (std::vector<int64_t>{13312}));
+}
+
+TEST(DynamicResolutionBudgets, ShortContextShrinksEveryImage) {
+  std::optional<std::vector<int64_t>> budgets = dynamicResolutionBudgets(
+      std::vector<Size>(4, {1920, 1080}), 4096, 100, 1024, 13312);
+  ASSERT_TRUE(budgets);
+  EXPECT_EQ(*budgets, (std::vector<int64_t>(4, 3992)));
+  PatchGrid grid = dynamicResolutionGrid(1920, 1080, 3992, 1024);
+  EXPECT_EQ(grid.rows, 48);
+  EXPECT_EQ(grid.columns, 82);
+  EXPECT_EQ(dynamicResolutionBudgets(std::vector<Size>(3, {4000, 3000}), 2048,
+                                     0, 1024, 13312),
+            (std::vector<int64_t>(3, 2725)));
+}
+
+TEST(DynamicResolutionBudgets, MixedSizesWithinContext) {
+  std::vector<Size> images = {{1920, 1080}, {640, 480}, {100, 60}};
+  std::optional<std::vector<int64_t>> budgets =
+      dynamicResolutionBudgets(images, 8192, 50, 1024, 13312);
+  ASSERT_TRUE(budgets);
+  EXPECT_EQ(*budgets, (std::vector<int64_t>(3, 13312)));
+  PatchGrid small = dynamicResolutionGrid(100, 60, 13312, 1024);
+  EXPECT_EQ(small.rows, 26);
+  EXPECT_EQ(small.columns, 44);
+}
+
+TEST(DynamicResolutionBudgets, RejectsBadArguments) {
+  EXPECT_FALSE(dynamicResolutionBudgets({}, 4096, 0, 1024, 13312));
+  EXPECT_FALSE(dynamicResolutionBudgets({{0, 10}}, 4096, 0, 1024, 13312));
+  EXPECT_FALSE(dynamicResolutionBudgets({{10, 10}}, 4096, 0, 0, 13312));
+}
+
+// Frame sampling of the video loader; expected values from numpy.linspace.
+struct SampleCase {
+  int64_t total;
+  double sourceFps, fps;
+  int64_t maxFrames;
+  std::vector<int64_t> expected;
+};
+
+TEST(SampleFrameIndices, MatchesTheLoaderRecipe) {
+  std::vector<SampleCase> cases = {
+      {300, 30, 2, 128, {0,   15,  31,  47,  62,  78,  94,  110, 125, 141,
+                         157, 173, 188, 204, 220, 236, 251, 267, 283, 299}},
+      {10, 30, 2, 128, {0}},
+      {7, 1, 2, 128, {0, 1, 2, 3, 4, 5, 6}},
+      {97, 24, 2, 8, {0, 13, 27, 41, 54, 68, 82, 96}},
+      {2, 30, 2, 128, {0}},
+      {61, 29.97, 2, 128, {0, 20, 40, 60}},
+      // No fps limit: every frame up to max.
+      {5, 30, 0, 0, {0, 1, 2, 3, 4}},
+  };
+  for (const SampleCase &c : cases)
+    EXPECT_EQ(sampleFrameIndices(c.total, c.sourceFps, c.fps, c.maxFrames),
+              c.expected)
+        << c.total << " frames at " << c.sourceFps;
+  std::vector<int64_t> capped = sampleFrameIndices(1000, 25, 2, 128);
+  ASSERT_EQ(capped.size(), 80u);
+  EXPECT_EQ(capped[1], 12);
+  EXPECT_EQ(capped[40], 505);
+  EXPECT_EQ(capped.back(), 999);
+  EXPECT_TRUE(sampleFrameIndices(0, 30, 2, 128).empty());
+}
+
+TEST(FrameDurationMs, TruncatesLikeTheReference) {
+  EXPECT_EQ(frameDurationMs(2.0), 500);
+  EXPECT_EQ(frameDurationMs(29.97), 33);
+  EXPECT_EQ(frameDurationMs(3.0), 333);
+  EXPECT_EQ(frameDurationMs(0.0), 0);
+}
+
 } // namespace

@@ -52,6 +52,20 @@ static cl::opt<std::string> imageSize(
     "image-size",
     cl::desc("Compiled resolution HxW (default: the config's tile size)"),
     cl::value_desc("HxW"), cl::cat(category));
+static cl::opt<std::string> sourceSize(
+    "source-size",
+    cl::desc("Size HxW of the decoded images or frames the module takes; "
+             "the graph resizes them (frames per the config's frame sizing, "
+             "images to tiles or the dynamic-resolution size, or to "
+             "--image-size when given)"),
+    cl::value_desc("HxW"), cl::cat(category));
+static cl::opt<ResizeDomain> resizeDomain(
+    "resize-domain", cl::desc("Numeric domain of the in-graph resize"),
+    cl::values(clEnumValN(ResizeDomain::U8, "u8",
+                          "u8 passes, Pillow-compatible (default, vLLM)"),
+               clEnumValN(ResizeDomain::F32Clamp, "f32_clamp",
+                          "f32 passes, clamped once (TRT-LLM)")),
+    cl::init(ResizeDomain::U8), cl::cat(category));
 static cl::opt<ElementType> dtype(
     "dtype", cl::desc("Storage type of weights and activations"),
     cl::values(clEnumValN(ElementType::BF16, "bf16", "bfloat16 (default)"),
@@ -143,14 +157,25 @@ int main(int argc, char **argv) {
   options.import.elementType = dtype;
   options.import.evsRate = evsRate;
   options.import.maxFrames = maxFrames;
-  if (!imageSize.empty()) {
-    llvm::StringRef h, w;
-    std::tie(h, w) = llvm::StringRef(imageSize).split('x');
-    if (h.getAsInteger(10, options.import.height) ||
-        w.getAsInteger(10, options.import.width))
-      return fail("--image-size expects HxW (e.g. 512x512), got '" + imageSize +
-                  "'");
-  }
+  auto parseSize = [](llvm::StringRef text, int64_t &height,
+                      int64_t &width) {
+    auto [h, w] = text.split('x');
+    return !h.getAsInteger(10, height) && !w.getAsInteger(10, width) &&
+           height > 0 && width > 0;
+  };
+  if (!imageSize.empty() &&
+      !parseSize(imageSize, options.import.height, options.import.width))
+    return fail("--image-size expects HxW (e.g. 512x512), got '" + imageSize +
+                "'");
+  if (!sourceSize.empty() &&
+      !parseSize(sourceSize, options.import.sourceHeight,
+                 options.import.sourceWidth))
+    return fail("--source-size expects HxW (e.g. 1080x1920), got '" +
+                sourceSize + "'");
+  if (resizeDomain.getNumOccurrences() && sourceSize.empty())
+    return fail("--resize-domain needs --source-size (without it the module "
+                "takes pixels at the compiled size and does not resize)");
+  options.import.resizeDomain = resizeDomain;
   mlir::DefaultTimingManager timing;
   mlir::applyDefaultTimingManagerCLOptions(timing);
   mlir::TimingScope timingScope = timing.getRootScope();

@@ -52,6 +52,16 @@ struct ModelConfig {
   /// decides).
   bool temporalFromConfig = false;
   bool separateVideoEmbedder = false;
+  /// Video frame size (§1.4): `video_target_num_patches` (0: square frames
+  /// of `imageSize`), aspect-preserving when `videoMaintainAspect`.
+  int64_t videoTargetPatches = 0;
+  bool videoMaintainAspect = false;
+  /// Images: InternVL tiles (§10.2) or, when `dynamicResolution`, one
+  /// image sized for a patch budget (§10.1).
+  int64_t maxNumTiles = 12;
+  bool useThumbnail = true;
+  bool dynamicResolution = false;
+  int64_t minNumPatches = 0, maxNumPatches = 0;
 
   /// Tokens per tile/frame/tubelet after pixel shuffle for an H x W input.
   int64_t tokensFor(int64_t height, int64_t width) const {

@@ -61,6 +61,30 @@ struct PatchGrid {
 PatchGrid dynamicResolutionGrid(int64_t width, int64_t height, int64_t budget,
                                 int64_t minPatches, int64_t patchSize = 16);
 
+/// Per-image patch budgets of a request of several images (§10.1,
+/// `compute_params`): `available = maxModelLen - textPromptLen - 4` tokens,
+/// `n = max(4 * available, minPatches * k)` patches, every image starting at
+/// `clamp(n, minPatches, maxPatches)` (`maxPatches <= 0`: no cap); while the
+/// grids exceed `n`, budgets shrink by `n / sum` (at most 10 rounds). Sizes
+/// are (width, height) pixels. Returns nullopt when the budgets do not
+/// converge (the reference raises) or an argument is out of range.
+std::optional<std::vector<int64_t>>
+dynamicResolutionBudgets(const std::vector<Size> &images, int64_t maxModelLen,
+                         int64_t textPromptLen, int64_t minPatches,
+                         int64_t maxPatches, int64_t patchSize = 16);
+
+/// The frames a video decoder samples (vLLM's recipe): of `totalFrames` at
+/// `sourceFps`, `n = min(totalFrames, maxFrames, floor(duration * fps))`
+/// frames (a limit <= 0 is no limit; at least 1), all of them when
+/// `n == totalFrames`, else `linspace(0, totalFrames - 1, n)` truncated to
+/// integers. Empty when `totalFrames <= 0`.
+std::vector<int64_t> sampleFrameIndices(int64_t totalFrames, double sourceFps,
+                                        double fps, int64_t maxFrames);
+
+/// `int(1000 / fps)`: the integer frame duration in ms the prompt's
+/// timestamps use (§11.1); 0 when `fps <= 0`.
+int64_t frameDurationMs(double fps);
+
 /// The prompt text of an image: `<img>` + `<image>` x tokens + `</img>`.
 std::string imagePrompt(int64_t tokens);
 

@@ -50,6 +50,31 @@ def vision_pipeline(pixels, weights, *, patch_size, depth, heads, num_prefix,
     return x
 
 
+def preprocess(pixels, size, *, tiles=None, thumbnail=False, domain="u8"):
+    """Decoded uint8 images/frames [N, 3, Hs, Ws] -> what the encoder sees.
+
+    Without ``tiles``: each resized to ``size`` = (H, W) (§1.3, §1.4, §10.1).
+    With ``tiles`` = (columns, rows) (InternVL, §10.2): each image resized to
+    (rows * S, columns * S) with S = size[0], cut into row-major S x S tiles,
+    then (``thumbnail``) the original resized to S x S appended; the result is
+    [N * units, 3, S, S], the units of each image together. ``domain`` "u8"
+    keeps uint8; "f32_clamp" returns f32 in [0, 255]."""
+    x = pixels if domain == "u8" else pixels.float()
+    if tiles is None:
+        return ref.resize(x, size, domain)
+    cols, rows = tiles
+    s = size[0]
+    full = ref.resize(x, (rows * s, cols * s), domain)
+    out = []
+    for n in range(pixels.shape[0]):
+        for k in range(cols * rows):
+            r, c = k // cols, k % cols
+            out.append(full[n, :, r * s:(r + 1) * s, c * s:(c + 1) * s])
+        if thumbnail:
+            out.append(ref.resize(x[n:n + 1], (s, s), domain)[0])
+    return torch.stack(out)
+
+
 def random_weights(names, shapes, seed=0):
     """Random weights with checkpoint names, scaled like a trained ViT
     (LayerNorm/RMSNorm weights near 1, small biases and projections)."""
