@@ -195,11 +195,17 @@ static llvm::Error linkArtifact(llvm::StringRef llvmIR, Emit emit,
     args.insert(args.end(), {"-shared", "-Wl,--whole-archive",
                              FOVEA_RUNTIME_LIBRARY, "-Wl,--no-whole-archive"});
   else
-    args.insert(args.end(),
-                {FOVEA_RUNTIME_MAIN_LIBRARY, FOVEA_RUNTIME_LIBRARY});
+    args.insert(args.end(), {FOVEA_RUNTIME_MAIN_LIBRARY, FOVEA_RUNTOOL_LIBRARY,
+                             FOVEA_RUNTIME_LIBRARY});
   args.insert(args.end(),
               {"-o", output.str(), "-L" + libDir, "-Wl,-rpath," + libDir,
                "-lmlir_c_runner_utils", "-lm"});
+  // Executables decode media (FFmpeg).
+  if (emit == Emit::Executable)
+    for (llvm::StringRef flag :
+         llvm::split(llvm::StringRef(FOVEA_MEDIA_LINK_FLAGS), ' '))
+      if (!flag.empty())
+        args.push_back(flag.str());
   std::vector<llvm::StringRef> argRefs(args.begin(), args.end());
   std::string message;
   int rc = llvm::sys::ExecuteAndWait(clang, argRefs, std::nullopt, {}, 0, 0,

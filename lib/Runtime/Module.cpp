@@ -9,6 +9,7 @@
 
 #include "fovea/Runtime/fovea_runtime.h"
 
+#include "fovea/Runtime/Geometry.h"
 #include "fovea/Runtime/Json.h"
 #include "fovea/Runtime/Safetensors.h"
 #include "fovea/Runtime/Tensor.h"
@@ -259,4 +260,41 @@ extern "C" void fovea_tensor_release(fovea_tensor *tensor) {
   tensor->data = nullptr;
 }
 
+extern "C" int fovea_module_geometry(int64_t count,
+                                     const int64_t *frameIndices,
+                                     double sourceFps,
+                                     const int64_t *tubeletCounts,
+                                     int64_t numTubeletCounts, char **json,
+                                     char **error) {
+  std::string message;
+  auto fail = [&]() {
+    if (error)
+      *error = copyError(message);
+    return 1;
+  };
+  std::optional<JsonValue> metadata =
+      parseJson(fovea_module_metadata_json(), message);
+  if (!metadata)
+    return fail();
+  std::optional<ModuleGeometry> geometry =
+      parseModuleGeometry(*metadata, message);
+  if (!geometry)
+    return fail();
+  std::vector<int64_t> indices;
+  if (frameIndices && count > 0)
+    indices.assign(frameIndices, frameIndices + count);
+  std::vector<int64_t> counts;
+  if (tubeletCounts && numTubeletCounts > 0)
+    counts.assign(tubeletCounts, tubeletCounts + numTubeletCounts);
+  std::optional<std::string> text =
+      geometryJson(*geometry, count, indices, sourceFps,
+                   tubeletCounts ? &counts : nullptr, message);
+  if (!text)
+    return fail();
+  if (json)
+    *json = copyError(*text);
+  return 0;
+}
+
 extern "C" void fovea_free_error(char *error) { std::free(error); }
+extern "C" void fovea_free_string(char *text) { std::free(text); }

@@ -30,6 +30,8 @@ void *fovea::rt::openModuleApi(const std::string &path, ModuleApi &api,
   bind(api.destroy, "fovea_module_destroy");
   bind(api.release, "fovea_tensor_release");
   bind(api.freeError, "fovea_free_error");
+  bind(api.geometry, "fovea_module_geometry");
+  bind(api.freeString, "fovea_free_string");
   if (missing) {
     dlclose(handle);
     error = path + " is not a Fovea module (missing " + missing + ")";

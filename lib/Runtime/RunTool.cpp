@@ -7,8 +7,11 @@
 
 #include "fovea/Runtime/RunTool.h"
 
+#include "fovea/Runtime/Json.h"
+#include "fovea/Runtime/Media.h"
 #include "fovea/Runtime/Npy.h"
 #include "fovea/Runtime/Tensor.h"
+#include "fovea/Support/TokenGeometry.h"
 
 #include <algorithm>
 #include <chrono>
@@ -23,12 +26,167 @@ using namespace fovea::rt;
 
 namespace {
 struct Options {
-  std::string weights, input, device = "cpu";
-  std::vector<std::string> outputs, expected;
+  std::string weights, device = "cpu";
+  std::vector<std::string> inputs, outputs, expected;
   double rtol = 1e-4, atol = 1e-5;
   int benchmark = 0, warmup = 0;
-  bool printMetadata = false;
+  bool printMetadata = false, geometry = false;
+  /// Where to write the decoded (and sampled) input as .npy.
+  std::string saveInput;
+  /// Video sampling: target rate (0: every frame) and frame limit (0: the
+  /// module's).
+  double fps = 2.0;
+  int64_t maxFrames = 0;
 };
+
+/// The input of one run: pixels and, for videos, where the frames came from.
+struct Input {
+  Tensor pixels;
+  std::vector<int64_t> frameIndices;
+  double sourceFps = 0;
+};
+
+std::string sizeText(int64_t height, int64_t width) {
+  return std::to_string(height) + "x" + std::to_string(width);
+}
+
+/// Reads the --input files: one .npy, one video, or images of one size.
+std::optional<Input> loadInput(const Options &o, const JsonValue &metadata,
+                               bool decode, std::string &error) {
+  bool videoModule = metadata.get("input_kind") &&
+                     metadata.get("input_kind")->string() == "video";
+  std::vector<MediaKind> kinds;
+  for (const std::string &path : o.inputs) {
+    std::optional<MediaKind> kind = mediaKindOf(path, error);
+    if (!kind)
+      return std::nullopt;
+    kinds.push_back(*kind);
+  }
+  bool single = kinds[0] == MediaKind::Npy || kinds[0] == MediaKind::Video;
+  if (o.inputs.size() > 1 &&
+      (single || std::count(kinds.begin(), kinds.end(), MediaKind::Image) !=
+                     static_cast<long>(kinds.size()))) {
+    error = "several --input files must all be images (one .npy or one "
+            "video per run)";
+    return std::nullopt;
+  }
+  if (kinds[0] == MediaKind::Video && !videoModule) {
+    error = "'" + o.inputs[0] +
+            "' is a video but the module takes images (compile with "
+            "--input-kind video)";
+    return std::nullopt;
+  }
+  if (kinds[0] == MediaKind::Image && videoModule) {
+    error = "'" + o.inputs[0] +
+            "' is an image but the module takes video frames (compile with "
+            "--input-kind image)";
+    return std::nullopt;
+  }
+  Input input;
+  if (kinds[0] == MediaKind::Npy) {
+    std::optional<Tensor> t = readNpy(o.inputs[0], error);
+    if (!t)
+      return std::nullopt;
+    input.pixels = std::move(*t);
+    return input;
+  }
+
+  // Media: the decoded size must be the one the module was compiled for.
+  const JsonValue *g = metadata.get("geometry");
+  int64_t wantH = 0, wantW = 0;
+  if (g && g->get("source_height") && g->get("source_width")) {
+    wantH = g->get("source_height")->integer().value_or(0);
+    wantW = g->get("source_width")->integer().value_or(0);
+  } else if (g) {
+    wantH = g->get("height") ? g->get("height")->integer().value_or(0) : 0;
+    wantW = g->get("width") ? g->get("width")->integer().value_or(0) : 0;
+  }
+  auto checkSize = [&](const std::string &path, int64_t h, int64_t w) {
+    if (h == wantH && w == wantW)
+      return true;
+    error = "'" + path + "' is " + sizeText(h, w) +
+            " (HxW) but the module takes " + sizeText(wantH, wantW) +
+            " input; compile it with --source-size " + sizeText(h, w);
+    return false;
+  };
+  if (kinds[0] == MediaKind::Video) {
+    int64_t moduleMax =
+        metadata.get("max_frames")
+            ? metadata.get("max_frames")->integer().value_or(0)
+            : 0;
+    if (o.maxFrames && moduleMax && o.maxFrames > moduleMax) {
+      error = "--max-frames " + std::to_string(o.maxFrames) +
+              " exceeds the module's limit of " + std::to_string(moduleMax) +
+              " frames";
+      return std::nullopt;
+    }
+    int64_t maxFrames = o.maxFrames ? o.maxFrames : moduleMax;
+    if (!decode) {
+      std::optional<VideoInfo> info = probeVideo(o.inputs[0], error);
+      if (!info || !checkSize(o.inputs[0], info->height, info->width))
+        return std::nullopt;
+      input.frameIndices =
+          fovea::sampleFrameIndices(info->frames, info->fps, o.fps, maxFrames);
+      input.sourceFps = info->fps;
+      return input;
+    }
+    std::optional<DecodedVideo> video =
+        decodeVideo(o.inputs[0], o.fps, maxFrames, error);
+    if (!video || !checkSize(o.inputs[0], video->info.height, video->info.width))
+      return std::nullopt;
+    std::printf("input %s: %lld frames at %.3f fps (%s), sampled %zu:",
+                o.inputs[0].c_str(), static_cast<long long>(video->info.frames),
+                video->info.fps,
+                sizeText(video->info.height, video->info.width).c_str(),
+                video->indices.size());
+    for (int64_t i : video->indices)
+      std::printf(" %lld", static_cast<long long>(i));
+    std::printf("\n");
+    input.pixels = std::move(video->frames);
+    input.frameIndices = std::move(video->indices);
+    input.sourceFps = video->info.fps;
+    return input;
+  }
+  std::vector<Tensor> images;
+  for (const std::string &path : o.inputs) {
+    std::optional<Tensor> image = decodeImage(path, error);
+    if (!image || !checkSize(path, image->shape()[2], image->shape()[3]))
+      return std::nullopt;
+    images.push_back(std::move(*image));
+  }
+  int64_t h = images[0].shape()[2], w = images[0].shape()[3];
+  input.pixels = Tensor(DType::U8, {static_cast<int64_t>(images.size()), 3, h, w});
+  for (size_t i = 0; i < images.size(); ++i)
+    std::memcpy(static_cast<uint8_t *>(input.pixels.data()) +
+                    i * images[i].byteSize(),
+                images[i].data(), images[i].byteSize());
+  return input;
+}
+
+/// The module's geometry JSON for `input` (and, after a run with EVS, the
+/// per-tubelet counts it returned).
+std::optional<std::string> geometryOf(const ModuleApi &api, int64_t count,
+                                      const Input &input,
+                                      const std::vector<int64_t> *counts,
+                                      std::string &error) {
+  if (!api.geometry) {
+    error = "the module has no geometry entry point (rebuild it)";
+    return std::nullopt;
+  }
+  char *json = nullptr, *cerror = nullptr;
+  int rc = api.geometry(
+      count, input.frameIndices.empty() ? nullptr : input.frameIndices.data(),
+      input.sourceFps, counts ? counts->data() : nullptr,
+      counts ? static_cast<int64_t>(counts->size()) : 0, &json, &cerror);
+  if (rc != 0) {
+    error = cerror ? cerror : "geometry failed";
+    api.freeError(cerror);
+    return std::nullopt;
+  }
+  std::string text = json;
+  api.freeString(json);
+  return text;
+}
 
 /// An owned view of a returned fovea_tensor as a Tensor.
 Tensor toTensor(const fovea_tensor &t) {
@@ -98,6 +256,36 @@ int fail(const char *tool, const std::string &message) {
   std::fprintf(stderr, "%s: error: %s\n", tool, message.c_str());
   return 1;
 }
+
+/// Checks the outputs of a run against the predicted geometry and prints
+/// the final one (with the per-tubelet counts EVS returned).
+int checkGeometry(const char *tool, const ModuleApi &api, int64_t units,
+                  const Input &input, const JsonValue &predicted,
+                  const fovea_tensor *outs, int32_t count) {
+  std::vector<int64_t> shape;
+  if (const JsonValue *s = predicted.get("output_shape"))
+    for (const JsonValue &d : s->array())
+      shape.push_back(d.integer().value_or(-1));
+  std::vector<int64_t> actual(outs[0].shape, outs[0].shape + outs[0].rank);
+  actual.resize(std::min(actual.size(), shape.size()));
+  if (actual != shape)
+    return fail(tool, "the module returned " + formatShape(actual) +
+                          " tokens; the geometry predicted " +
+                          formatShape(shape));
+  const JsonValue *evs = predicted.get("evs_rate");
+  if (count < 2 || !evs || evs->number() <= 0)
+    return 0;
+  std::vector<int64_t> counts(
+      static_cast<const int64_t *>(outs[1].data),
+      static_cast<const int64_t *>(outs[1].data) + outs[1].shape[0]);
+  std::string error;
+  std::optional<std::string> json =
+      geometryOf(api, units, input, &counts, error);
+  if (!json)
+    return fail(tool, error);
+  std::printf("geometry after EVS: %s\n", json->c_str());
+  return 0;
+}
 } // namespace
 
 int fovea::rt::runTool(const char *tool, int argc, char **argv, int first,
@@ -113,7 +301,25 @@ int fovea::rt::runTool(const char *tool, int argc, char **argv, int first,
     };
     std::string v;
     if (arg == "--weights" && value(o.weights)) {
-    } else if (arg == "--input" && value(o.input)) {
+    } else if (arg == "--input" && value(v)) {
+      o.inputs.push_back(v);
+    } else if (arg == "--fps" && value(v)) {
+      char *end = nullptr;
+      double d = std::strtod(v.c_str(), &end);
+      if (!end || *end || !(d >= 0) || !std::isfinite(d))
+        return fail(tool, "--fps expects a non-negative number (0: every "
+                          "frame), got '" + v + "'");
+      o.fps = d;
+    } else if (arg == "--max-frames" && value(v)) {
+      char *end = nullptr;
+      long long n = std::strtoll(v.c_str(), &end, 10);
+      if (!end || *end || n <= 0)
+        return fail(tool,
+                    "--max-frames expects a positive count, got '" + v + "'");
+      o.maxFrames = n;
+    } else if (arg == "--save-input" && value(o.saveInput)) {
+    } else if (arg == "--geometry") {
+      o.geometry = true;
     } else if (arg == "--device" && value(o.device)) {
     } else if (arg == "--output" && value(v)) {
       o.outputs.push_back(v);
@@ -141,18 +347,45 @@ int fovea::rt::runTool(const char *tool, int argc, char **argv, int first,
   }
   if (o.printMetadata) {
     std::printf("%s\n", api.metadata());
-    if (o.input.empty() && o.weights.empty())
+    if (o.inputs.empty() && o.weights.empty())
       return 0;
   }
-  if (o.weights.empty() || o.input.empty())
-    return fail(tool, "--weights and --input are required");
+  if (o.inputs.empty())
+    return fail(tool, "--input is required");
+  if (o.weights.empty() && !o.geometry && o.saveInput.empty())
+    return fail(tool, "--weights is required (or --geometry or --save-input "
+                      "alone to predict the tokens or decode the input)");
   if (o.warmup && !o.benchmark)
     return fail(tool, "--warmup needs --benchmark");
 
   std::string error;
-  std::optional<Tensor> input = readNpy(o.input, error);
-  if (!input)
+  std::optional<JsonValue> metadata = parseJson(api.metadata(), error);
+  if (!metadata)
+    return fail(tool, "module metadata: " + error);
+  bool run = !o.weights.empty();
+  std::optional<Input> loaded =
+      loadInput(o, *metadata, run || !o.saveInput.empty(), error);
+  if (!loaded)
     return fail(tool, error);
+  if (!o.saveInput.empty() && !writeNpy(o.saveInput, loaded->pixels, error))
+    return fail(tool, error);
+  int64_t units = loaded->pixels.shape().empty()
+                      ? static_cast<int64_t>(loaded->frameIndices.size())
+                      : loaded->pixels.shape()[0];
+  std::optional<JsonValue> predicted;
+  if (o.geometry) {
+    std::optional<std::string> json =
+        geometryOf(api, units, *loaded, nullptr, error);
+    if (!json)
+      return fail(tool, error);
+    std::printf("geometry: %s\n", json->c_str());
+    predicted = parseJson(*json, error);
+  }
+  if (!run)
+    return 0;
+  Tensor *input = &loaded->pixels;
+  if (input->shape().empty())
+    return fail(tool, "input '" + o.inputs[0] + "' holds no pixels");
 
   char *cerror = nullptr;
   auto start = std::chrono::steady_clock::now();
@@ -224,6 +457,8 @@ int fovea::rt::runTool(const char *tool, int argc, char **argv, int first,
       }
     }
   }
+  if (!status && predicted)
+    status = checkGeometry(tool, api, units, *loaded, *predicted, outs, count);
   if (!status && o.benchmark) {
     std::sort(times.begin(), times.end());
     std::printf("load: %.1f ms; run: median %.3f ms, min %.3f ms over %d "

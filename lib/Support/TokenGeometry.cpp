@@ -220,8 +220,16 @@ fovea::videoPrompt(const std::vector<int64_t> &frameIndices, double fps,
   int64_t frames = static_cast<int64_t>(frameIndices.size());
   int64_t t = std::max<int64_t>(temporalPatchSize, 1);
   int64_t groups = (frames + t - 1) / t;
-  if (fps <= 0 || groups != static_cast<int64_t>(tokensPerTubelet.size()))
+  if (groups != static_cast<int64_t>(tokensPerTubelet.size()))
     return std::nullopt;
+  if (fps <= 0) {
+    // No timing metadata: "Frame g: " per tubelet (vLLM's fallback).
+    std::string text;
+    for (int64_t g = 0; g < groups; ++g)
+      text += (g > 0 ? "\nFrame " : "Frame ") + std::to_string(g + 1) + ": " +
+              imagePrompt(tokensPerTubelet[g]);
+    return text;
+  }
   // Integer milliseconds per frame, to avoid fps drift.
   auto durationMs = static_cast<int64_t>(1000.0 / fps);
   auto stamp = [&](int64_t k) {

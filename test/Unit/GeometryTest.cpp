@@ -134,7 +134,9 @@ TEST(Prompt, VideoSingleFrames) {
   EXPECT_EQ(*text, "Frame 1 sampled at 0.00 seconds: <img><image></img>\n"
                    "Frame 2 sampled at 2.50 seconds: <img><image></img>");
   EXPECT_FALSE(videoPrompt({0, 1, 2}, 2.0, 2, {1}).has_value());
-  EXPECT_FALSE(videoPrompt({0}, 0.0, 1, {1}).has_value());
+  // Without timing: "Frame g: " per tubelet.
+  EXPECT_EQ(videoPrompt({0, 1, 2}, 0.0, 2, {1, 0}),
+            "Frame 1: <img><image></img>\nFrame 2: <img></img>");
 }
 
 

@@ -25,7 +25,9 @@ constexpr const char *kOmni = R"({
   "llm_config": {"hidden_size": 2688},
   "vision_config": {
     "video_temporal_patch_size": 2, "separate_video_embedder": true,
+    "video_target_num_patches": 1024, "video_maintain_aspect_ratio": true,
     "args": {"model": "vit_huge_patch16_224", "cpe_max_size": 2048,
+             "min_num_patches": 1024, "max_num_patches": 13312,
              "cls_token_per_teacher": true, "register_multiple": 10,
              "teachers": [{"name": "clip"}, {"name": "siglip"},
                           {"name": "dino_v2"}, {"name": "sam"},
@@ -45,6 +47,12 @@ TEST(ModelConfig, OmniStyle) {
   EXPECT_EQ(c->temporalPatchSize, 2);
   EXPECT_TRUE(c->pixelShuffleV2);
   EXPECT_EQ(c->tokensFor(384, 672), 252);
+  // Frame sizing (§1.4) and dynamic-resolution images (§10.1).
+  EXPECT_EQ(c->videoTargetPatches, 1024);
+  EXPECT_TRUE(c->videoMaintainAspect);
+  EXPECT_TRUE(c->dynamicResolution);
+  EXPECT_EQ(c->minNumPatches, 1024);
+  EXPECT_EQ(c->maxNumPatches, 13312);
 }
 
 /// An older layout: text_config, HF-native flat ViT keys, T at the top
@@ -135,6 +143,27 @@ INSTANTIATE_TEST_SUITE_P(
     [](const ::testing::TestParamInfo<BadConfig> &info) {
       return std::string(info.param.name);
     });
+
+TEST(ModelConfig, VideoTargetImageSizeAndTiles) {
+  // Nano v2 VL style: no frame target (square 512 frames), InternVL tiles.
+  llvm::Expected<ModelConfig> flat = parseModelConfig(kFlat, "flat.json");
+  ASSERT_TRUE(static_cast<bool>(flat)) << llvm::toString(flat.takeError());
+  EXPECT_EQ(flat->videoTargetPatches, 0);
+  EXPECT_FALSE(flat->dynamicResolution);
+  EXPECT_EQ(flat->maxNumTiles, 12);
+  EXPECT_TRUE(flat->useThumbnail);
+  // video_target_img_size 500 -> ceil(500 / 16)^2 = 32^2 patches.
+  std::string text = kFlat;
+  std::string key = "\"vision_config\": {";
+  text.replace(text.find(key), key.size(),
+               "\"max_dynamic_patch\": 6, \"use_thumbnail\": false, "
+               "\"vision_config\": {\"video_target_img_size\": 500, ");
+  llvm::Expected<ModelConfig> c = parseModelConfig(text, "sized.json");
+  ASSERT_TRUE(static_cast<bool>(c)) << llvm::toString(c.takeError());
+  EXPECT_EQ(c->videoTargetPatches, 32 * 32);
+  EXPECT_EQ(c->maxNumTiles, 6);
+  EXPECT_FALSE(c->useThumbnail);
+}
 
 TEST(ModelConfig, Presets) {
   for (const std::string &name : presetNames())

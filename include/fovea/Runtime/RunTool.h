@@ -25,6 +25,9 @@ struct ModuleApi {
   void (*destroy)(fovea_module *);
   void (*release)(fovea_tensor *);
   void (*freeError)(char *);
+  int (*geometry)(int64_t, const int64_t *, double, const int64_t *, int64_t,
+                  char **, char **);
+  void (*freeString)(char *);
 };
 
 /// Opens the module file at `path` (a bare name means the file in the

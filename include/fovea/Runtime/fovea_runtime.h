@@ -53,9 +53,23 @@ int fovea_module_run(fovea_module *module, const fovea_tensor *input,
                      fovea_tensor *outputs, int32_t max_outputs,
                      int32_t *num_outputs, char **error);
 
+/* The token geometry this module predicts, as JSON, before it runs (for the
+ * serving side's placeholder tokens): for `count` images, or for a video of
+ * `count` frames sampled at `frame_indices` (NULL: 0, 1, ...) of a source at
+ * `source_fps` frames per second (<= 0: unknown; the prompt then has no
+ * timestamps). After a run with EVS, pass the per-tubelet counts it returned
+ * (`tubelet_counts`, `num_tubelet_counts`; NULL and 0 before) to lay out the
+ * final prompt; a mismatch with the prediction is an error. Returns 0 and
+ * sets *json (free with fovea_free_string), or non-zero with *error. */
+int fovea_module_geometry(int64_t count, const int64_t *frame_indices,
+                          double source_fps, const int64_t *tubelet_counts,
+                          int64_t num_tubelet_counts, char **json,
+                          char **error);
+
 void fovea_module_destroy(fovea_module *module);
 void fovea_tensor_release(fovea_tensor *tensor);
 void fovea_free_error(char *error);
+void fovea_free_string(char *text);
 
 #ifdef __cplusplus
 }

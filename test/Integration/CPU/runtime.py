@@ -7,44 +7,18 @@ errors for bad checkpoints, inputs and flags."""
 
 import json
 import os
-import subprocess
-import tempfile
 
 import torch
 
 import pipeline_reference as pipe
 from fovea_testing.checks import Cases, rounded
+from fovea_testing.compiled import _SRC_ROOT
 from fovea_testing.files import (read_npy, write_npy, write_safetensors,
                                  write_sharded_safetensors)
-from fovea_testing.compiled import _SRC_ROOT
+from fovea_testing.tools import (BIN, TORCH, WORK, build, expect_error, sh,
+                                 weights_for)
 
-BIN = os.environ.get("FOVEA_TOOLS_DIR", os.path.join(_SRC_ROOT, "build", "bin"))
 TINY = dict(patch_size=16, depth=2, heads=2, num_prefix=2)
-WORK = tempfile.mkdtemp(prefix="fovea-runtime-")
-TORCH = {"f32": torch.float32, "bf16": torch.bfloat16}
-
-
-def sh(*args, expect_ok=True):
-    result = subprocess.run([str(a) for a in args], capture_output=True, text=True)
-    if expect_ok and result.returncode != 0:
-        raise AssertionError(f"{' '.join(map(str, args))} failed:\n{result.stderr}")
-    return result
-
-
-def build(name, *flags, emit="module"):
-    out = os.path.join(WORK, name + (".so" if emit == "module" else ""))
-    sh(f"{BIN}/fovea-compile", *flags, "--emit", emit, "-o", out)
-    return out
-
-
-def weights_for(module, dtype, seed=0):
-    """Random weights for the weights a module (or executable) declares."""
-    command = [module] if not module.endswith(".so") else [f"{BIN}/fovea-run", module]
-    meta = json.loads(sh(*command, "--print-metadata").stdout)
-    names = [w["name"] for w in meta["weights"]]
-    shapes = [w["shape"] for w in meta["weights"]]
-    weights = pipe.random_weights(names, shapes, seed=seed)
-    return {k: rounded(v, dtype).to(TORCH[dtype]) for k, v in weights.items()}
 
 
 def pixels(count, seed=0):
@@ -116,14 +90,6 @@ def run_executable():
     out = sh(exe, "--weights", ckpt, "--input", f"{WORK}/ex.npy",
              "--expected-output", f"{WORK}/eref.npy", "--rtol", "1e-3", "--atol", "1e-4")
     assert "matches" in out.stdout, out.stdout
-
-
-def expect_error(args, message):
-    result = sh(*args, expect_ok=False)
-    lines = result.stderr.strip().splitlines()
-    assert result.returncode != 0, f"{args}: exit 0"
-    assert len(lines) == 1, f"{args}: expected one line, got {lines}"
-    assert message in lines[0], f"{args}: '{message}' not in '{lines[0]}'"
 
 
 def run_errors():
