@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
-"""The demo behind `make run`: compile the tiny presets for the CPU (an image
-module and a video module with EVS), write random weights as a safetensors
-checkpoint, make a sample image and a short sample video, run both with
-fovea-run and print shapes, token counts and timings."""
+"""The demo behind `make run`: make a PNG image and an H.264 clip, compile
+the tiny presets for the CPU for those sizes (an image module that tiles in
+the graph, a video module with tubelets and EVS), write random weights as a
+safetensors checkpoint, then run both on the files with fovea-run: decoding,
+frame sampling, predicted and returned token counts, the prompt layout, and
+timings."""
 
 import json
 import os
@@ -17,7 +19,7 @@ sys.path.insert(0, os.path.join(ROOT, "test", "python", "reference"))
 import torch  # noqa: E402
 
 import pipeline_reference as pipe  # noqa: E402
-from fovea_testing.files import read_npy, write_npy, write_safetensors  # noqa: E402
+from fovea_testing.files import read_npy, write_safetensors  # noqa: E402
 
 
 def run(*args):
@@ -27,18 +29,38 @@ def run(*args):
     return result.stdout
 
 
+def geometry(output, prefix):
+    line = next(l for l in output.splitlines() if l.startswith(prefix))
+    return json.loads(line[len(prefix):])
+
+
 def main():
     build = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "build")
     tools = os.path.join(build, "bin")
     work = tempfile.mkdtemp(prefix="fovea-demo-")
     print(f"== working in {work}")
 
-    # Compile: an image module, and a video module (T = 2 tubelets, EVS 0.5).
+    # Real media: a 300x100 PNG and a 4 s 1280x720 30 fps H.264 clip.
+    from PIL import Image
+    y, x = torch.meshgrid(torch.arange(100), torch.arange(300), indexing="ij")
+    disc = ((x - 150) ** 2 + (y - 50) ** 2) < 900
+    picture = torch.stack([x * 255 // 300, y * 2, torch.where(disc, 255, 40)])
+    image_path = os.path.join(work, "photo.png")
+    Image.fromarray(picture.clamp(0, 255).to(torch.uint8).permute(1, 2, 0).numpy()).save(image_path)
+    clip = os.path.join(work, "clip.mp4")
+    run("ffmpeg", "-loglevel", "error", "-f", "lavfi", "-i",
+        "testsrc2=size=1280x720:rate=30", "-t", "4", "-c:v", "libx264",
+        "-pix_fmt", "yuv420p", clip)
+    print("== made photo.png (300x100) and clip.mp4 (1280x720, 30 fps, 4 s)")
+
+    # Compile for those sizes: resize (and tiling) happen inside the modules.
     image_so, video_so = os.path.join(work, "image.so"), os.path.join(work, "video.so")
-    run(f"{tools}/fovea-compile", "--preset", "tiny", "--emit", "module", "-o", image_so)
+    run(f"{tools}/fovea-compile", "--preset", "tiny", "--source-size", "100x300",
+        "--emit", "module", "-o", image_so)
     run(f"{tools}/fovea-compile", "--preset", "tiny-video", "--input-kind", "video",
-        "--evs-rate", "0.5", "--emit", "module", "-o", video_so)
-    print("== compiled tiny (image) and tiny-video (video, T=2, EVS q=0.5) for the CPU, bf16")
+        "--source-size", "720x1280", "--evs-rate", "0.5", "--emit", "module", "-o", video_so)
+    print("== compiled tiny (images 100x300 -> 3x1 tiles + thumbnail) and tiny-video "
+          "(frames 720x1280 -> 64x128, T=2, EVS q=0.5) for the CPU, bf16")
 
     # One checkpoint with every weight either module needs.
     weights = {}
@@ -51,30 +73,30 @@ def main():
     write_safetensors(checkpoint, {k: v.to(torch.bfloat16) for k, v in weights.items()})
     print(f"== wrote {len(weights)} random weights to {checkpoint}")
 
-    # A sample image (a gradient with a disc) and a 7-frame video of it
-    # moving to the right.
-    y, x = torch.meshgrid(torch.arange(64), torch.arange(64), indexing="ij")
-    frames = []
-    for t in range(7):
-        disc = ((x - 16 - 4 * t) ** 2 + (y - 32) ** 2) < 100
-        frame = torch.stack([x * 4, y * 4, torch.where(disc, 255, 40)]).clamp(0, 255)
-        frames.append(frame.to(torch.uint8))
-    write_npy(os.path.join(work, "image.npy"), frames[0].unsqueeze(0))
-    write_npy(os.path.join(work, "video.npy"), torch.stack(frames))
+    print("== image: decode -> tiles -> encoder")
+    out = run(f"{tools}/fovea-run", image_so, "--weights", checkpoint, "--input", image_path,
+              "--geometry", "--output", os.path.join(work, "image_out.npy"),
+              "--benchmark", "10", "--warmup", "1")
+    g = geometry(out, "geometry: ")
+    print(f"   {g['units_per_image']} tiles x {g['tokens_per_unit']} tokens = "
+          f"{g['tokens_per_image']} tokens per image (predicted before the run)")
+    print("\n".join("   " + l for l in out.splitlines() if not l.startswith("geometry")))
 
-    print("== image: 1 x 3 x 64 x 64")
-    print(run(f"{tools}/fovea-run", image_so, "--weights", checkpoint,
-              "--input", os.path.join(work, "image.npy"),
-              "--output", os.path.join(work, "image_out.npy"),
-              "--benchmark", "20", "--warmup", "2").rstrip())
-    print("== video: 7 frames x 3 x 64 x 64 -> 4 tubelets of 4 tokens, EVS keeps half")
-    print(run(f"{tools}/fovea-run", video_so, "--weights", checkpoint,
-              "--input", os.path.join(work, "video.npy"),
-              "--output", os.path.join(work, "kept.npy"),
+    print("== video: decode (fps 2) -> tubelets -> EVS")
+    out = run(f"{tools}/fovea-run", video_so, "--weights", checkpoint, "--input", clip,
+              "--geometry", "--output", os.path.join(work, "kept.npy"),
               "--output", os.path.join(work, "counts.npy"),
-              "--benchmark", "20", "--warmup", "2").rstrip())
+              "--benchmark", "5", "--warmup", "1")
+    before, after = geometry(out, "geometry: "), geometry(out, "geometry after EVS: ")
+    print("\n".join("   " + l for l in out.splitlines() if not l.startswith("geometry")))
+    print(f"   predicted: {before['frames']} frames -> {before['tubelets']} tubelets of "
+          f"{before['tokens_per_tubelet']} tokens; EVS keeps {before['total_tokens']}")
     counts = read_npy(os.path.join(work, "counts.npy")).tolist()
-    print(f"   tokens kept per tubelet: {counts} (total {sum(counts)} of {4 * len(counts)})")
+    print(f"   returned: {sum(counts)} tokens, per tubelet {counts}")
+    print("   prompt after EVS:")
+    for line in after["prompt"].replace("<image>", "*").splitlines():
+        print("     " + line)
+    print("   (* = one <image> placeholder)")
 
 
 if __name__ == "__main__":

@@ -90,7 +90,7 @@ std::string fovea::moduleMetadata(const ModelConfig &config,
            {"width", g.width},
            {"source_height", g.sourceHeight},
            {"source_width", g.sourceWidth},
-           {"resize", !g.resizes()                                  ? "none"
+           {"resize", !g.resizes()                               ? "none"
                       : options.resizeDomain == ResizeDomain::U8 ? "u8"
                                                                  : "f32_clamp"},
            {"tile_columns", g.tileColumns},

@@ -9,6 +9,7 @@
 #include "fovea/Driver/Import.h"
 
 #include "fovea/Dialect/Vision/IR/VisionOps.h"
+#include "fovea/Support/TokenGeometry.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -16,7 +17,6 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/ImplicitLocOpBuilder.h"
 #include "mlir/IR/Verifier.h"
-#include "fovea/Support/TokenGeometry.h"
 #include <cmath>
 #include <limits>
 
@@ -47,29 +47,27 @@ InputGeometry fovea::inputGeometry(const ModelConfig &c,
   g.width = o.width ? o.width : c.imageSize;
   g.sourceHeight = o.sourceHeight ? o.sourceHeight : g.height;
   g.sourceWidth = o.sourceWidth ? o.sourceWidth : g.width;
-  if (!o.sourceHeight || o.height || o.sourceWidth <= 0 ||
-      o.sourceHeight <= 0)
+  if (!o.sourceHeight || o.height || o.sourceWidth <= 0 || o.sourceHeight <= 0)
     return g;
   // The encoder's size follows from the source size.
   if (g.video) {
     if (c.videoTargetPatches > 0) {
-      Size frame = videoFrameSize(o.sourceWidth, o.sourceHeight,
-                                  c.videoTargetPatches, c.videoMaintainAspect,
-                                  c.patchSize);
+      Size frame =
+          videoFrameSize(o.sourceWidth, o.sourceHeight, c.videoTargetPatches,
+                         c.videoMaintainAspect, c.patchSize);
       g.height = frame.height;
       g.width = frame.width;
     }
   } else if (c.dynamicResolution) {
     int64_t budget =
         c.maxNumPatches > 0 ? c.maxNumPatches : std::numeric_limits<int>::max();
-    PatchGrid grid = dynamicResolutionGrid(o.sourceWidth, o.sourceHeight,
-                                           budget, c.minNumPatches,
-                                           c.patchSize);
+    PatchGrid grid = dynamicResolutionGrid(
+        o.sourceWidth, o.sourceHeight, budget, c.minNumPatches, c.patchSize);
     g.height = grid.rows * c.patchSize;
     g.width = grid.columns * c.patchSize;
   } else {
-    TileGrid grid = internvlTiling(o.sourceWidth, o.sourceHeight,
-                                   c.maxNumTiles, c.useThumbnail, c.imageSize);
+    TileGrid grid = internvlTiling(o.sourceWidth, o.sourceHeight, c.maxNumTiles,
+                                   c.useThumbnail, c.imageSize);
     g.tileColumns = grid.columns;
     g.tileRows = grid.rows;
     g.thumbnail = grid.tiles > grid.columns * grid.rows;
@@ -203,14 +201,15 @@ static Value preprocess(ImplicitLocOpBuilder &b, Value pixels,
         b, RankedTensorType::get({dyn, units, 3, s, s}, element),
         ValueRange{batch});
     auto insert = [&](Value part, int64_t at, int64_t count) {
-      SmallVector<OpFoldResult> offsets = {b.getIndexAttr(0), b.getIndexAttr(at),
-                                           b.getIndexAttr(0), b.getIndexAttr(0),
-                                           b.getIndexAttr(0)};
+      SmallVector<OpFoldResult> offsets = {
+          b.getIndexAttr(0), b.getIndexAttr(at), b.getIndexAttr(0),
+          b.getIndexAttr(0), b.getIndexAttr(0)};
       SmallVector<OpFoldResult> sizes = {batch, b.getIndexAttr(count),
                                          b.getIndexAttr(3), b.getIndexAttr(s),
                                          b.getIndexAttr(s)};
       SmallVector<OpFoldResult> strides(5, b.getIndexAttr(1));
-      all = tensor::InsertSliceOp::create(b, part, all, offsets, sizes, strides);
+      all =
+          tensor::InsertSliceOp::create(b, part, all, offsets, sizes, strides);
     };
     insert(cut, 0, tiles);
     insert(thumb, tiles, 1);

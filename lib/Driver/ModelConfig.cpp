@@ -339,8 +339,7 @@ llvm::Expected<ModelConfig> fovea::parseModelConfig(llvm::StringRef text,
           r.integer(args, "min_num_patches", argsPath)) {
     c.dynamicResolution = true;
     c.minNumPatches = *minPatches;
-    c.maxNumPatches =
-        r.integer(args, "max_num_patches", argsPath).value_or(0);
+    c.maxNumPatches = r.integer(args, "max_num_patches", argsPath).value_or(0);
     if (*minPatches <= 0)
       r.fail(argsPath.field("min_num_patches"), "must be positive");
   }
@@ -361,8 +360,7 @@ llvm::Expected<ModelConfig> fovea::parseModelConfig(llvm::StringRef text,
     positive(c.temporalPatchSize, path.field("video_temporal_patch_size"));
     positive(c.maxNumTiles, path.field("max_dynamic_patch"));
     if (c.videoTargetPatches < 0)
-      r.fail(visionPath.field("video_target_num_patches"),
-             "must be positive");
+      r.fail(visionPath.field("video_target_num_patches"), "must be positive");
     if (c.heads <= 0 || c.width % c.heads != 0)
       r.fail(visionPath.field("num_attention_heads"),
              "must be positive and divide the ViT width");

@@ -53,12 +53,10 @@ static std::string number(double value) {
   return buffer;
 }
 
-std::optional<std::string>
-fovea::rt::geometryJson(const ModuleGeometry &g, int64_t count,
-                        const std::vector<int64_t> &frameIndices,
-                        double sourceFps,
-                        const std::vector<int64_t> *tubeletCounts,
-                        std::string &error) {
+std::optional<std::string> fovea::rt::geometryJson(
+    const ModuleGeometry &g, int64_t count,
+    const std::vector<int64_t> &frameIndices, double sourceFps,
+    const std::vector<int64_t> *tubeletCounts, std::string &error) {
   if (count <= 0) {
     error = "geometry: the count of images or frames must be positive, got " +
             std::to_string(count);
@@ -124,8 +122,8 @@ fovea::rt::geometryJson(const ModuleGeometry &g, int64_t count,
       error = "geometry: the module returned " +
               std::to_string(tubeletCounts->size()) + " tubelet counts (" +
               std::to_string(sum) + " tokens); predicted " +
-              std::to_string(tubelets) + " tubelets (" +
-              std::to_string(total) + " tokens)";
+              std::to_string(tubelets) + " tubelets (" + std::to_string(total) +
+              " tokens)";
       return std::nullopt;
     }
     perTubelet = *tubeletCounts;
@@ -153,7 +151,8 @@ fovea::rt::geometryJson(const ModuleGeometry &g, int64_t count,
       ",\"tokens_per_tubelet\":" + std::to_string(g.tokensPerUnit) +
       ",\"evs_rate\":" + number(g.evsRate) +
       ",\"total_tokens\":" + std::to_string(total) + ",\"output_shape\":" +
-      (g.evsRate > 0 ? integers({total}) : integers({tubelets, g.tokensPerUnit})) +
+      (g.evsRate > 0 ? integers({total})
+                     : integers({tubelets, g.tokensPerUnit})) +
       ",\"tokens_per_tubelet_in_prompt\":" + integers(perTubelet) +
       ",\"split_measured\":" + (measured ? "true" : "false") +
       ",\"prompt\":" + jsonQuote(*prompt) + "}";

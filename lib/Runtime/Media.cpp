@@ -56,9 +56,9 @@ std::optional<MediaKind> fovea::rt::mediaKindOf(const std::string &path,
                                                 std::string &error) {
   static const char *images[] = {"png", "jpg", "jpeg", "bmp", "gif", "tga",
                                  "psd", "pnm", "ppm",  "pgm", "hdr", "pic"};
-  static const char *videos[] = {"mp4", "m4v", "mkv", "webm", "mov",
-                                 "avi", "mpg", "mpeg", "ts",  "y4m",
-                                 "flv", "ogv", "wmv",  "3gp", "nut"};
+  static const char *videos[] = {"mp4", "m4v", "mkv",  "webm", "mov",
+                                 "avi", "mpg", "mpeg", "ts",   "y4m",
+                                 "flv", "ogv", "wmv",  "3gp",  "nut"};
   std::string ext = lowerExtension(path);
   if (ext == "npy")
     return MediaKind::Npy;
@@ -243,11 +243,10 @@ std::optional<DecodedVideo> fovea::rt::decodeVideo(const std::string &path,
                 std::to_string(height) + "x" + std::to_string(width);
       return false;
     }
-    sws = sws_getCachedContext(
-        sws, frame->width, frame->height,
-        static_cast<AVPixelFormat>(frame->format), frame->width,
-        frame->height, AV_PIX_FMT_RGB24, SWS_BICUBIC, nullptr, nullptr,
-        nullptr);
+    sws = sws_getCachedContext(sws, frame->width, frame->height,
+                               static_cast<AVPixelFormat>(frame->format),
+                               frame->width, frame->height, AV_PIX_FMT_RGB24,
+                               SWS_BICUBIC, nullptr, nullptr, nullptr);
     if (!sws) {
       failure = "video '" + path + "': cannot convert pixel format " +
                 std::to_string(frame->format) + " to RGB";
@@ -255,8 +254,7 @@ std::optional<DecodedVideo> fovea::rt::decodeVideo(const std::string &path,
     }
     uint8_t *dst[4] = {rgb.data(), nullptr, nullptr, nullptr};
     int stride[4] = {static_cast<int>(width) * 3, 0, 0, 0};
-    sws_scale(sws, frame->data, frame->linesize, 0, frame->height, dst,
-              stride);
+    sws_scale(sws, frame->data, frame->linesize, 0, frame->height, dst, stride);
     uint8_t *target = out + next * 3 * plane;
     for (size_t i = 0; i < plane; ++i)
       for (size_t c = 0; c < 3; ++c)

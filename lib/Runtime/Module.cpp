@@ -260,8 +260,7 @@ extern "C" void fovea_tensor_release(fovea_tensor *tensor) {
   tensor->data = nullptr;
 }
 
-extern "C" int fovea_module_geometry(int64_t count,
-                                     const int64_t *frameIndices,
+extern "C" int fovea_module_geometry(int64_t count, const int64_t *frameIndices,
                                      double sourceFps,
                                      const int64_t *tubeletCounts,
                                      int64_t numTubeletCounts, char **json,

@@ -110,10 +110,9 @@ std::optional<Input> loadInput(const Options &o, const JsonValue &metadata,
     return false;
   };
   if (kinds[0] == MediaKind::Video) {
-    int64_t moduleMax =
-        metadata.get("max_frames")
-            ? metadata.get("max_frames")->integer().value_or(0)
-            : 0;
+    int64_t moduleMax = metadata.get("max_frames")
+                            ? metadata.get("max_frames")->integer().value_or(0)
+                            : 0;
     if (o.maxFrames && moduleMax && o.maxFrames > moduleMax) {
       error = "--max-frames " + std::to_string(o.maxFrames) +
               " exceeds the module's limit of " + std::to_string(moduleMax) +
@@ -132,7 +131,8 @@ std::optional<Input> loadInput(const Options &o, const JsonValue &metadata,
     }
     std::optional<DecodedVideo> video =
         decodeVideo(o.inputs[0], o.fps, maxFrames, error);
-    if (!video || !checkSize(o.inputs[0], video->info.height, video->info.width))
+    if (!video ||
+        !checkSize(o.inputs[0], video->info.height, video->info.width))
       return std::nullopt;
     std::printf("input %s: %lld frames at %.3f fps (%s), sampled %zu:",
                 o.inputs[0].c_str(), static_cast<long long>(video->info.frames),
@@ -155,7 +155,8 @@ std::optional<Input> loadInput(const Options &o, const JsonValue &metadata,
     images.push_back(std::move(*image));
   }
   int64_t h = images[0].shape()[2], w = images[0].shape()[3];
-  input.pixels = Tensor(DType::U8, {static_cast<int64_t>(images.size()), 3, h, w});
+  input.pixels =
+      Tensor(DType::U8, {static_cast<int64_t>(images.size()), 3, h, w});
   for (size_t i = 0; i < images.size(); ++i)
     std::memcpy(static_cast<uint8_t *>(input.pixels.data()) +
                     i * images[i].byteSize(),
@@ -275,9 +276,9 @@ int checkGeometry(const char *tool, const ModuleApi &api, int64_t units,
   const JsonValue *evs = predicted.get("evs_rate");
   if (count < 2 || !evs || evs->number() <= 0)
     return 0;
-  std::vector<int64_t> counts(
-      static_cast<const int64_t *>(outs[1].data),
-      static_cast<const int64_t *>(outs[1].data) + outs[1].shape[0]);
+  std::vector<int64_t> counts(static_cast<const int64_t *>(outs[1].data),
+                              static_cast<const int64_t *>(outs[1].data) +
+                                  outs[1].shape[0]);
   std::string error;
   std::optional<std::string> json =
       geometryOf(api, units, input, &counts, error);
@@ -308,7 +309,8 @@ int fovea::rt::runTool(const char *tool, int argc, char **argv, int first,
       double d = std::strtod(v.c_str(), &end);
       if (!end || *end || !(d >= 0) || !std::isfinite(d))
         return fail(tool, "--fps expects a non-negative number (0: every "
-                          "frame), got '" + v + "'");
+                          "frame), got '" +
+                              v + "'");
       o.fps = d;
     } else if (arg == "--max-frames" && value(v)) {
       char *end = nullptr;

@@ -128,11 +128,9 @@ fovea::PatchGrid fovea::dynamicResolutionGrid(int64_t width, int64_t height,
   return {th, tw};
 }
 
-std::optional<std::vector<int64_t>>
-fovea::dynamicResolutionBudgets(const std::vector<Size> &images,
-                                int64_t maxModelLen, int64_t textPromptLen,
-                                int64_t minPatches, int64_t maxPatches,
-                                int64_t patchSize) {
+std::optional<std::vector<int64_t>> fovea::dynamicResolutionBudgets(
+    const std::vector<Size> &images, int64_t maxModelLen, int64_t textPromptLen,
+    int64_t minPatches, int64_t maxPatches, int64_t patchSize) {
   auto k = static_cast<int64_t>(images.size());
   if (k == 0 || minPatches <= 0 || patchSize <= 0)
     return std::nullopt;
@@ -192,9 +190,9 @@ std::vector<int64_t> fovea::sampleFrameIndices(int64_t totalFrames,
   }
   // numpy.linspace(0, total - 1, n, dtype=int): i * step in double, the
   // last sample exactly the stop, truncated toward zero.
-  double step = n > 1 ? static_cast<double>(totalFrames - 1) /
-                            static_cast<double>(n - 1)
-                      : 0.0;
+  double step =
+      n > 1 ? static_cast<double>(totalFrames - 1) / static_cast<double>(n - 1)
+            : 0.0;
   for (int64_t i = 0; i < n; ++i)
     indices[i] = static_cast<int64_t>(static_cast<double>(i) * step);
   if (n > 1)

@@ -22,6 +22,7 @@ from . import _fovea
 from ._fovea import FoveaError
 
 __all__ = ["FoveaError", "Module", "compile", "load", "metadata", "bf16_to_float32",
+           "sample_frame_indices", "dynamic_resolution_budgets",
            "float32_to_bf16", "evs_retained_tokens", "tokens_per_unit",
            "video_frame_size", "internvl_tiling", "dynamic_resolution_grid",
            "image_prompt", "video_prompt"]
@@ -29,17 +30,23 @@ __all__ = ["FoveaError", "Module", "compile", "load", "metadata", "bf16_to_float
 
 def compile(config_or_preset, output=None, *, target="cpu", input_kind="image",
             dtype="bf16", evs_rate=0.0, image_size=None, max_frames=128,
-            emit="module", compile_to="llvm-ir"):
+            emit="module", compile_to="llvm-ir", source_size=None,
+            resize_domain="u8"):
     """Compiles a model: a preset name (`tiny`, `omni`, ...) or the path of a
     Hugging Face config.json (or its directory). With `emit="module"` (or
     `"exe"`) writes `output` and returns its path; with `emit="ir"` returns
-    the IR of `compile_to` (`vision`, `linalg`, `llvm`, `llvm-ir`)."""
+    the IR of `compile_to` (`vision`, `linalg`, `llvm`, `llvm-ir`).
+    `source_size=(H, W)`: the module takes decoded media of that size and
+    resizes (and tiles) it in the graph, in `resize_domain` "u8" or
+    "f32_clamp"."""
     height, width = (0, 0) if image_size is None else image_size
+    source_height, source_width = (0, 0) if source_size is None else source_size
     if emit in ("module", "exe") and not output:
         raise FoveaError(f"compile(emit={emit!r}) needs an output path")
     return _fovea.compile(str(config_or_preset), str(output or ""), target,
                           input_kind, dtype, float(evs_rate), int(height),
-                          int(width), int(max_frames), emit, compile_to)
+                          int(width), int(max_frames), emit, compile_to,
+                          int(source_height), int(source_width), resize_domain)
 
 
 class Module:
@@ -54,6 +61,15 @@ class Module:
         the outputs as a list of numpy arrays (bf16 as uint16 bit
         patterns, see the module docstring)."""
         return list(self._module.run(np.asarray(pixels)))
+
+    def geometry(self, count, frame_indices=None, source_fps=0.0, tubelet_counts=None):
+        """The token geometry the module predicts for `count` images, or for
+        a video of `count` frames sampled at `frame_indices` of a source at
+        `source_fps`; with the `tubelet_counts` an EVS run returned, the
+        final prompt. A dict (see docs/Preprocessing.md)."""
+        counts = None if tubelet_counts is None else [int(c) for c in tubelet_counts]
+        return json.loads(self._module.geometry(int(count), list(frame_indices or []),
+                                                float(source_fps), counts))
 
 
 def load(path, weights, device="cpu"):
@@ -109,6 +125,22 @@ def dynamic_resolution_grid(width, height, budget, min_patches=1024):
     """Dynamic-resolution patch grid (rows, columns) of an image for a patch
     budget (spec §10.1); tokens = rows * columns // 4."""
     return _fovea.dynamic_resolution_grid(width, height, budget, min_patches)
+
+
+def sample_frame_indices(total_frames, source_fps, fps=2.0, max_frames=128):
+    """The frames a video loader samples (vLLM's recipe; see
+    docs/Preprocessing.md)."""
+    return _fovea.sample_frame_indices(int(total_frames), float(source_fps), float(fps),
+                                       int(max_frames))
+
+
+def dynamic_resolution_budgets(sizes, max_model_len, text_prompt_len, min_patches=1024,
+                               max_patches=13312):
+    """Per-image patch budgets of a request of images [(width, height), ...]
+    (spec §10.1)."""
+    return _fovea.dynamic_resolution_budgets([(int(w), int(h)) for w, h in sizes],
+                                             int(max_model_len), int(text_prompt_len),
+                                             int(min_patches), int(max_patches))
 
 
 def image_prompt(tokens):

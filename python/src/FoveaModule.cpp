@@ -18,6 +18,7 @@
 
 #include <cstring>
 #include <dlfcn.h>
+#include <optional>
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
@@ -37,7 +38,8 @@ std::string compile(const std::string &configOrPreset,
                     const std::string &inputKind, const std::string &dtype,
                     double evsRate, int64_t height, int64_t width,
                     int64_t maxFrames, const std::string &emit,
-                    const std::string &compileTo) {
+                    const std::string &compileTo, int64_t sourceHeight,
+                    int64_t sourceWidth, const std::string &resizeDomain) {
   if (target != "cpu")
     throw FoveaError("target '" + target +
                      "' is not available in this build (cpu)");
@@ -69,6 +71,13 @@ std::string compile(const std::string &configOrPreset,
   options.import.height = height;
   options.import.width = width;
   options.import.maxFrames = maxFrames;
+  options.import.sourceHeight = sourceHeight;
+  options.import.sourceWidth = sourceWidth;
+  if (resizeDomain != "u8" && resizeDomain != "f32_clamp")
+    throw FoveaError("resize_domain must be 'u8' or 'f32_clamp', got '" +
+                     resizeDomain + "'");
+  options.import.resizeDomain =
+      resizeDomain == "u8" ? ResizeDomain::U8 : ResizeDomain::F32Clamp;
   if (emit == "module" || emit == "exe") {
     options.emit = emit == "module" ? Emit::Module : Emit::Executable;
     options.outputPath = output;
@@ -130,6 +139,24 @@ public:
   }
 
   std::string metadata() const { return api.metadata(); }
+
+  std::string geometry(int64_t count, const std::vector<int64_t> &indices,
+                       double sourceFps,
+                       std::optional<std::vector<int64_t>> counts) const {
+    char *json = nullptr, *error = nullptr;
+    int rc = api.geometry(count, indices.empty() ? nullptr : indices.data(),
+                          sourceFps, counts ? counts->data() : nullptr,
+                          counts ? static_cast<int64_t>(counts->size()) : 0,
+                          &json, &error);
+    if (rc != 0) {
+      std::string message = error ? error : "geometry failed";
+      api.freeError(error);
+      throw FoveaError(message);
+    }
+    std::string text = json;
+    api.freeString(json);
+    return text;
+  }
 
   py::list run(py::array input) {
     fovea_tensor in{};
@@ -197,14 +224,46 @@ PYBIND11_MODULE(_fovea, m) {
   m.def("compile", &compile, py::arg("config_or_preset"), py::arg("output"),
         py::arg("target"), py::arg("input_kind"), py::arg("dtype"),
         py::arg("evs_rate"), py::arg("height"), py::arg("width"),
-        py::arg("max_frames"), py::arg("emit"), py::arg("compile_to"));
+        py::arg("max_frames"), py::arg("emit"), py::arg("compile_to"),
+        py::arg("source_height"), py::arg("source_width"),
+        py::arg("resize_domain"));
   m.def("read_metadata", &readMetadata, py::arg("path"));
   py::class_<Module>(m, "Module")
       .def(py::init<const std::string &, const std::string &,
                     const std::string &>(),
            py::arg("path"), py::arg("weights"), py::arg("device"))
       .def("metadata", &Module::metadata)
-      .def("run", &Module::run, py::arg("input"));
+      .def("run", &Module::run, py::arg("input"))
+      .def("geometry", &Module::geometry, py::arg("count"),
+           py::arg("frame_indices"), py::arg("source_fps"),
+           py::arg("tubelet_counts"));
+  m.def(
+      "sample_frame_indices",
+      [](int64_t total, double sourceFps, double fps, int64_t maxFrames) {
+        if (total <= 0)
+          throw FoveaError("sample_frame_indices: the frame count must be "
+                           "positive");
+        return sampleFrameIndices(total, sourceFps, fps, maxFrames);
+      },
+      py::arg("total_frames"), py::arg("source_fps"), py::arg("fps"),
+      py::arg("max_frames"));
+  m.def(
+      "dynamic_resolution_budgets",
+      [](const std::vector<std::pair<int64_t, int64_t>> &sizes,
+         int64_t maxModelLen, int64_t textPromptLen, int64_t minPatches,
+         int64_t maxPatches) {
+        std::vector<Size> images;
+        for (auto [w, h] : sizes)
+          images.push_back({w, h});
+        std::optional<std::vector<int64_t>> budgets = dynamicResolutionBudgets(
+            images, maxModelLen, textPromptLen, minPatches, maxPatches);
+        if (!budgets)
+          throw FoveaError("dynamic_resolution_budgets: bad arguments, or "
+                           "the budgets do not converge");
+        return *budgets;
+      },
+      py::arg("sizes"), py::arg("max_model_len"), py::arg("text_prompt_len"),
+      py::arg("min_patches"), py::arg("max_patches"));
   m.def(
       "evs_retained_tokens",
       [](int64_t tokensPerTubelet, int64_t numTubelets, double rate) {

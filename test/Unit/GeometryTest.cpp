@@ -139,7 +139,6 @@ TEST(Prompt, VideoSingleFrames) {
             "Frame 1: <img><image></img>\nFrame 2: <img></img>");
 }
 
-
 // Budgets of several images (§10.1 compute_params); expected values from the
 // spec's pseudo-code run in CPython.
 TEST(DynamicResolutionBudgets, OneImageHitsMaxPatches) {

@@ -60,6 +60,14 @@ def video_bf16_evs():
     exp_kept, exp_counts = pipe.vision_pipeline(x, weights, temporal=2, evs_rate=0.5, **TINY)
     assert counts.sum() == exp_counts.sum().item() == fovea.evs_retained_tokens(4, 3, 0.5)
     assert kept.shape == (counts.sum(), 96)
+    # The module's geometry before and after the run.
+    before = module.geometry(5, [0, 4, 8, 12, 16], 8.0)
+    assert before["total_tokens"] == counts.sum() and before["tubelets"] == 3
+    assert before["tokens_per_tubelet_in_prompt"] == [int(counts.sum()), 0, 0]
+    after = module.geometry(5, [0, 4, 8, 12, 16], 8.0, tubelet_counts=counts.tolist())
+    assert after["tokens_per_tubelet_in_prompt"] == counts.tolist()
+    assert after["prompt"].startswith("Frame 1 sampled at 0.00 seconds and frame 2 sampled "
+                                      "at 0.50 seconds: <img>")
 
 
 def ir_and_geometry():
@@ -92,6 +100,12 @@ def ir_and_geometry():
                           input_kind="video", image_size=(height, width))
     assert fovea.metadata(video)["geometry"]["tokens_per_unit"] == \
         fovea.tokens_per_unit(height, width) == 252
+    assert fovea.sample_frame_indices(300, 30.0) == [
+        0, 15, 31, 47, 62, 78, 94, 110, 125, 141, 157, 173, 188, 204, 220, 236, 251, 267, 283, 299]
+    assert fovea.sample_frame_indices(97, 24.0, max_frames=8) == [0, 13, 27, 41, 54, 68, 82, 96]
+    assert fovea.dynamic_resolution_budgets([(1920, 1080)] * 4, 4096, 100) == [3992] * 4
+    tiled = fovea.compile("tiny", os.path.join(WORK, "tiles.so"), source_size=(100, 300))
+    assert fovea.metadata(tiled)["geometry"]["units_per_image"] == 4
     bits = fovea.float32_to_bf16(np.array([1.0, 3.14159, -2.5e-3], np.float32))
     check_equal(fovea.bf16_to_float32(bits),
                 torch.tensor([1.0, 3.14159, -2.5e-3]).to(torch.bfloat16).float().numpy(),
@@ -128,6 +142,9 @@ def errors():
            "cannot load module")
     expect(lambda: fovea.video_prompt([0, 1, 2], 2, 2, [1]), "expected ceil(frames / T) = 2")
     expect(lambda: fovea.internvl_tiling(100, 100, max_tiles=13), "max_tiles in [1, 12]")
+    expect(lambda: fovea.compile("tiny", "x.so", source_size=(64, 64), resize_domain="f16"),
+           "resize_domain must be 'u8' or 'f32_clamp'")
+    expect(lambda: module.geometry(0), "must be positive")
 
 
 cases = Cases()

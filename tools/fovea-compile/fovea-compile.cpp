@@ -157,8 +157,7 @@ int main(int argc, char **argv) {
   options.import.elementType = dtype;
   options.import.evsRate = evsRate;
   options.import.maxFrames = maxFrames;
-  auto parseSize = [](llvm::StringRef text, int64_t &height,
-                      int64_t &width) {
+  auto parseSize = [](llvm::StringRef text, int64_t &height, int64_t &width) {
     auto [h, w] = text.split('x');
     return !h.getAsInteger(10, height) && !w.getAsInteger(10, width) &&
            height > 0 && width > 0;
@@ -167,9 +166,8 @@ int main(int argc, char **argv) {
       !parseSize(imageSize, options.import.height, options.import.width))
     return fail("--image-size expects HxW (e.g. 512x512), got '" + imageSize +
                 "'");
-  if (!sourceSize.empty() &&
-      !parseSize(sourceSize, options.import.sourceHeight,
-                 options.import.sourceWidth))
+  if (!sourceSize.empty() && !parseSize(sourceSize, options.import.sourceHeight,
+                                        options.import.sourceWidth))
     return fail("--source-size expects HxW (e.g. 1080x1920), got '" +
                 sourceSize + "'");
   if (resizeDomain.getNumOccurrences() && sourceSize.empty())

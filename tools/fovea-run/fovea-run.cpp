@@ -14,13 +14,12 @@
 
 int main(int argc, char **argv) {
   if (argc < 2 || argv[1][0] == '-') {
-    std::fprintf(stderr,
-                 "usage: fovea-run MODULE.so --weights PATH --input "
-                 "X.npy|IMAGE...|VIDEO [--output Y.npy]... "
-                 "[--expected-output R.npy]... [--rtol R] [--atol A] "
-                 "[--fps F] [--max-frames N] [--geometry] "
-                 "[--save-input P.npy] [--benchmark N] [--warmup M] "
-                 "[--device cpu] [--print-metadata]\n");
+    std::fprintf(stderr, "usage: fovea-run MODULE.so --weights PATH --input "
+                         "X.npy|IMAGE...|VIDEO [--output Y.npy]... "
+                         "[--expected-output R.npy]... [--rtol R] [--atol A] "
+                         "[--fps F] [--max-frames N] [--geometry] "
+                         "[--save-input P.npy] [--benchmark N] [--warmup M] "
+                         "[--device cpu] [--print-metadata]\n");
     return 1;
   }
   fovea::rt::ModuleApi api{};
