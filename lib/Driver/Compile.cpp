@@ -9,6 +9,7 @@
 #include "fovea/Conversion/Passes.h"
 #include "fovea/InitFovea.h"
 #include "fovea/Pipelines/Pipelines.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/Linalg/Passes.h"
 #include "mlir/IR/Builders.h"
@@ -33,13 +34,15 @@ std::optional<Phase> fovea::parsePhase(llvm::StringRef name) {
   return llvm::StringSwitch<std::optional<Phase>>(name)
       .Case("vision", Phase::Vision)
       .Case("linalg", Phase::Linalg)
+      .Case("gpu", Phase::GPU)
       .Case("llvm", Phase::LLVM)
+      .Case("ptx", Phase::PTX)
       .Case("llvm-ir", Phase::LLVMIR)
       .Default(std::nullopt);
 }
 
 std::string fovea::moduleMetadata(const ModelConfig &config,
-                                  const ImportOptions &options,
+                                  const ImportOptions &options, Target target,
                                   llvm::ArrayRef<Type> derivedTypes,
                                   llvm::ArrayRef<int64_t> initOnlyWeights) {
   const char *dtype = options.elementType == ElementType::BF16 ? "bf16" : "f32";
@@ -75,7 +78,7 @@ std::string fovea::moduleMetadata(const ModelConfig &config,
       {"fovea_module", 1},
       {"model", config.name},
       {"entry", "run"},
-      {"target", "cpu"},
+      {"target", target == Target::CUDA ? "cuda" : "cpu"},
       {"input_kind", video ? "video" : "image"},
       {"dtype", dtype},
       {"inputs",
@@ -258,11 +261,28 @@ llvm::Error fovea::compileModel(const ModelConfig &config,
   PassManager pm(&context);
   if (options.configurePassManager && failed(options.configurePassManager(pm)))
     return llvm::createStringError("invalid pass manager options");
+  bool cuda = options.target == Target::CUDA;
+  if (!cuda && (options.phase == Phase::GPU || options.phase == Phase::PTX))
+    return llvm::createStringError("phase '%s' needs --target cuda",
+                                   options.phase == Phase::GPU ? "gpu" : "ptx");
+  static constexpr llvm::StringLiteral kArchs[] = {"sm_90a", "sm_90", "sm_89",
+                                                   "sm_86", "sm_80"};
+  if (cuda && !llvm::is_contained(kArchs, options.gpuArch))
+    return llvm::createStringError(
+        "unsupported GPU architecture '%s' (sm_90a, sm_90, sm_89, sm_86, "
+        "sm_80)",
+        options.gpuArch.c_str());
   pm.addPass(createCanonicalizerPass());
   if (options.phase == Phase::Linalg) {
     pm.addPass(vision::createConvertVisionToLinalg());
     pm.addPass(createConvertElementwiseToLinalgPass());
     pm.addPass(createCanonicalizerPass());
+  } else if (cuda && options.phase != Phase::Vision) {
+    vision::GpuPipelineOptions gpu;
+    gpu.hoistWeightOnly = options.hoistWeightOnly;
+    gpu.chip = options.gpuArch;
+    gpu.lowerToLLVM = options.phase != Phase::GPU || options.emit != Emit::IR;
+    vision::buildGpuPipeline(pm, gpu);
   } else if (options.phase == Phase::LLVM || options.phase == Phase::LLVMIR ||
              options.emit != Emit::IR) {
     vision::CpuPipelineOptions cpu;
@@ -284,8 +304,8 @@ llvm::Error fovea::compileModel(const ModelConfig &config,
             "fovea.init_only_weights"))
       initOnly = indices.asArrayRef();
     if (failed(addModuleEntryPoints(
-            **module,
-            moduleMetadata(config, options.import, derived, initOnly))))
+            **module, moduleMetadata(config, options.import, options.target,
+                                     derived, initOnly))))
       return llvm::createStringError(
           ("internal error: " + diagnostics).c_str());
     std::string text;
@@ -295,6 +315,19 @@ llvm::Error fovea::compileModel(const ModelConfig &config,
     return linkArtifact(text, options.emit, options.outputPath);
   }
 
+  if (options.phase == Phase::PTX) {
+    // Every kernel module's PTX, in module order.
+    (*module)->walk([&](gpu::BinaryOp binary) {
+      for (Attribute attr : binary.getObjects()) {
+        auto object = cast<gpu::ObjectAttr>(attr);
+        if (object.getFormat() != gpu::CompilationTarget::Assembly)
+          continue;
+        os << "// kernel module @" << binary.getSymName() << "\n"
+           << object.getObject().getValue() << "\n";
+      }
+    });
+    return llvm::Error::success();
+  }
   if (options.phase != Phase::LLVMIR) {
     (*module)->print(os);
     return llvm::Error::success();

@@ -94,4 +94,9 @@ void vision::registerFoveaPipelines() {
       "fovea-cpu-pipeline",
       "Lowers vision IR on tensors to the LLVM dialect for the host CPU",
       buildCpuPipeline);
+  PassPipelineRegistration<GpuPipelineOptions>(
+      "fovea-gpu-pipeline",
+      "Lowers vision IR on tensors to NVIDIA GPU kernels (NVVM, PTX) and the "
+      "host code that launches them",
+      buildGpuPipeline);
 }

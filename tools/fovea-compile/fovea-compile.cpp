@@ -32,12 +32,16 @@ static cl::opt<std::string>
     preset("preset",
            cl::desc("Built-in model: nano-v2-vl, omni, tiny, tiny-video"),
            cl::value_desc("name"), cl::cat(category));
-enum class Target { CPU, CUDA };
 static cl::opt<Target> target(
     "target", cl::desc("Code generation target"),
     cl::values(clEnumValN(Target::CPU, "cpu", "the host CPU (default)"),
                clEnumValN(Target::CUDA, "cuda", "NVIDIA GPUs through NVPTX")),
     cl::init(Target::CPU), cl::cat(category));
+static cl::opt<std::string>
+    gpuArch("gpu-arch",
+            cl::desc("CUDA: GPU architecture (sm_90a default, sm_90, sm_89, "
+                     "sm_86, sm_80)"),
+            cl::value_desc("sm_XX"), cl::init("sm_90a"), cl::cat(category));
 static cl::opt<int64_t>
     maxFrames("max-frames",
               cl::desc("Video: the most frames one run accepts (default 128)"),
@@ -78,7 +82,7 @@ static cl::opt<double> evsRate("evs-rate",
 static cl::opt<std::string>
     compileTo("compile-to",
               cl::desc("Stop after a phase and print its IR: vision, linalg, "
-                       "llvm, llvm-ir (default)"),
+                       "gpu (cuda), llvm, llvm-ir (default), ptx (cuda)"),
               cl::value_desc("phase"), cl::init("llvm-ir"), cl::cat(category));
 static cl::opt<Emit> emit(
     "emit", cl::desc("Build an artifact instead of printing IR"),
@@ -127,9 +131,8 @@ int main(int argc, char **argv) {
     if (llvm::Error e = reconcileWithCheckpoint(*config, dir))
       return fail(llvm::toString(std::move(e)));
   }
-  if (target == Target::CUDA)
-    return fail("the cuda target is not available in this build yet; use "
-                "--target cpu");
+  if (gpuArch.getNumOccurrences() && target != Target::CUDA)
+    return fail("--gpu-arch applies to --target cuda only");
   if (maxFrames.getNumOccurrences() && inputKind != InputKind::Video)
     return fail("--max-frames applies to video input only");
   if (maxFrames <= 0)
@@ -140,7 +143,7 @@ int main(int argc, char **argv) {
   std::optional<Phase> phase = parsePhase(compileTo);
   if (!phase)
     return fail("unknown phase '" + compileTo +
-                "' for --compile-to (vision, linalg, llvm, llvm-ir)");
+                "' for --compile-to (vision, linalg, gpu, llvm, llvm-ir, ptx)");
   options.phase = *phase;
   options.emit = emit;
   options.hoistWeightOnly = hoistWeightOnly;
@@ -153,6 +156,8 @@ int main(int argc, char **argv) {
                   " needs an output file (-o)");
     options.outputPath = outputPath;
   }
+  options.target = target;
+  options.gpuArch = gpuArch;
   options.import.inputKind = inputKind;
   options.import.elementType = dtype;
   options.import.evsRate = evsRate;

@@ -21,8 +21,14 @@ enum class Phase {
   Vision,
   /// After convert-vision-to-linalg (linalg/tensor/arith/math/scf).
   Linalg,
-  /// After the CPU pipeline (LLVM dialect).
+  /// GPU target: after kernel outlining (host functions launching
+  /// gpu.module kernels, before NVVM).
+  GPU,
+  /// After the target's pipeline (LLVM dialect; for GPUs with the kernels
+  /// embedded as gpu.binary).
   LLVM,
+  /// GPU target: the PTX of every kernel module.
+  PTX,
   /// LLVM IR text.
   LLVMIR,
 };
@@ -41,8 +47,13 @@ enum class Emit {
   Executable,
 };
 
+enum class Target { CPU, CUDA };
+
 struct CompileOptions {
   ImportOptions import;
+  Target target = Target::CPU;
+  /// CUDA: the GPU architecture (sm_90a, sm_90, sm_89, sm_86, sm_80).
+  std::string gpuArch = "sm_90a";
   Phase phase = Phase::LLVMIR;
   Emit emit = Emit::IR;
   /// Where a module or executable is written (IR goes to the stream).
@@ -58,7 +69,7 @@ struct CompileOptions {
 /// point, inputs, outputs, weights, geometry) whose @init returns values of
 /// `derivedTypes` and alone reads the weights at `initOnlyWeights`.
 std::string moduleMetadata(const ModelConfig &config,
-                           const ImportOptions &options,
+                           const ImportOptions &options, Target target,
                            llvm::ArrayRef<mlir::Type> derivedTypes,
                            llvm::ArrayRef<int64_t> initOnlyWeights);
 

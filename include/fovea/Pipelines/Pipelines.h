@@ -11,6 +11,10 @@
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassOptions.h"
 
+#ifndef FOVEA_CUDA_PATH
+#define FOVEA_CUDA_PATH ""
+#endif
+
 namespace mlir::vision {
 
 /// Options of the CPU pipeline.
@@ -59,6 +63,44 @@ struct CpuPipelineOptions : PassPipelineOptions<CpuPipelineOptions> {
 /// rounds to them (round to nearest even); by default bf16 conversions are
 /// expanded to integer arithmetic so no target support is needed.
 void buildCpuPipeline(OpPassManager &pm, const CpuPipelineOptions &options);
+
+struct GpuPipelineOptions : PassPipelineOptions<GpuPipelineOptions> {
+  PassOptions::Option<bool> lowerToLLVM{
+      *this, "lower-to-llvm",
+      llvm::cl::desc("Lower to NVVM/PTX and the host's LLVM dialect (false "
+                     "stops after kernel outlining, for inspection)"),
+      llvm::cl::init(true)};
+  PassOptions::Option<bool> hoistWeightOnly{
+      *this, "hoist-weight-only",
+      llvm::cl::desc("Move computations that depend only on weights into "
+                     "@init (vision-hoist-weight-only)"),
+      llvm::cl::init(true)};
+  PassOptions::Option<int64_t> blockSize{
+      *this, "block-size",
+      llvm::cl::desc("Threads per block of the elementwise/loop kernels"),
+      llvm::cl::init(256)};
+  PassOptions::Option<std::string> chip{
+      *this, "chip", llvm::cl::desc("GPU architecture: sm_90a or sm_80"),
+      llvm::cl::init("sm_90a")};
+  PassOptions::Option<std::string> features{
+      *this, "features", llvm::cl::desc("PTX features (ISA version)"),
+      llvm::cl::init("+ptx80")};
+  PassOptions::Option<std::string> binaryFormat{
+      *this, "format",
+      llvm::cl::desc("Kernel binary: isa (PTX, JIT-compiled by the driver at "
+                     "load), bin (cubin) or fatbin (both need ptxas)"),
+      llvm::cl::init("isa")};
+  PassOptions::Option<std::string> cudaPath{
+      *this, "cuda-path",
+      llvm::cl::desc("CUDA toolkit (libdevice for math functions, ptxas for "
+                     "bin/fatbin); default: the toolkit found at build time"),
+      llvm::cl::init(FOVEA_CUDA_PATH)};
+  PassOptions::Option<int> optLevel{
+      *this, "opt-level", llvm::cl::desc("LLVM optimization level of kernels"),
+      llvm::cl::init(3)};
+};
+
+void buildGpuPipeline(OpPassManager &pm, const GpuPipelineOptions &options);
 
 /// Registers `fovea-cpu-pipeline` with the pass registry.
 void registerFoveaPipelines();

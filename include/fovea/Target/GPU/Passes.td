@@ -1,0 +1,69 @@
+//===- Passes.td - GPU code generation passes ---------------*- tablegen -*-===//
+//
+// Passes that map the loops of bufferized linalg onto NVIDIA GPUs.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef FOVEA_TARGET_GPU_PASSES_TD
+#define FOVEA_TARGET_GPU_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def GpuTileParallelLoops : Pass<"fovea-gpu-tile-parallel-loops", "func::FuncOp"> {
+  let summary = "Splits outermost scf.parallel nests into GPU blocks and threads";
+  let description = [{
+    Rewrites every outermost `scf.parallel` without reductions, over
+    `(i0, ..., i{r-1})`, into a loop over blocks and a loop of `block-size`
+    threads along the innermost (contiguous) dimension: the block loop runs
+    over `(b, i0, ..., i{r-2})` with `b` the block index of the innermost
+    dimension, the thread loop over `t` in `[0, block-size)`, and the body
+    runs for `i{r-1} = lb + (b * block-size + t) * step` when it is below the
+    upper bound. Both loops carry `gpu.loop_dim_map` mappings: `b` to
+    `block_x`, `i{r-2}` to `block_y`, `i{r-3}` to `block_z`, outer dimensions
+    sequential inside the kernel, `t` to `thread_x`, so
+    `convert-parallel-loops-to-gpu` turns each nest into one `gpu.launch`
+    with coalesced accesses along the innermost dimension. Loops nested in
+    the body (reductions lowered to `scf.for`) stay sequential per thread.
+
+    Example (block-size 256):
+    ```mlir
+    scf.parallel (%i, %j) = (%c0, %c0) to (%m, %n) step (%c1, %c1) { ... }
+    // becomes
+    scf.parallel (%b, %i) = (%c0, %c0) to (%nb, %m) step (%c1, %c1) {
+      scf.parallel (%t) = (%c0) to (%c256) step (%c1) {
+        %j = ... (%b * 256 + %t)
+        scf.if %j < %n { ... }
+      } {mapping = [#gpu.loop_dim_map<processor = thread_x, ...>]}
+    } {mapping = [#gpu.loop_dim_map<processor = block_x, ...>,
+                  #gpu.loop_dim_map<processor = block_y, ...>]}
+    ```
+  }];
+  let options = [
+    Option<"blockSize", "block-size", "int64_t", /*default=*/"256",
+           "Threads per block along the innermost dimension">,
+  ];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::gpu::GPUDialect",
+    "::mlir::scf::SCFDialect",
+  ];
+}
+
+def GpuHostSharedMemory : Pass<"fovea-gpu-host-shared-memory", "ModuleOp"> {
+  let summary = "Places the host functions' buffers in memory both host and GPU reach";
+  let description = [{
+    After kernel outlining, host functions still allocate, read and write
+    buffers that kernels use (loops left on the host, copies, the results).
+    This pass allocates them as CUDA managed memory: `memref.alloc` becomes
+    `gpu.alloc host_shared`, `memref.dealloc` an asynchronous `gpu.dealloc`
+    that is waited for, and a constant `memref.get_global` (tables the
+    lowering computed at compile time) a host-shared copy, so kernels never
+    dereference host-only memory. Kernel code (`gpu.module`) is unchanged.
+  }];
+  let dependentDialects = [
+    "::mlir::gpu::GPUDialect",
+    "::mlir::memref::MemRefDialect",
+  ];
+}
+
+#endif // FOVEA_TARGET_GPU_PASSES_TD
