@@ -9,6 +9,7 @@
 
 #include "fovea/Runtime/fovea_runtime.h"
 
+#include "fovea/Runtime/Cuda.h"
 #include "fovea/Runtime/Geometry.h"
 #include "fovea/Runtime/Json.h"
 #include "fovea/Runtime/Safetensors.h"
@@ -97,6 +98,12 @@ callPacked(void (*entry)(void **), const std::vector<TensorSpec> &results,
 }
 
 struct fovea_module {
+  /// Compiled for CUDA: buffers are CUDA managed memory (weights copied in,
+  /// the input copied in per run, results and @init values allocated by
+  /// the compiled code) and the run checks the device's errors.
+  bool cuda = false;
+  /// The weights in managed memory (CUDA), freed at destroy.
+  std::vector<void *> sharedWeights;
   /// The most frames (leading input dimension) of one video run; 0 = any.
   int64_t maxFrames = 0;
   std::vector<TensorSpec> inputs, outputs, weightSpecs, derivedSpecs;
@@ -106,8 +113,23 @@ struct fovea_module {
   std::vector<void *> derivedBuffers;
   std::vector<std::vector<int64_t>> derivedDescriptors;
 
+  /// Where weight `i` lives for the compiled code.
+  void *weightData(size_t i) {
+    return cuda ? sharedWeights[i] : weights[i].data();
+  }
+
   ~fovea_module() {
     for (void *p : derivedBuffers)
+      release(p);
+    for (void *p : sharedWeights)
+      fovea::rt::cuda::freeShared(p);
+  }
+
+  /// Frees a buffer the compiled code allocated.
+  void release(void *p) const {
+    if (cuda)
+      fovea::rt::cuda::freeShared(p);
+    else
       std::free(p);
   }
 };
@@ -123,15 +145,22 @@ extern "C" fovea_module *fovea_module_create(const char *weightsPath,
       *error = copyError(message);
     return nullptr;
   };
-  if (!device || std::strcmp(device, "cpu") != 0)
-    return fail(std::string("device '") + (device ? device : "") +
-                "' is not supported by this module (compiled for cpu)");
   std::string message;
   std::optional<JsonValue> metadata =
       parseJson(fovea_module_metadata_json(), message);
   if (!metadata)
     return fail("module metadata: " + message);
+  const JsonValue *targetEntry = metadata->get("target");
+  std::string target = targetEntry ? targetEntry->string() : "cpu";
+  std::string requested = device ? device : "";
+  if (requested != target)
+    return fail("device '" + requested +
+                "' is not supported by this module (compiled for " + target +
+                "; use --device " + target + ")");
   auto module = std::make_unique<fovea_module>();
+  module->cuda = target == "cuda";
+  if (module->cuda && !fovea::rt::cuda::open(message))
+    return fail(message);
   if (!parseSpecs(metadata->get("inputs"), module->inputs, message) ||
       !parseSpecs(metadata->get("outputs"), module->outputs, message) ||
       !parseSpecs(metadata->get("weights"), module->weightSpecs, message) ||
@@ -149,15 +178,32 @@ extern "C" fovea_module *fovea_module_create(const char *weightsPath,
     Tensor tensor(spec.dtype, spec.shape);
     if (!archive->read(spec.name, tensor, message))
       return fail(message);
+    if (module->cuda) {
+      // Kernels read the weights: copy them to managed memory.
+      void *shared = fovea::rt::cuda::allocShared(tensor.byteSize(), message);
+      if (!shared)
+        return fail(message);
+      std::memcpy(shared, tensor.data(), tensor.byteSize());
+      module->sharedWeights.push_back(shared);
+      tensor = Tensor();
+    }
     module->weights.push_back(std::move(tensor));
   }
   // Weight-only work (@init), once.
   if (!module->derivedSpecs.empty()) {
     std::vector<std::vector<int64_t>> args;
-    for (Tensor &w : module->weights)
-      args.push_back(descriptorFor(w.data(), w.shape()));
+    for (size_t i = 0; i < module->weights.size(); ++i)
+      args.push_back(
+          descriptorFor(module->weightData(i), module->weightSpecs[i].shape));
     std::vector<int64_t> results =
         callPacked(fovea_init_entry, module->derivedSpecs, args);
+    if (module->cuda) {
+      std::string error = fovea::rt::cuda::takeError();
+      if (error.empty())
+        fovea::rt::cuda::synchronize(error);
+      if (!error.empty())
+        return fail("@init: " + error);
+    }
     size_t offset = 0;
     for (const TensorSpec &spec : module->derivedSpecs) {
       size_t rank = spec.shape.size();
@@ -168,8 +214,13 @@ extern "C" fovea_module *fovea_module_create(const char *weightsPath,
     }
     // @run does not read these any more: give their memory back.
     for (size_t i = 0; i < module->weights.size(); ++i)
-      if (module->weightSpecs[i].initOnly)
+      if (module->weightSpecs[i].initOnly) {
         module->weights[i] = Tensor();
+        if (module->cuda) {
+          fovea::rt::cuda::freeShared(module->sharedWeights[i]);
+          module->sharedWeights[i] = nullptr;
+        }
+      }
   }
   return module.release();
 }
@@ -209,16 +260,37 @@ extern "C" int fovea_module_run(fovea_module *module, const fovea_tensor *input,
   // Result descriptors first (written by the callee), then the input, the
   // weights and the values @init derived from them.
   std::vector<std::vector<int64_t>> args;
-  args.push_back(descriptorFor(input->data, shape));
+  // CUDA: kernels read the input from managed memory.
+  void *inputData = input->data;
+  std::unique_ptr<void, void (*)(void *)> sharedInput(
+      nullptr, fovea::rt::cuda::freeShared);
+  if (module->cuda) {
+    size_t bytes = dtypeSize(spec.dtype);
+    for (int64_t d : shape)
+      bytes *= static_cast<size_t>(d);
+    std::string message;
+    sharedInput.reset(fovea::rt::cuda::allocShared(bytes, message));
+    if (!sharedInput)
+      return fail(message);
+    std::memcpy(sharedInput.get(), input->data, bytes);
+    inputData = sharedInput.get();
+  }
+  args.push_back(descriptorFor(inputData, shape));
   // Released (init-only) weights pass a null buffer of their shape; @run
   // does not read them.
   for (size_t i = 0; i < module->weights.size(); ++i)
     args.push_back(
-        descriptorFor(module->weights[i].data(), module->weightSpecs[i].shape));
+        descriptorFor(module->weightData(i), module->weightSpecs[i].shape));
   for (const std::vector<int64_t> &d : module->derivedDescriptors)
     args.push_back(d);
   std::vector<int64_t> packedResults =
       callPacked(fovea_entry, module->outputs, args);
+  std::string deviceError;
+  if (module->cuda) {
+    deviceError = fovea::rt::cuda::takeError();
+    if (deviceError.empty())
+      fovea::rt::cuda::synchronize(deviceError);
+  }
 
   size_t offset = 0;
   for (size_t i = 0; i < module->outputs.size(); ++i) {
@@ -241,8 +313,14 @@ extern "C" int fovea_module_run(fovea_module *module, const fovea_tensor *input,
     auto *base =
         reinterpret_cast<uint8_t *>(d[1]) + d[2] * dtypeSize(out.dtype);
     // Results are dense and row-major (identity layouts at the boundary).
-    std::memcpy(t.data, base, bytes);
-    std::free(reinterpret_cast<void *>(d[0]));
+    if (deviceError.empty())
+      std::memcpy(t.data, base, bytes);
+    module->release(reinterpret_cast<void *>(d[0]));
+  }
+  if (!deviceError.empty()) {
+    for (size_t i = 0; i < module->outputs.size(); ++i)
+      fovea_tensor_release(&outputs[i]);
+    return fail("run: " + deviceError);
   }
   if (numOutputs)
     *numOutputs = static_cast<int32_t>(module->outputs.size());

@@ -26,7 +26,8 @@ using namespace fovea::rt;
 
 namespace {
 struct Options {
-  std::string weights, device = "cpu";
+  /// Empty: the module's target.
+  std::string weights, device;
   std::vector<std::string> inputs, outputs, expected;
   double rtol = 1e-4, atol = 1e-5;
   int benchmark = 0, warmup = 0;
@@ -389,6 +390,9 @@ int fovea::rt::runTool(const char *tool, int argc, char **argv, int first,
   if (input->shape().empty())
     return fail(tool, "input '" + o.inputs[0] + "' holds no pixels");
 
+  if (o.device.empty())
+    o.device =
+        metadata->get("target") ? metadata->get("target")->string() : "cpu";
   char *cerror = nullptr;
   auto start = std::chrono::steady_clock::now();
   fovea_module *module =

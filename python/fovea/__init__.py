@@ -31,14 +31,16 @@ __all__ = ["FoveaError", "Module", "compile", "load", "metadata", "bf16_to_float
 def compile(config_or_preset, output=None, *, target="cpu", input_kind="image",
             dtype="bf16", evs_rate=0.0, image_size=None, max_frames=128,
             emit="module", compile_to="llvm-ir", source_size=None,
-            resize_domain="u8"):
+            resize_domain="u8", gpu_arch="sm_90a"):
     """Compiles a model: a preset name (`tiny`, `omni`, ...) or the path of a
     Hugging Face config.json (or its directory). With `emit="module"` (or
     `"exe"`) writes `output` and returns its path; with `emit="ir"` returns
     the IR of `compile_to` (`vision`, `linalg`, `llvm`, `llvm-ir`).
     `source_size=(H, W)`: the module takes decoded media of that size and
     resizes (and tiles) it in the graph, in `resize_domain` "u8" or
-    "f32_clamp"."""
+    "f32_clamp". `target="cuda"` compiles for NVIDIA GPUs (`gpu_arch`
+    sm_90a, sm_90, sm_89, sm_86 or sm_80); `compile_to` then also takes
+    "gpu" and "ptx"."""
     height, width = (0, 0) if image_size is None else image_size
     source_height, source_width = (0, 0) if source_size is None else source_size
     if emit in ("module", "exe") and not output:
@@ -46,7 +48,8 @@ def compile(config_or_preset, output=None, *, target="cpu", input_kind="image",
     return _fovea.compile(str(config_or_preset), str(output or ""), target,
                           input_kind, dtype, float(evs_rate), int(height),
                           int(width), int(max_frames), emit, compile_to,
-                          int(source_height), int(source_width), resize_domain)
+                          int(source_height), int(source_width), resize_domain,
+                          gpu_arch)
 
 
 class Module:

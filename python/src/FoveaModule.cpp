@@ -39,10 +39,10 @@ std::string compile(const std::string &configOrPreset,
                     double evsRate, int64_t height, int64_t width,
                     int64_t maxFrames, const std::string &emit,
                     const std::string &compileTo, int64_t sourceHeight,
-                    int64_t sourceWidth, const std::string &resizeDomain) {
-  if (target != "cpu")
-    throw FoveaError("target '" + target +
-                     "' is not available in this build (cpu)");
+                    int64_t sourceWidth, const std::string &resizeDomain,
+                    const std::string &gpuArch) {
+  if (target != "cpu" && target != "cuda")
+    throw FoveaError("target must be 'cpu' or 'cuda', got '" + target + "'");
   llvm::Expected<ModelConfig> config =
       llvm::StringRef(configOrPreset).ends_with(".json") ||
               configOrPreset.find('/') != std::string::npos
@@ -58,6 +58,8 @@ std::string compile(const std::string &configOrPreset,
       throw FoveaError(llvm::toString(std::move(e)));
   }
   CompileOptions options;
+  options.target = target == "cuda" ? Target::CUDA : Target::CPU;
+  options.gpuArch = gpuArch;
   if (inputKind != "image" && inputKind != "video")
     throw FoveaError("input_kind must be 'image' or 'video', got '" +
                      inputKind + "'");
@@ -226,7 +228,7 @@ PYBIND11_MODULE(_fovea, m) {
         py::arg("evs_rate"), py::arg("height"), py::arg("width"),
         py::arg("max_frames"), py::arg("emit"), py::arg("compile_to"),
         py::arg("source_height"), py::arg("source_width"),
-        py::arg("resize_domain"));
+        py::arg("resize_domain"), py::arg("gpu_arch"));
   m.def("read_metadata", &readMetadata, py::arg("path"));
   py::class_<Module>(m, "Module")
       .def(py::init<const std::string &, const std::string &,

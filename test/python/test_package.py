@@ -104,6 +104,8 @@ def ir_and_geometry():
         0, 15, 31, 47, 62, 78, 94, 110, 125, 141, 157, 173, 188, 204, 220, 236, 251, 267, 283, 299]
     assert fovea.sample_frame_indices(97, 24.0, max_frames=8) == [0, 13, 27, 41, 54, 68, 82, 96]
     assert fovea.dynamic_resolution_budgets([(1920, 1080)] * 4, 4096, 100) == [3992] * 4
+    ptx = fovea.compile("tiny", target="cuda", gpu_arch="sm_80", emit="ir", compile_to="ptx")
+    assert ".target sm_80" in ptx and ".entry run_kernel" in ptx
     tiled = fovea.compile("tiny", os.path.join(WORK, "tiles.so"), source_size=(100, 300))
     assert fovea.metadata(tiled)["geometry"]["units_per_image"] == 4
     bits = fovea.float32_to_bf16(np.array([1.0, 3.14159, -2.5e-3], np.float32))
@@ -123,6 +125,9 @@ def errors():
 
     expect(lambda: fovea.compile("huge", "x.so"), "unknown preset 'huge'")
     expect(lambda: fovea.compile("tiny", "x.so", dtype="f64"), "dtype must be 'bf16' or 'f32'")
+    expect(lambda: fovea.compile("tiny", "x.so", target="rocm"), "target must be 'cpu' or 'cuda'")
+    expect(lambda: fovea.compile("tiny", "x.so", target="cuda", gpu_arch="sm_70"),
+           "unsupported GPU architecture 'sm_70'")
     expect(lambda: fovea.compile("tiny", "x.so", input_kind="audio"), "input_kind must be")
     expect(lambda: fovea.compile("tiny", "x.so", evs_rate=0.5), "applies to video input only")
     expect(lambda: fovea.compile("tiny"), "needs an output path")

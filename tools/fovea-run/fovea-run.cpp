@@ -19,7 +19,7 @@ int main(int argc, char **argv) {
                          "[--expected-output R.npy]... [--rtol R] [--atol A] "
                          "[--fps F] [--max-frames N] [--geometry] "
                          "[--save-input P.npy] [--benchmark N] [--warmup M] "
-                         "[--device cpu] [--print-metadata]\n");
+                         "[--device cpu|cuda] [--print-metadata]\n");
     return 1;
   }
   fovea::rt::ModuleApi api{};

@@ -207,6 +207,32 @@ def run_max_frames():
                  "input 'frames': 5 frames, the module accepts at most 4 (--max-frames)")
 
 
+def run_cuda_without_gpu():
+    """A --target cuda module loads anywhere; without a driver (or with a
+    CPU device requested) it fails in one line at create."""
+    import ctypes
+    try:
+        ctypes.CDLL("libcuda.so.1")
+        driver = True
+    except OSError:
+        driver = False
+    module = build("cuda_module", "--preset", "tiny", "--dtype", "f32", "--target", "cuda")
+    meta = json.loads(sh(f"{BIN}/fovea-run", module, "--print-metadata").stdout)
+    assert meta["target"] == "cuda", meta["target"]
+    ckpt = f"{WORK}/cuda.safetensors"
+    write_safetensors(ckpt, weights_for(module, "f32"))
+    write_npy(f"{WORK}/cuda_x.npy", pixels(1))
+    run = [f"{BIN}/fovea-run", module, "--weights", ckpt, "--input", f"{WORK}/cuda_x.npy"]
+    expect_error(run + ["--device", "cpu"],
+                 "device 'cpu' is not supported by this module (compiled for cuda")
+    if not driver:
+        expect_error(run, "cannot load the CUDA driver (libcuda.so.1)")
+    cpu = build("cpu_module", "--preset", "tiny", "--dtype", "f32")
+    expect_error([f"{BIN}/fovea-run", cpu, "--weights", ckpt, "--input",
+                  f"{WORK}/cuda_x.npy", "--device", "cuda"],
+                 "device 'cuda' is not supported by this module (compiled for cpu")
+
+
 cases = Cases()
 cases.run("image module f32, one file", run_image, "f32", False)
 cases.run("image module bf16, sharded", run_image, "bf16", True)
@@ -215,4 +241,5 @@ cases.run("standalone executable", run_executable)
 cases.run("errors", run_errors)
 cases.run("checkpoint decides or disagrees", run_checkpoint_rules)
 cases.run("--max-frames", run_max_frames)
+cases.run("cuda module without a GPU", run_cuda_without_gpu)
 cases.finish()
