@@ -24,6 +24,36 @@
 
 using namespace mlir;
 
+void vision::buildHostLoweringPipeline(OpPassManager &pm, bool expandBf16) {
+  // n-D transfers become unrolled 1-D ones; contractions become outer
+  // products (an FMA per row of the accumulator block) in the LLVM lowering.
+  VectorTransferToSCFOptions transfers;
+  transfers.enableFullUnroll();
+  pm.addPass(createConvertVectorToSCFPass(transfers));
+  pm.addPass(memref::createExpandStridedMetadataPass());
+  pm.addPass(createLowerAffinePass());
+  pm.addPass(createSCFToControlFlowPass());
+  arith::ArithExpandOpsPassOptions expand;
+  expand.includeBf16 = expandBf16;
+  pm.addPass(arith::createArithExpandOpsPass(expand));
+  // LLVM intrinsics first (exp, sqrt, rsqrt as 1/sqrt), libm for the rest
+  // (erf).
+  pm.addPass(createConvertMathToLLVMPass());
+  pm.addPass(createConvertMathToLibmPass());
+  pm.addPass(createFinalizeMemRefToLLVMConversionPass());
+  ConvertVectorToLLVMPassOptions vectorToLLVM;
+  vectorToLLVM.vectorContractLowering =
+      vector::VectorContractLowering::OuterProduct;
+  pm.addPass(createConvertVectorToLLVMPass(vectorToLLVM));
+  pm.addPass(createArithToLLVMConversionPass());
+  pm.addPass(createConvertIndexToLLVMPass());
+  pm.addPass(createConvertControlFlowToLLVMPass());
+  pm.addPass(createConvertFuncToLLVMPass());
+  // Padding values of vector transfers.
+  pm.addPass(createUBToLLVMConversionPass());
+  pm.addPass(createReconcileUnrealizedCastsPass());
+}
+
 void vision::buildCpuPipeline(OpPassManager &pm,
                               const CpuPipelineOptions &options) {
   pm.addPass(createConvertVisionToLinalg());
@@ -60,33 +90,7 @@ void vision::buildCpuPipeline(OpPassManager &pm,
   if (!options.lowerToLLVM)
     return;
 
-  // n-D transfers become unrolled 1-D ones; contractions become outer
-  // products (an FMA per row of the accumulator block) in the LLVM lowering.
-  VectorTransferToSCFOptions transfers;
-  transfers.enableFullUnroll();
-  pm.addPass(createConvertVectorToSCFPass(transfers));
-  pm.addPass(memref::createExpandStridedMetadataPass());
-  pm.addPass(createLowerAffinePass());
-  pm.addPass(createSCFToControlFlowPass());
-  arith::ArithExpandOpsPassOptions expand;
-  expand.includeBf16 = options.expandBf16;
-  pm.addPass(arith::createArithExpandOpsPass(expand));
-  // LLVM intrinsics first (exp, sqrt, rsqrt as 1/sqrt), libm for the rest
-  // (erf).
-  pm.addPass(createConvertMathToLLVMPass());
-  pm.addPass(createConvertMathToLibmPass());
-  pm.addPass(createFinalizeMemRefToLLVMConversionPass());
-  ConvertVectorToLLVMPassOptions vectorToLLVM;
-  vectorToLLVM.vectorContractLowering =
-      vector::VectorContractLowering::OuterProduct;
-  pm.addPass(createConvertVectorToLLVMPass(vectorToLLVM));
-  pm.addPass(createArithToLLVMConversionPass());
-  pm.addPass(createConvertIndexToLLVMPass());
-  pm.addPass(createConvertControlFlowToLLVMPass());
-  pm.addPass(createConvertFuncToLLVMPass());
-  // Padding values of vector transfers.
-  pm.addPass(createUBToLLVMConversionPass());
-  pm.addPass(createReconcileUnrealizedCastsPass());
+  buildHostLoweringPipeline(pm, options.expandBf16);
 }
 
 void vision::registerFoveaPipelines() {

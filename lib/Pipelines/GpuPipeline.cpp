@@ -54,6 +54,11 @@ void vision::buildGpuPipeline(OpPassManager &pm,
   GpuTileParallelLoopsOptions tiling;
   tiling.blockSize = options.blockSize;
   pm.addNestedPass<func::FuncOp>(createGpuTileParallelLoops(tiling));
+  if (options.emulateOnHost) {
+    pm.addPass(createCanonicalizerPass());
+    buildHostLoweringPipeline(pm, /*expandBf16=*/true);
+    return;
+  }
   pm.addNestedPass<func::FuncOp>(createConvertParallelLoopToGpuPass());
   pm.addPass(createGpuKernelOutliningPass());
   pm.addPass(createGpuHostSharedMemory());

@@ -64,6 +64,10 @@ struct CpuPipelineOptions : PassPipelineOptions<CpuPipelineOptions> {
 /// expanded to integer arithmetic so no target support is needed.
 void buildCpuPipeline(OpPassManager &pm, const CpuPipelineOptions &options);
 
+/// Bufferized loops, vectors, memrefs and arith/math to the LLVM dialect for
+/// the host (the tail of the CPU pipeline).
+void buildHostLoweringPipeline(OpPassManager &pm, bool expandBf16);
+
 struct GpuPipelineOptions : PassPipelineOptions<GpuPipelineOptions> {
   PassOptions::Option<bool> lowerToLLVM{
       *this, "lower-to-llvm",
@@ -75,6 +79,12 @@ struct GpuPipelineOptions : PassPipelineOptions<GpuPipelineOptions> {
       llvm::cl::desc("Move computations that depend only on weights into "
                      "@init (vision-hoist-weight-only)"),
       llvm::cl::init(true)};
+  PassOptions::Option<bool> emulateOnHost{
+      *this, "emulate-on-host",
+      llvm::cl::desc("Stop after mapping the loop nests to blocks and threads "
+                     "and lower them for the host CPU instead of the GPU: "
+                     "runs the GPU loop structure on the CPU, to test it"),
+      llvm::cl::init(false)};
   PassOptions::Option<int64_t> blockSize{
       *this, "block-size",
       llvm::cl::desc("Threads per block of the elementwise/loop kernels"),

@@ -193,13 +193,14 @@ class CompiledModule:
         return outputs
 
 
-def compile_mlir(mlir_text, extra_pipeline_options=""):
+def compile_mlir(mlir_text, extra_pipeline_options="", pipeline="fovea-cpu-pipeline"):
     """Compiles `mlir_text` (functions must carry llvm.emit_c_interface)
-    with fovea-cpu-pipeline."""
+    with `pipeline` (fovea-cpu-pipeline, or fovea-gpu-pipeline with
+    emulate-on-host) for the host."""
     workdir = tempfile.mkdtemp(prefix="fovea-test-")
     fovea_opt = _tool("FOVEA_TOOLS_DIR", os.path.join(_SRC_ROOT, "build", "bin"), "fovea-opt")
     translate = _tool("LLVM_TOOLS_DIR", "/usr/lib/llvm-22/bin", "mlir-translate")
-    pipeline = "--fovea-cpu-pipeline"
+    pipeline = "--" + pipeline
     if extra_pipeline_options:
         pipeline += "=" + extra_pipeline_options
     lowered = _run([fovea_opt, pipeline, "-"], stdin=mlir_text)
