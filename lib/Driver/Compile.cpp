@@ -272,6 +272,8 @@ llvm::Error fovea::compileModel(const ModelConfig &config,
         "unsupported GPU architecture '%s' (sm_90a, sm_90, sm_89, sm_86, "
         "sm_80)",
         options.gpuArch.c_str());
+  if (cuda && options.phase == Phase::PTX && options.gpuBinary != "isa")
+    return llvm::createStringError("--compile-to ptx needs --gpu-binary ptx");
   pm.addPass(createCanonicalizerPass());
   if (options.phase == Phase::Linalg) {
     pm.addPass(vision::createConvertVisionToLinalg());
@@ -281,6 +283,7 @@ llvm::Error fovea::compileModel(const ModelConfig &config,
     vision::GpuPipelineOptions gpu;
     gpu.hoistWeightOnly = options.hoistWeightOnly;
     gpu.chip = options.gpuArch;
+    gpu.binaryFormat = options.gpuBinary;
     gpu.lowerToLLVM = options.phase != Phase::GPU || options.emit != Emit::IR;
     vision::buildGpuPipeline(pm, gpu);
   } else if (options.phase == Phase::LLVM || options.phase == Phase::LLVMIR ||

@@ -12,6 +12,7 @@
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Support/FileUtilities.h"
 #include "mlir/Support/Timing.h"
+#include "llvm/ADT/StringSwitch.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/InitLLVM.h"
@@ -42,6 +43,11 @@ static cl::opt<std::string>
             cl::desc("CUDA: GPU architecture (sm_90a default, sm_90, sm_89, "
                      "sm_86, sm_80)"),
             cl::value_desc("sm_XX"), cl::init("sm_90a"), cl::cat(category));
+static cl::opt<std::string> gpuBinary(
+    "gpu-binary",
+    cl::desc("CUDA: how kernels are embedded: ptx (default; JIT-compiled by "
+             "the driver at load), cubin or fatbin (need ptxas)"),
+    cl::value_desc("ptx|cubin|fatbin"), cl::init("ptx"), cl::cat(category));
 static cl::opt<int64_t>
     maxFrames("max-frames",
               cl::desc("Video: the most frames one run accepts (default 128)"),
@@ -131,8 +137,20 @@ int main(int argc, char **argv) {
     if (llvm::Error e = reconcileWithCheckpoint(*config, dir))
       return fail(llvm::toString(std::move(e)));
   }
-  if (gpuArch.getNumOccurrences() && target != Target::CUDA)
-    return fail("--gpu-arch applies to --target cuda only");
+  if ((gpuArch.getNumOccurrences() || gpuBinary.getNumOccurrences()) &&
+      target != Target::CUDA)
+    return fail(std::string(gpuArch.getNumOccurrences() ? "--gpu-arch"
+                                                        : "--gpu-binary") +
+                " applies to --target cuda only");
+  std::optional<std::string> format =
+      llvm::StringSwitch<std::optional<std::string>>(gpuBinary)
+          .Case("ptx", "isa")
+          .Case("cubin", "bin")
+          .Case("fatbin", "fatbin")
+          .Default(std::nullopt);
+  if (!format)
+    return fail("--gpu-binary expects ptx, cubin or fatbin, got '" + gpuBinary +
+                "'");
   if (maxFrames.getNumOccurrences() && inputKind != InputKind::Video)
     return fail("--max-frames applies to video input only");
   if (maxFrames <= 0)
@@ -158,6 +176,7 @@ int main(int argc, char **argv) {
   }
   options.target = target;
   options.gpuArch = gpuArch;
+  options.gpuBinary = *format;
   options.import.inputKind = inputKind;
   options.import.elementType = dtype;
   options.import.evsRate = evsRate;

@@ -54,6 +54,9 @@ struct CompileOptions {
   Target target = Target::CPU;
   /// CUDA: the GPU architecture (sm_90a, sm_90, sm_89, sm_86, sm_80).
   std::string gpuArch = "sm_90a";
+  /// CUDA: how kernels are embedded: "isa" (PTX, JIT-compiled at load),
+  /// "bin" (cubin) or "fatbin" (both need ptxas at compile time).
+  std::string gpuBinary = "isa";
   Phase phase = Phase::LLVMIR;
   Emit emit = Emit::IR;
   /// Where a module or executable is written (IR goes to the stream).
