@@ -37,6 +37,8 @@ void vision::buildGpuPipeline(OpPassManager &pm,
   pm.addPass(createLinalgElementwiseOpFusionPass());
   // erf as a polynomial: no libdevice call in the kernels.
   pm.addNestedPass<func::FuncOp>(createCpuExpandErf());
+  // One thread per output element: parallel loops outermost.
+  pm.addNestedPass<func::FuncOp>(createGpuParallelDimsFirst());
   pm.addPass(createCSEPass());
 
   bufferization::OneShotBufferizePassOptions bufferize;

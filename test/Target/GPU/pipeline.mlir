@@ -12,8 +12,9 @@
 // CHECK: gpu.launch_func @run_kernel::@run_kernel blocks in (%c1, %c4, %c3) threads in (%c256, %c1, %c1)
 // CHECK: gpu.alloc host_shared ({{.*}}) : memref<?x64xf32>
 // CHECK: gpu.launch_func
-// The matmul: threads along its outermost parallel dimension (rows).
-// CHECK: gpu.launch_func {{.*}} threads in (%c256, %c1, %c1)
+// The matmul: one thread per output element, threads along the 64 output
+// columns, rows on block_y, the reduction sequential in each thread.
+// CHECK: gpu.launch_func @run_kernel_2::@run_kernel blocks in (%c1, %[[M:.*]], %c1) threads in (%c256, %c1, %c1)
 // The temporary is freed on a stream, then waited for.
 // CHECK: %[[T:.*]] = gpu.wait async
 // CHECK: %[[D:.*]] = gpu.dealloc async [%[[T]]] %[[X]]

@@ -49,6 +49,22 @@ def GpuTileParallelLoops : Pass<"fovea-gpu-tile-parallel-loops", "func::FuncOp">
   ];
 }
 
+def GpuParallelDimsFirst : Pass<"fovea-gpu-parallel-dims-first", "func::FuncOp"> {
+  let summary = "Reorders linalg loops so parallel dimensions come before reductions";
+  let description = [{
+    Interchanges every `linalg.generic` (named ops with reductions are
+    generalized first) so its parallel dimensions, in their order, precede
+    its reduction dimensions. `convert-linalg-to-parallel-loops` then makes
+    all parallel dimensions one `scf.parallel` nest with the reductions as
+    sequential loops inside: on the GPU, one thread per output element
+    accumulating over the reduction, threads along the innermost output
+    dimension. The CPU lowering's contraction order `(m, k, n)` would
+    otherwise give only `m` parallel iterations and run `k` and `n`
+    sequentially in each.
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect"];
+}
+
 def GpuHostSharedMemory : Pass<"fovea-gpu-host-shared-memory", "ModuleOp"> {
   let summary = "Places the host functions' buffers in memory both host and GPU reach";
   let description = [{
