@@ -8,6 +8,7 @@
 
 #include "fovea/Runtime/Npy.h"
 
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -89,7 +90,18 @@ std::optional<Tensor> fovea::rt::readNpy(const std::string &path,
   buffer << in.rdbuf();
   std::string bytes = buffer.str();
   auto bad = [&](const std::string &what) {
-    error = path + ": not a valid .npy file: " + what;
+    // Header text may hold any bytes: keep the message printable.
+    std::string shown;
+    for (unsigned char c : what) {
+      if (c >= 0x20 && c < 0x7f) {
+        shown += static_cast<char>(c);
+      } else {
+        char hex[8];
+        std::snprintf(hex, sizeof(hex), "\\x%02x", c);
+        shown += hex;
+      }
+    }
+    error = path + ": not a valid .npy file: " + shown;
     return std::nullopt;
   };
   if (bytes.size() < 10 || bytes.compare(0, 6, "\x93NUMPY") != 0)
@@ -137,11 +149,16 @@ std::optional<Tensor> fovea::rt::readNpy(const std::string &path,
       return bad("malformed shape " + dims);
     shape.push_back(v);
   }
-  Tensor tensor(*type, shape);
-  if (bytes.size() - dataOffset != tensor.byteSize())
-    return bad("expected " + std::to_string(tensor.byteSize()) +
+  // The data size, checked before anything is allocated.
+  size_t expected = dtypeSize(*type);
+  for (int64_t d : shape)
+    if (__builtin_mul_overflow(expected, static_cast<size_t>(d), &expected))
+      return bad("shape " + formatShape(shape) + " is too large");
+  if (bytes.size() - dataOffset != expected)
+    return bad("expected " + std::to_string(expected) +
                " data bytes for shape " + formatShape(shape) + ", found " +
                std::to_string(bytes.size() - dataOffset));
+  Tensor tensor(*type, shape);
   std::memcpy(tensor.data(), bytes.data() + dataOffset, tensor.byteSize());
   return tensor;
 }

@@ -18,7 +18,8 @@ TORCH = {"f32": torch.float32, "bf16": torch.bfloat16}
 
 
 def sh(*args, expect_ok=True):
-    result = subprocess.run([str(a) for a in args], capture_output=True, text=True)
+    result = subprocess.run([str(a) for a in args], capture_output=True, text=True,
+                            errors="replace")
     if expect_ok and result.returncode != 0:
         raise AssertionError(f"{' '.join(map(str, args))} failed:\n{result.stderr}")
     return result
