@@ -24,6 +24,18 @@
 
 using namespace mlir;
 
+void vision::buildBufferizationPipeline(OpPassManager &pm) {
+  bufferization::OneShotBufferizePassOptions bufferize;
+  bufferize.bufferizeFunctionBoundaries = true;
+  bufferize.functionBoundaryTypeConversion =
+      bufferization::LayoutMapOption::IdentityLayoutMap;
+  pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
+  bufferization::buildBufferDeallocationPipeline(pm);
+  // Clones the deallocation pipeline keeps (returned buffers) become
+  // alloc + copy.
+  pm.addPass(createConvertBufferizationToMemRefPass());
+}
+
 void vision::buildHostLoweringPipeline(OpPassManager &pm, bool expandBf16) {
   // n-D transfers become unrolled 1-D ones; contractions become outer
   // products (an FMA per row of the accumulator block) in the LLVM lowering.
@@ -76,15 +88,7 @@ void vision::buildCpuPipeline(OpPassManager &pm,
     pm.addNestedPass<func::FuncOp>(createCpuExpandErf());
   pm.addPass(createCSEPass());
 
-  bufferization::OneShotBufferizePassOptions bufferize;
-  bufferize.bufferizeFunctionBoundaries = true;
-  bufferize.functionBoundaryTypeConversion =
-      bufferization::LayoutMapOption::IdentityLayoutMap;
-  pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
-  bufferization::buildBufferDeallocationPipeline(pm);
-  // Clones the deallocation pipeline keeps (returned buffers) become
-  // alloc + copy.
-  pm.addPass(createConvertBufferizationToMemRefPass());
+  buildBufferizationPipeline(pm);
   pm.addPass(createConvertLinalgToLoopsPass());
   pm.addPass(createCanonicalizerPass());
   if (!options.lowerToLLVM)

@@ -64,6 +64,10 @@ struct CpuPipelineOptions : PassPipelineOptions<CpuPipelineOptions> {
 /// expanded to integer arithmetic so no target support is needed.
 void buildCpuPipeline(OpPassManager &pm, const CpuPipelineOptions &options);
 
+/// One-shot bufferization (identity layouts at function boundaries) with
+/// buffer deallocation, then bufferization ops to memref.
+void buildBufferizationPipeline(OpPassManager &pm);
+
 /// Bufferized loops, vectors, memrefs and arith/math to the LLVM dialect for
 /// the host (the tail of the CPU pipeline).
 void buildHostLoweringPipeline(OpPassManager &pm, bool expandBf16);

@@ -2,7 +2,6 @@
 """vision.attention on the CPU against the PyTorch reference: plain and packed
 (cu_seqlens, several segments), f32 and bf16, a dynamic batch."""
 
-import math
 
 import torch
 

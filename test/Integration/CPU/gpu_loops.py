@@ -8,24 +8,15 @@ arithmetic and bounds guards the GPU kernels use are checked without a
 GPU. Block sizes that do not divide the rows (96, 100) exercise the
 guards."""
 
-import torch
 
 import pipeline_reference as pipe
 from fovea_testing import compile_mlir
 from fovea_testing.checks import Cases, check_close, check_equal, from_array, to_array
-from fovea_testing.tools import BIN, sh
+from fovea_testing.tools import BIN, sh, video_frames
 import re
 
 TINY = dict(patch_size=16, depth=2, heads=2, num_prefix=2)
 
-
-def frames(count, seed):
-    g = torch.Generator().manual_seed(seed)
-    p = torch.randint(0, 256, (count, 3, 64, 64), generator=g, dtype=torch.uint8)
-    for f in range(1, count):
-        keep = torch.rand(1, 1, 64, 64, generator=g) < 0.7
-        p[f] = torch.where(keep, p[f - 1], p[f])
-    return p
 
 
 def run(flags, block_size, counts, temporal=1, evs_rate=0.0):
@@ -37,7 +28,7 @@ def run(flags, block_size, counts, temporal=1, evs_rate=0.0):
     shapes = module.argument_shapes("run")[1:]
     weights = pipe.random_weights(names, shapes, seed=3)
     for count in counts:
-        pixels = frames(count, count)
+        pixels = video_frames(count, count)
         outputs = module.call("run", pixels.numpy(),
                               *[to_array(weights[n], "f32") for n in names])
         expected = pipe.vision_pipeline(pixels, weights, temporal=temporal,

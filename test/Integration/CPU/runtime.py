@@ -11,23 +11,15 @@ import os
 import torch
 
 import pipeline_reference as pipe
-from fovea_testing.checks import Cases, rounded
+from fovea_testing.checks import Cases
 from fovea_testing.compiled import _SRC_ROOT
 from fovea_testing.files import (read_npy, write_npy, write_safetensors,
                                  write_sharded_safetensors)
 from fovea_testing.tools import (BIN, TORCH, WORK, build, expect_error, sh,
-                                 weights_for)
+                                 video_frames, weights_for)
 
 TINY = dict(patch_size=16, depth=2, heads=2, num_prefix=2)
 
-
-def pixels(count, seed=0):
-    g = torch.Generator().manual_seed(seed)
-    p = torch.randint(0, 256, (count, 3, 64, 64), generator=g, dtype=torch.uint8)
-    for f in range(1, count):
-        keep = torch.rand(1, 1, 64, 64, generator=g) < 0.7
-        p[f] = torch.where(keep, p[f - 1], p[f])
-    return p
 
 
 def run_image(dtype, sharded):
@@ -46,7 +38,7 @@ def run_image(dtype, sharded):
     else:
         os.makedirs(ckpt, exist_ok=True)
         write_safetensors(os.path.join(ckpt, "model.safetensors"), weights)
-    x = pixels(3)
+    x = video_frames(3)
     expected = pipe.vision_pipeline(x, weights, **TINY).to(TORCH[dtype])
     write_npy(f"{WORK}/x.npy", x)
     write_npy(f"{WORK}/ref_{dtype}.npy", expected)
@@ -66,7 +58,7 @@ def run_video_evs():
     weights = weights_for(module, "f32", seed=1)
     ckpt = f"{WORK}/video.safetensors"
     write_safetensors(ckpt, weights)
-    x = pixels(5, seed=2)
+    x = video_frames(5, seed=2)
     kept, counts = pipe.vision_pipeline(x, weights, temporal=2, evs_rate=0.5, **TINY)
     write_npy(f"{WORK}/v.npy", x)
     write_npy(f"{WORK}/kept.npy", kept)
@@ -84,7 +76,7 @@ def run_executable():
     weights = weights_for(exe, "f32")
     ckpt = f"{WORK}/exe.safetensors"
     write_safetensors(ckpt, weights)
-    x = pixels(2, seed=3)
+    x = video_frames(2, seed=3)
     write_npy(f"{WORK}/ex.npy", x)
     write_npy(f"{WORK}/eref.npy", pipe.vision_pipeline(x, weights, **TINY))
     out = sh(exe, "--weights", ckpt, "--input", f"{WORK}/ex.npy",
@@ -97,7 +89,7 @@ def run_errors():
     weights = weights_for(module, "f32")
     good = f"{WORK}/good.safetensors"
     write_safetensors(good, weights)
-    x = pixels(1)
+    x = video_frames(1)
     write_npy(f"{WORK}/one.npy", x)
     run = [f"{BIN}/fovea-run", module]
     name = "vision_model.radio_model.model.blocks.1.mlp.fc1.weight"
@@ -199,8 +191,8 @@ def run_max_frames():
     weights = weights_for(module, "f32")
     ckpt = f"{WORK}/max.safetensors"
     write_safetensors(ckpt, weights)
-    write_npy(f"{WORK}/four.npy", pixels(4))
-    write_npy(f"{WORK}/five.npy", pixels(5))
+    write_npy(f"{WORK}/four.npy", video_frames(4))
+    write_npy(f"{WORK}/five.npy", video_frames(5))
     out = sh(f"{BIN}/fovea-run", module, "--weights", ckpt, "--input", f"{WORK}/four.npy")
     assert "output 0: f32 [2, 4, 96]" in out.stdout, out.stdout
     expect_error([f"{BIN}/fovea-run", module, "--weights", ckpt, "--input", f"{WORK}/five.npy"],
@@ -221,7 +213,7 @@ def run_cuda_without_gpu():
     assert meta["target"] == "cuda", meta["target"]
     ckpt = f"{WORK}/cuda.safetensors"
     write_safetensors(ckpt, weights_for(module, "f32"))
-    write_npy(f"{WORK}/cuda_x.npy", pixels(1))
+    write_npy(f"{WORK}/cuda_x.npy", video_frames(1))
     run = [f"{BIN}/fovea-run", module, "--weights", ckpt, "--input", f"{WORK}/cuda_x.npy"]
     expect_error(run + ["--device", "cpu"],
                  "device 'cpu' is not supported by this module (compiled for cuda")

@@ -7,24 +7,15 @@ and relative L2; EVS counts exact on f32)."""
 
 import os
 
-import torch
 
 import pipeline_reference as pipe
 from fovea_testing.checks import Cases, check_close, check_equal
 from fovea_testing.files import read_npy, write_npy, write_safetensors
-from fovea_testing.tools import BIN, WORK, build, sh, weights_for
+from fovea_testing.tools import BIN, WORK, build, sh, video_frames, weights_for
 
 TINY = dict(patch_size=16, depth=2, heads=2, num_prefix=2)
 RUN = f"{BIN}/fovea-run"
 
-
-def frames(count, height=64, width=64, seed=0):
-    g = torch.Generator().manual_seed(seed)
-    p = torch.randint(0, 256, (count, 3, height, width), generator=g, dtype=torch.uint8)
-    for f in range(1, count):
-        keep = torch.rand(1, 1, height, width, generator=g) < 0.7
-        p[f] = torch.where(keep, p[f - 1], p[f])
-    return p
 
 
 def run_both(name, flags, dtype, pixels, outputs):
@@ -46,7 +37,7 @@ def run_both(name, flags, dtype, pixels, outputs):
 
 
 def image(dtype):
-    pixels = frames(3, seed=1)
+    pixels = video_frames(3, seed=1)
     results, weights = run_both(f"image_{dtype}", ["--preset", "tiny"], dtype, pixels, 1)
     expected = pipe.vision_pipeline(pixels, weights, **TINY)
     check_close(results["cuda"][0].float(), expected, dtype, f"gpu image {dtype}",
@@ -56,7 +47,7 @@ def image(dtype):
 
 
 def video_evs(count):
-    pixels = frames(count, seed=count)
+    pixels = video_frames(count, seed=count)
     flags = ["--preset", "tiny-video", "--input-kind", "video", "--evs-rate", "0.5"]
     results, weights = run_both(f"video_{count}", flags, "f32", pixels, 2)
     kept, counts = results["cuda"]
@@ -68,7 +59,7 @@ def video_evs(count):
 
 
 def tiles_from_source():
-    pixels = frames(2, 100, 300, seed=7)
+    pixels = video_frames(2, seed=7, height=100, width=300)
     flags = ["--preset", "tiny", "--source-size", "100x300"]
     results, weights = run_both("tiles", flags, "f32", pixels, 1)
     seen = pipe.preprocess(pixels, (64, 64), tiles=(3, 1), thumbnail=True)

@@ -53,3 +53,14 @@ def expect_error(args, message):
     assert result.returncode != 0, f"{args}: exit 0"
     assert len(lines) == 1, f"{args}: expected one line, got {lines}"
     assert message in lines[0], f"{args}: '{message}' not in '{lines[0]}'"
+
+
+def video_frames(count, seed=0, height=64, width=64):
+    """Random uint8 frames [count, 3, H, W] in which neighbouring frames share
+    about 70% of their pixels, as in a video."""
+    g = torch.Generator().manual_seed(seed)
+    p = torch.randint(0, 256, (count, 3, height, width), generator=g, dtype=torch.uint8)
+    for f in range(1, count):
+        keep = torch.rand(1, 1, height, width, generator=g) < 0.7
+        p[f] = torch.where(keep, p[f - 1], p[f])
+    return p
