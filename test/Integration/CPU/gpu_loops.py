@@ -9,11 +9,12 @@ GPU. Block sizes that do not divide the rows (96, 100) exercise the
 guards."""
 
 
+import re
+
 import pipeline_reference as pipe
 from fovea_testing import compile_mlir
 from fovea_testing.checks import Cases, check_close, check_equal, from_array, to_array
 from fovea_testing.tools import BIN, sh, video_frames
-import re
 
 TINY = dict(patch_size=16, depth=2, heads=2, num_prefix=2)
 
