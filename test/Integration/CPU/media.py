@@ -247,6 +247,10 @@ cases.run("decode FFV1 lossless 240x136 25 fps, every frame, cap 8", decode_case
           ("--fps", "0", "--max-frames", "8"), 0.0, 8)
 cases.run("decode 29.97 fps, 61 frames", decode_case, "d.mp4", 240, 136,
           "30000/1001", 61 * 1001 / 30000, h264, False)
+cases.run("decode H.264 160x96 24 fps (72 frames -> 6)", decode_case,
+          "e.mp4", 160, 96, 24, 3, h264, False)
+cases.run("decode MKV 320x180 15 fps (30 frames -> 4), --fps 1.5", decode_case,
+          "f.mkv", 320, 180, 15, 2, h264, False, ("--fps", "1.5"), 1.5)
 cases.run("images: PNG, BMP, JPEG -> tiles", images_case)
 cases.run("invariant T=2 no EVS", invariant_case, "tiny-video", 0.0, [1, 2, 5])
 for q in (0.5, 0.75, 0.9):
