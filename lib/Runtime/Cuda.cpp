@@ -7,9 +7,12 @@
 
 #include "fovea/Runtime/Cuda.h"
 
+#include "fovea/Runtime/CachingPool.h"
+
 #include <algorithm>
 #include <cstdint>
 #include <dlfcn.h>
+#include <memory>
 #include <type_traits>
 #include <vector>
 
@@ -64,6 +67,11 @@ struct State {
   bool ready = false;
   std::string error;
   std::vector<KernelModule *> modules;
+  /// Managed memory, cached across runs.
+  std::unique_ptr<fovea::rt::CachingPool> pool;
+  /// Streams the compiled code is done with (it synchronizes a stream
+  /// before destroying it), for reuse.
+  std::vector<CUstream> idleStreams;
 };
 
 /// Function-local, so compiled code can register modules from global
@@ -174,8 +182,28 @@ bool fovea::rt::cuda::open(std::string &error) {
   for (KernelModule *m : s.modules)
     if (!loadModule(*m, error))
       return false;
+  s.pool = std::make_unique<fovea::rt::CachingPool>(
+      [](size_t bytes) -> void * {
+        CUdeviceptr pointer = 0;
+        if (state().driver.memAllocManaged(&pointer, bytes, kMemAttachGlobal) !=
+            kSuccess)
+          return nullptr;
+        return reinterpret_cast<void *>(pointer);
+      },
+      [](void *block) {
+        state().driver.memFree(reinterpret_cast<CUdeviceptr>(block));
+      });
   s.ready = true;
   return true;
+}
+
+void fovea::rt::cuda::trim() {
+  State &s = state();
+  if (s.pool)
+    s.pool->trim();
+  for (CUstream stream : s.idleStreams)
+    s.driver.streamDestroy(stream);
+  s.idleStreams.clear();
 }
 
 void *fovea::rt::cuda::allocShared(size_t bytes, std::string &error) {
@@ -275,17 +303,22 @@ void mgpuLaunchKernel(void *function, intptr_t gridX, intptr_t gridY,
 }
 
 void *mgpuStreamCreate() {
+  State &s = state();
+  if (!s.idleStreams.empty()) {
+    CUstream stream = s.idleStreams.back();
+    s.idleStreams.pop_back();
+    return stream;
+  }
   CUstream stream = nullptr;
-  if (state().ready)
-    check(state().driver.streamCreate(&stream, kStreamNonBlocking),
-          "cuStreamCreate");
+  if (s.ready)
+    check(s.driver.streamCreate(&stream, kStreamNonBlocking), "cuStreamCreate");
   return stream;
 }
 
 void mgpuStreamDestroy(void *stream) {
+  // Kept for the next launch: the compiled code synchronized it already.
   if (stream)
-    check(state().driver.streamDestroy(static_cast<CUstream>(stream)),
-          "cuStreamDestroy");
+    state().idleStreams.push_back(static_cast<CUstream>(stream));
 }
 
 void mgpuStreamSynchronize(void *stream) {
@@ -301,19 +334,22 @@ void *mgpuMemAlloc(uint64_t bytes, void * /*stream*/, bool hostShared) {
       s.error = "device memory requested before the CUDA device was opened";
     return nullptr;
   }
+  if (hostShared) {
+    void *block = s.pool->allocate(bytes);
+    if (!block && s.error.empty())
+      s.error = "cannot allocate " + std::to_string(bytes) +
+                " bytes of CUDA managed memory";
+    return block;
+  }
   CUdeviceptr pointer = 0;
-  size_t size = bytes ? bytes : 1;
-  if (hostShared)
-    check(s.driver.memAllocManaged(&pointer, size, kMemAttachGlobal),
-          "cuMemAllocManaged");
-  else
-    check(s.driver.memAlloc(&pointer, size), "cuMemAlloc");
+  check(s.driver.memAlloc(&pointer, bytes ? bytes : 1), "cuMemAlloc");
   return reinterpret_cast<void *>(pointer);
 }
 
 void mgpuMemFree(void *pointer, void * /*stream*/) {
-  if (pointer && state().ready)
-    check(state().driver.memFree(reinterpret_cast<CUdeviceptr>(pointer)),
+  State &s = state();
+  if (pointer && s.ready && !s.pool->release(pointer))
+    check(s.driver.memFree(reinterpret_cast<CUdeviceptr>(pointer)),
           "cuMemFree");
 }
 

@@ -327,7 +327,13 @@ extern "C" int fovea_module_run(fovea_module *module, const fovea_tensor *input,
   return 0;
 }
 
-extern "C" void fovea_module_destroy(fovea_module *module) { delete module; }
+extern "C" void fovea_module_destroy(fovea_module *module) {
+  bool cuda = module && module->cuda;
+  delete module;
+  // Cached device memory goes back with the last use of it.
+  if (cuda)
+    fovea::rt::cuda::trim();
+}
 
 extern "C" void fovea_tensor_release(fovea_tensor *tensor) {
   if (!tensor)

@@ -24,10 +24,14 @@ namespace fovea::rt::cuda {
 /// load.
 bool open(std::string &error);
 
-/// Memory both the host and the device reach (cuMemAllocManaged); nullptr
-/// with `error` on failure. Zero bytes gives a valid one-byte buffer.
+/// Memory both the host and the device reach (cuMemAllocManaged, through
+/// a caching pool that compiled code's allocations share); nullptr with
+/// `error` on failure. Zero bytes gives a valid block.
 void *allocShared(size_t bytes, std::string &error);
 void freeShared(void *pointer);
+
+/// Gives the pool's cached blocks and the idle streams back to the driver.
+void trim();
 
 /// Waits for the device; false with `error` when it reports one.
 bool synchronize(std::string &error);
