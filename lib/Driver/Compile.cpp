@@ -284,6 +284,7 @@ llvm::Error fovea::compileModel(const ModelConfig &config,
     gpu.hoistWeightOnly = options.hoistWeightOnly;
     gpu.chip = options.gpuArch;
     gpu.binaryFormat = options.gpuBinary;
+    gpu.tensorCores = options.gpuTensorCores;
     gpu.lowerToLLVM = options.phase != Phase::GPU || options.emit != Emit::IR;
     vision::buildGpuPipeline(pm, gpu);
   } else if (options.phase == Phase::LLVM || options.phase == Phase::LLVMIR ||

@@ -32,7 +32,7 @@ void vision::buildGpuPipeline(OpPassManager &pm,
   pm.addPass(createCanonicalizerPass());
   if (options.hoistWeightOnly)
     pm.addPass(createVisionHoistWeightOnly());
-  pm.addPass(createLinalgElementwiseOpFusionPass());
+  pm.addNestedPass<func::FuncOp>(createGpuFuseElementwise());
   // erf as a polynomial: no libdevice call in the kernels.
   pm.addNestedPass<func::FuncOp>(createCpuExpandErf());
   // One thread per output element: parallel loops outermost.
@@ -40,6 +40,8 @@ void vision::buildGpuPipeline(OpPassManager &pm,
   pm.addPass(createCSEPass());
 
   buildBufferizationPipeline(pm);
+  if (options.tensorCores && !options.emulateOnHost)
+    pm.addNestedPass<func::FuncOp>(createGpuMmaContractions());
 
   // Every linalg op becomes a parallel loop nest (reductions sequential
   // inside), each nest one kernel of blocks x threads.

@@ -48,6 +48,11 @@ static cl::opt<std::string> gpuBinary(
     cl::desc("CUDA: how kernels are embedded: ptx (default; JIT-compiled by "
              "the driver at load), cubin or fatbin (need ptxas)"),
     cl::value_desc("ptx|cubin|fatbin"), cl::init("ptx"), cl::cat(category));
+static cl::opt<bool> tensorCores(
+    "tensor-cores",
+    cl::desc("CUDA, experimental: bf16 matmuls as mma.sync tensor-core "
+             "kernels (assemble with ptxas; not yet run on a GPU)"),
+    cl::init(false), cl::cat(category));
 static cl::opt<int64_t>
     maxFrames("max-frames",
               cl::desc("Video: the most frames one run accepts (default 128)"),
@@ -137,11 +142,11 @@ int main(int argc, char **argv) {
     if (llvm::Error e = reconcileWithCheckpoint(*config, dir))
       return fail(llvm::toString(std::move(e)));
   }
-  if ((gpuArch.getNumOccurrences() || gpuBinary.getNumOccurrences()) &&
-      target != Target::CUDA)
-    return fail(std::string(gpuArch.getNumOccurrences() ? "--gpu-arch"
-                                                        : "--gpu-binary") +
-                " applies to --target cuda only");
+  for (const cl::Option *flag : {static_cast<const cl::Option *>(&gpuArch),
+                                 static_cast<const cl::Option *>(&gpuBinary),
+                                 static_cast<const cl::Option *>(&tensorCores)})
+    if (flag->getNumOccurrences() && target != Target::CUDA)
+      return fail("--" + flag->ArgStr + " applies to --target cuda only");
   std::optional<std::string> format =
       llvm::StringSwitch<std::optional<std::string>>(gpuBinary)
           .Case("ptx", "isa")
@@ -177,6 +182,7 @@ int main(int argc, char **argv) {
   options.target = target;
   options.gpuArch = gpuArch;
   options.gpuBinary = *format;
+  options.gpuTensorCores = tensorCores;
   options.import.inputKind = inputKind;
   options.import.elementType = dtype;
   options.import.evsRate = evsRate;

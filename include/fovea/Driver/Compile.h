@@ -57,6 +57,8 @@ struct CompileOptions {
   /// CUDA: how kernels are embedded: "isa" (PTX, JIT-compiled at load),
   /// "bin" (cubin) or "fatbin" (both need ptxas at compile time).
   std::string gpuBinary = "isa";
+  /// CUDA, experimental: bf16 matmuls on tensor cores (mma.sync).
+  bool gpuTensorCores = false;
   Phase phase = Phase::LLVMIR;
   Emit emit = Emit::IR;
   /// Where a module or executable is written (IR goes to the stream).

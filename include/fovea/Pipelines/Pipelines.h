@@ -89,6 +89,12 @@ struct GpuPipelineOptions : PassPipelineOptions<GpuPipelineOptions> {
                      "and lower them for the host CPU instead of the GPU: "
                      "runs the GPU loop structure on the CPU, to test it"),
       llvm::cl::init(false)};
+  PassOptions::Option<bool> tensorCores{
+      *this, "tensor-cores",
+      llvm::cl::desc("Experimental: bf16 matmuls as mma.sync tensor-core "
+                     "kernels (fovea-gpu-mma-contractions); assembles with "
+                     "ptxas, not yet run on a GPU"),
+      llvm::cl::init(false)};
   PassOptions::Option<int64_t> blockSize{
       *this, "block-size",
       llvm::cl::desc("Threads per block of the elementwise/loop kernels"),

@@ -49,6 +49,19 @@ def GpuTileParallelLoops : Pass<"fovea-gpu-tile-parallel-loops", "func::FuncOp">
   ];
 }
 
+def GpuFuseElementwise : Pass<"fovea-gpu-fuse-elementwise", "func::FuncOp"> {
+  let summary = "Fuses elementwise linalg producers into consumers without reductions";
+  let description = [{
+    linalg's elementwise producer/consumer fusion, restricted for the GPU: a
+    producer is fused into its consumer only when it has one use and the
+    consumer has no reduction loops. Fusing an elementwise producer (a
+    LayerNorm's normalization, say) into a contraction would recompute it
+    for every output column in every thread, and hide the contraction from
+    the tensor-core path; it stays a kernel of its own instead.
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect"];
+}
+
 def GpuParallelDimsFirst : Pass<"fovea-gpu-parallel-dims-first", "func::FuncOp"> {
   let summary = "Reorders linalg loops so parallel dimensions come before reductions";
   let description = [{
@@ -63,6 +76,36 @@ def GpuParallelDimsFirst : Pass<"fovea-gpu-parallel-dims-first", "func::FuncOp">
     sequentially in each.
   }];
   let dependentDialects = ["::mlir::linalg::LinalgDialect"];
+}
+
+def GpuMmaContractions : Pass<"fovea-gpu-mma-contractions", "func::FuncOp"> {
+  let summary = "Runs bf16 matmuls on tensor cores (mma.sync m16n8k16)";
+  let description = [{
+    Replaces each bufferized `linalg.generic` that computes
+    `C[m, n] += f32(A[m, k]) * f32(B[k, n])` with bf16 `A` and `B`, an f32
+    `C`, identity layouts, loops `(m, n, k)` (after
+    `fovea-gpu-parallel-dims-first`), static `N % 8 == 0` and
+    `K % 16 == 0` by a `gpu.launch` of tensor-core code: blocks of 4 warps
+    own 64 x 32 tiles of `C`; each warp keeps a 16 x 32 accumulator in
+    registers (four m16n8 fragments) and steps through `K` 16 at a time with
+    `nvvm.mma.sync` (bf16 inputs, f32 accumulation), loading its fragments
+    from global memory in the PTX ISA's fragment layout; rows past `M` load
+    zeros and are not stored. Other contractions are left to the loop
+    kernels.
+
+    Experimental: the generated PTX assembles, but the kernels have not run
+    on a GPU yet, so the pipeline leaves this off unless `tensor-cores` is
+    set.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::gpu::GPUDialect",
+    "::mlir::LLVM::LLVMDialect",
+    "::mlir::memref::MemRefDialect",
+    "::mlir::NVVM::NVVMDialect",
+    "::mlir::scf::SCFDialect",
+    "::mlir::vector::VectorDialect",
+  ];
 }
 
 def GpuHostSharedMemory : Pass<"fovea-gpu-host-shared-memory", "ModuleOp"> {
