@@ -1,7 +1,7 @@
 # RUN: %python %s
 """The whole pipeline compiled with --target cuda and run on the GPU through
-fovea-run --device cuda: image (f32, bf16) and video (T=2, odd and even frame
-counts, EVS on), compared with the CPU backend's outputs and the PyTorch
+fovea-run --device cuda: image (f32, bf16, and bf16 with the experimental
+--tensor-cores matmuls) and video (T=2, odd and even frame counts, EVS on), compared with the CPU backend's outputs and the PyTorch
 reference with the CPU tolerances (f32 per element; bf16 per token cosine
 and relative L2; EVS counts exact on f32)."""
 
@@ -18,9 +18,9 @@ RUN = f"{BIN}/fovea-run"
 
 
 
-def run_both(name, flags, dtype, pixels, outputs):
+def run_both(name, flags, dtype, pixels, outputs, gpu_flags=()):
     """Runs the same model compiled for cuda and for cpu; returns both."""
-    gpu = build(f"{name}_cuda", *flags, "--dtype", dtype, "--target", "cuda")
+    gpu = build(f"{name}_cuda", *flags, "--dtype", dtype, "--target", "cuda", *gpu_flags)
     cpu = build(f"{name}_cpu", *flags, "--dtype", dtype)
     weights = weights_for(gpu, dtype)
     ckpt = os.path.join(WORK, f"{name}.safetensors")
@@ -36,9 +36,10 @@ def run_both(name, flags, dtype, pixels, outputs):
     return results, {k: v.float() for k, v in weights.items()}
 
 
-def image(dtype):
+def image(dtype, gpu_flags=()):
     pixels = video_frames(3, seed=1)
-    results, weights = run_both(f"image_{dtype}", ["--preset", "tiny"], dtype, pixels, 1)
+    results, weights = run_both(f"image_{dtype}_{len(gpu_flags)}", ["--preset", "tiny"],
+                                dtype, pixels, 1, gpu_flags)
     expected = pipe.vision_pipeline(pixels, weights, **TINY)
     check_close(results["cuda"][0].float(), expected, dtype, f"gpu image {dtype}",
                 rtol=1e-3, atol=1e-4)
@@ -70,6 +71,7 @@ def tiles_from_source():
 cases = Cases()
 cases.run("image f32", image, "f32")
 cases.run("image bf16", image, "bf16")
+cases.run("image bf16, tensor cores (mma.sync)", image, "bf16", ("--tensor-cores",))
 cases.run("video T=2, 5 frames, EVS 0.5", video_evs, 5)
 cases.run("video T=2, 8 frames, EVS 0.5", video_evs, 8)
 cases.run("in-graph resize and tiles", tiles_from_source)
