@@ -8,12 +8,12 @@
 #include "fovea/Runtime/Cuda.h"
 
 #include "fovea/Runtime/CachingPool.h"
+#include "fovea/Runtime/Symbols.h"
 
 #include <algorithm>
 #include <cstdint>
 #include <dlfcn.h>
 #include <memory>
-#include <type_traits>
 #include <vector>
 
 namespace {
@@ -123,35 +123,29 @@ bool fovea::rt::cuda::open(std::string &error) {
               (why ? why : "not found") + "; is an NVIDIA driver installed?";
       return false;
     }
-    const char *missing = nullptr;
-    auto bind = [&](auto &slot, const char *name) {
-      void *symbol = dlsym(s.library, name);
-      if (!symbol && !missing)
-        missing = name;
-      slot = reinterpret_cast<std::remove_reference_t<decltype(slot)>>(symbol);
-    };
+    SymbolBinder binder(s.library);
     Driver &d = s.driver;
-    bind(d.init, "cuInit");
-    bind(d.deviceGetCount, "cuDeviceGetCount");
-    bind(d.deviceGet, "cuDeviceGet");
-    bind(d.deviceGetName, "cuDeviceGetName");
-    bind(d.primaryCtxRetain, "cuDevicePrimaryCtxRetain");
-    bind(d.ctxSetCurrent, "cuCtxSetCurrent");
-    bind(d.ctxSynchronize, "cuCtxSynchronize");
-    bind(d.moduleLoadData, "cuModuleLoadData");
-    bind(d.moduleUnload, "cuModuleUnload");
-    bind(d.moduleGetFunction, "cuModuleGetFunction");
-    bind(d.launchKernel, "cuLaunchKernel");
-    bind(d.streamCreate, "cuStreamCreate");
-    bind(d.streamDestroy, "cuStreamDestroy_v2");
-    bind(d.streamSynchronize, "cuStreamSynchronize");
-    bind(d.memAllocManaged, "cuMemAllocManaged");
-    bind(d.memAlloc, "cuMemAlloc_v2");
-    bind(d.memFree, "cuMemFree_v2");
-    bind(d.memcpyAsync, "cuMemcpyAsync");
-    bind(d.memsetD32Async, "cuMemsetD32Async");
-    bind(d.getErrorString, "cuGetErrorString");
-    if (missing) {
+    binder.bind(d.init, "cuInit");
+    binder.bind(d.deviceGetCount, "cuDeviceGetCount");
+    binder.bind(d.deviceGet, "cuDeviceGet");
+    binder.bind(d.deviceGetName, "cuDeviceGetName");
+    binder.bind(d.primaryCtxRetain, "cuDevicePrimaryCtxRetain");
+    binder.bind(d.ctxSetCurrent, "cuCtxSetCurrent");
+    binder.bind(d.ctxSynchronize, "cuCtxSynchronize");
+    binder.bind(d.moduleLoadData, "cuModuleLoadData");
+    binder.bind(d.moduleUnload, "cuModuleUnload");
+    binder.bind(d.moduleGetFunction, "cuModuleGetFunction");
+    binder.bind(d.launchKernel, "cuLaunchKernel");
+    binder.bind(d.streamCreate, "cuStreamCreate");
+    binder.bind(d.streamDestroy, "cuStreamDestroy_v2");
+    binder.bind(d.streamSynchronize, "cuStreamSynchronize");
+    binder.bind(d.memAllocManaged, "cuMemAllocManaged");
+    binder.bind(d.memAlloc, "cuMemAlloc_v2");
+    binder.bind(d.memFree, "cuMemFree_v2");
+    binder.bind(d.memcpyAsync, "cuMemcpyAsync");
+    binder.bind(d.memsetD32Async, "cuMemsetD32Async");
+    binder.bind(d.getErrorString, "cuGetErrorString");
+    if (const char *missing = binder.missing()) {
       error = std::string("the CUDA driver lacks ") + missing +
               " (driver too old?)";
       dlclose(s.library);

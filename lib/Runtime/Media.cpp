@@ -52,6 +52,13 @@ static std::string lowerExtension(const std::string &path) {
   return ext;
 }
 
+/// Interleaved RGB (HWC) of `plane` pixels to planes (CHW).
+static void toPlanar(const uint8_t *rgb, size_t plane, uint8_t *out) {
+  for (size_t i = 0; i < plane; ++i)
+    for (size_t c = 0; c < 3; ++c)
+      out[c * plane + i] = rgb[3 * i + c];
+}
+
 std::optional<MediaKind> fovea::rt::mediaKindOf(const std::string &path,
                                                 std::string &error) {
   static const char *images[] = {"png", "jpg", "jpeg", "bmp", "gif", "tga",
@@ -100,13 +107,10 @@ std::optional<Tensor> fovea::rt::decodeImage(const std::string &path,
     error = "cannot decode image '" + path + "': " + stbi_failure_reason();
     return std::nullopt;
   }
-  // HWC RGB -> [1, 3, H, W].
   Tensor out(DType::U8, {1, 3, height, width});
-  auto *dst = static_cast<uint8_t *>(out.data());
-  size_t plane = static_cast<size_t>(height) * static_cast<size_t>(width);
-  for (size_t i = 0; i < plane; ++i)
-    for (size_t c = 0; c < 3; ++c)
-      dst[c * plane + i] = pixels.get()[3 * i + c];
+  toPlanar(pixels.get(),
+           static_cast<size_t>(height) * static_cast<size_t>(width),
+           static_cast<uint8_t *>(out.data()));
   return out;
 }
 
@@ -255,10 +259,7 @@ std::optional<DecodedVideo> fovea::rt::decodeVideo(const std::string &path,
     uint8_t *dst[4] = {rgb.data(), nullptr, nullptr, nullptr};
     int stride[4] = {static_cast<int>(width) * 3, 0, 0, 0};
     sws_scale(sws, frame->data, frame->linesize, 0, frame->height, dst, stride);
-    uint8_t *target = out + next * 3 * plane;
-    for (size_t i = 0; i < plane; ++i)
-      for (size_t c = 0; c < 3; ++c)
-        target[c * plane + i] = rgb[3 * i + c];
+    toPlanar(rgb.data(), plane, out + next * 3 * plane);
     ++next;
     return true;
   };

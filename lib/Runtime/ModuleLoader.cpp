@@ -6,8 +6,9 @@
 
 #include "fovea/Runtime/RunTool.h"
 
+#include "fovea/Runtime/Symbols.h"
+
 #include <dlfcn.h>
-#include <type_traits>
 
 void *fovea::rt::openModuleApi(const std::string &path, ModuleApi &api,
                                std::string &error) {
@@ -17,25 +18,39 @@ void *fovea::rt::openModuleApi(const std::string &path, ModuleApi &api,
     error = "cannot load module " + path + ": " + dlerror();
     return nullptr;
   }
-  const char *missing = nullptr;
-  auto bind = [&](auto &slot, const char *name) {
-    void *symbol = dlsym(handle, name);
-    if (!symbol && !missing)
-      missing = name;
-    slot = reinterpret_cast<std::remove_reference_t<decltype(slot)>>(symbol);
-  };
-  bind(api.metadata, "fovea_module_metadata");
-  bind(api.create, "fovea_module_create");
-  bind(api.run, "fovea_module_run");
-  bind(api.destroy, "fovea_module_destroy");
-  bind(api.release, "fovea_tensor_release");
-  bind(api.freeError, "fovea_free_error");
-  bind(api.geometry, "fovea_module_geometry");
-  bind(api.freeString, "fovea_free_string");
-  if (missing) {
+  SymbolBinder binder(handle);
+  binder.bind(api.metadata, "fovea_module_metadata");
+  binder.bind(api.create, "fovea_module_create");
+  binder.bind(api.run, "fovea_module_run");
+  binder.bind(api.destroy, "fovea_module_destroy");
+  binder.bind(api.release, "fovea_tensor_release");
+  binder.bind(api.freeError, "fovea_free_error");
+  binder.bind(api.geometry, "fovea_module_geometry");
+  binder.bind(api.freeString, "fovea_free_string");
+  if (const char *missing = binder.missing()) {
     dlclose(handle);
     error = path + " is not a Fovea module (missing " + missing + ")";
     return nullptr;
   }
   return handle;
+}
+
+std::optional<std::string>
+fovea::rt::moduleGeometry(const ModuleApi &api, int64_t count,
+                          const std::vector<int64_t> &frameIndices,
+                          double sourceFps, const std::vector<int64_t> *counts,
+                          std::string &error) {
+  char *json = nullptr, *cerror = nullptr;
+  int rc = api.geometry(
+      count, frameIndices.empty() ? nullptr : frameIndices.data(), sourceFps,
+      counts ? counts->data() : nullptr,
+      counts ? static_cast<int64_t>(counts->size()) : 0, &json, &cerror);
+  if (rc != 0) {
+    error = cerror ? cerror : "geometry failed";
+    api.freeError(cerror);
+    return std::nullopt;
+  }
+  std::string text = json;
+  api.freeString(json);
+  return text;
 }

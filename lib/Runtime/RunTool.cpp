@@ -7,6 +7,7 @@
 
 #include "fovea/Runtime/RunTool.h"
 
+#include "fovea/Runtime/Geometry.h"
 #include "fovea/Runtime/Json.h"
 #include "fovea/Runtime/Media.h"
 #include "fovea/Runtime/Npy.h"
@@ -52,10 +53,9 @@ std::string sizeText(int64_t height, int64_t width) {
 }
 
 /// Reads the --input files: one .npy, one video, or images of one size.
-std::optional<Input> loadInput(const Options &o, const JsonValue &metadata,
+std::optional<Input> loadInput(const Options &o, const ModuleGeometry &module,
                                bool decode, std::string &error) {
-  bool videoModule = metadata.get("input_kind") &&
-                     metadata.get("input_kind")->string() == "video";
+  bool videoModule = module.video;
   std::vector<MediaKind> kinds;
   for (const std::string &path : o.inputs) {
     std::optional<MediaKind> kind = mediaKindOf(path, error);
@@ -93,15 +93,7 @@ std::optional<Input> loadInput(const Options &o, const JsonValue &metadata,
   }
 
   // Media: the decoded size must be the one the module was compiled for.
-  const JsonValue *g = metadata.get("geometry");
-  int64_t wantH = 0, wantW = 0;
-  if (g && g->get("source_height") && g->get("source_width")) {
-    wantH = g->get("source_height")->integer().value_or(0);
-    wantW = g->get("source_width")->integer().value_or(0);
-  } else if (g) {
-    wantH = g->get("height") ? g->get("height")->integer().value_or(0) : 0;
-    wantW = g->get("width") ? g->get("width")->integer().value_or(0) : 0;
-  }
+  int64_t wantH = module.sourceHeight, wantW = module.sourceWidth;
   auto checkSize = [&](const std::string &path, int64_t h, int64_t w) {
     if (h == wantH && w == wantW)
       return true;
@@ -111,9 +103,7 @@ std::optional<Input> loadInput(const Options &o, const JsonValue &metadata,
     return false;
   };
   if (kinds[0] == MediaKind::Video) {
-    int64_t moduleMax = metadata.get("max_frames")
-                            ? metadata.get("max_frames")->integer().value_or(0)
-                            : 0;
+    int64_t moduleMax = module.maxFrames;
     if (o.maxFrames && moduleMax && o.maxFrames > moduleMax) {
       error = "--max-frames " + std::to_string(o.maxFrames) +
               " exceeds the module's limit of " + std::to_string(moduleMax) +
@@ -163,31 +153,6 @@ std::optional<Input> loadInput(const Options &o, const JsonValue &metadata,
                     i * images[i].byteSize(),
                 images[i].data(), images[i].byteSize());
   return input;
-}
-
-/// The module's geometry JSON for `input` (and, after a run with EVS, the
-/// per-tubelet counts it returned).
-std::optional<std::string> geometryOf(const ModuleApi &api, int64_t count,
-                                      const Input &input,
-                                      const std::vector<int64_t> *counts,
-                                      std::string &error) {
-  if (!api.geometry) {
-    error = "the module has no geometry entry point (rebuild it)";
-    return std::nullopt;
-  }
-  char *json = nullptr, *cerror = nullptr;
-  int rc = api.geometry(
-      count, input.frameIndices.empty() ? nullptr : input.frameIndices.data(),
-      input.sourceFps, counts ? counts->data() : nullptr,
-      counts ? static_cast<int64_t>(counts->size()) : 0, &json, &cerror);
-  if (rc != 0) {
-    error = cerror ? cerror : "geometry failed";
-    api.freeError(cerror);
-    return std::nullopt;
-  }
-  std::string text = json;
-  api.freeString(json);
-  return text;
 }
 
 /// An owned view of a returned fovea_tensor as a Tensor.
@@ -281,8 +246,8 @@ int checkGeometry(const char *tool, const ModuleApi &api, int64_t units,
                               static_cast<const int64_t *>(outs[1].data) +
                                   outs[1].shape[0]);
   std::string error;
-  std::optional<std::string> json =
-      geometryOf(api, units, input, &counts, error);
+  std::optional<std::string> json = moduleGeometry(
+      api, units, input.frameIndices, input.sourceFps, &counts, error);
   if (!json)
     return fail(tool, error);
   std::printf("geometry after EVS: %s\n", json->c_str());
@@ -366,8 +331,12 @@ int fovea::rt::runTool(const char *tool, int argc, char **argv, int first,
   if (!metadata)
     return fail(tool, "module metadata: " + error);
   bool run = !o.weights.empty();
+  std::optional<ModuleGeometry> geometry =
+      parseModuleGeometry(*metadata, error);
+  if (!geometry)
+    return fail(tool, error);
   std::optional<Input> loaded =
-      loadInput(o, *metadata, run || !o.saveInput.empty(), error);
+      loadInput(o, *geometry, run || !o.saveInput.empty(), error);
   if (!loaded)
     return fail(tool, error);
   if (!o.saveInput.empty() && !writeNpy(o.saveInput, loaded->pixels, error))
@@ -377,8 +346,8 @@ int fovea::rt::runTool(const char *tool, int argc, char **argv, int first,
                       : loaded->pixels.shape()[0];
   std::optional<JsonValue> predicted;
   if (o.geometry) {
-    std::optional<std::string> json =
-        geometryOf(api, units, *loaded, nullptr, error);
+    std::optional<std::string> json = moduleGeometry(
+        api, units, loaded->frameIndices, loaded->sourceFps, nullptr, error);
     if (!json)
       return fail(tool, error);
     std::printf("geometry: %s\n", json->c_str());

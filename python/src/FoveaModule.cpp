@@ -145,19 +145,12 @@ public:
   std::string geometry(int64_t count, const std::vector<int64_t> &indices,
                        double sourceFps,
                        std::optional<std::vector<int64_t>> counts) const {
-    char *json = nullptr, *error = nullptr;
-    int rc = api.geometry(count, indices.empty() ? nullptr : indices.data(),
-                          sourceFps, counts ? counts->data() : nullptr,
-                          counts ? static_cast<int64_t>(counts->size()) : 0,
-                          &json, &error);
-    if (rc != 0) {
-      std::string message = error ? error : "geometry failed";
-      api.freeError(error);
-      throw FoveaError(message);
-    }
-    std::string text = json;
-    api.freeString(json);
-    return text;
+    std::string error;
+    std::optional<std::string> json = rt::moduleGeometry(
+        api, count, indices, sourceFps, counts ? &*counts : nullptr, error);
+    if (!json)
+      throw FoveaError(error);
+    return *json;
   }
 
   py::list run(py::array input) {

@@ -12,7 +12,9 @@
 
 #include "fovea/Runtime/fovea_runtime.h"
 
+#include <optional>
 #include <string>
+#include <vector>
 
 namespace fovea::rt {
 
@@ -40,6 +42,15 @@ void *openModuleApi(const std::string &path, ModuleApi &api,
 /// R.npy]... [--rtol R --atol A] [--benchmark N --warmup M] [--device cpu]
 /// [--print-metadata]` over `api`, arguments from `argv[first]` on. Errors
 /// are one line prefixed by `tool`; returns the exit code.
+/// The module's token geometry as JSON (`fovea_module_geometry`) for
+/// `count` images or frames taken at `frameIndices` (empty: 0, 1, ...) of a
+/// source at `sourceFps`, with the per-tubelet `counts` of a run when given;
+/// nullopt with `error` when the module rejects the request.
+std::optional<std::string>
+moduleGeometry(const ModuleApi &api, int64_t count,
+               const std::vector<int64_t> &frameIndices, double sourceFps,
+               const std::vector<int64_t> *counts, std::string &error);
+
 int runTool(const char *tool, int argc, char **argv, int first,
             const ModuleApi &api);
 
