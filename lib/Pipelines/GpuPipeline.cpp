@@ -40,8 +40,11 @@ void vision::buildGpuPipeline(OpPassManager &pm,
   pm.addPass(createCSEPass());
 
   buildBufferizationPipeline(pm);
-  if (options.tensorCores && !options.emulateOnHost)
-    pm.addNestedPass<func::FuncOp>(createGpuMmaContractions());
+  if (options.tensorCores) {
+    GpuMmaContractionsOptions mma;
+    mma.emulateWarps = options.emulateOnHost;
+    pm.addNestedPass<func::FuncOp>(createGpuMmaContractions(mma));
+  }
 
   // Every linalg op becomes a parallel loop nest (reductions sequential
   // inside), each nest one kernel of blocks x threads.

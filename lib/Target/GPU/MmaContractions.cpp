@@ -25,6 +25,7 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/ImplicitLocOpBuilder.h"
+#include "mlir/Interfaces/FunctionInterfaces.h"
 
 namespace mlir::vision {
 #define GEN_PASS_DEF_GPUMMACONTRACTIONS
@@ -101,13 +102,56 @@ bool isMmaContraction(linalg::GenericOp op) {
          body.getOperations().size() == 5;
 }
 
-/// Emits the kernel replacing `op`.
-void buildMmaKernel(linalg::GenericOp op) {
-  ImplicitLocOpBuilder b(op.getLoc(), op);
-  Value a = op.getDpsInputs()[0], w = op.getDpsInputs()[1],
-        c = op.getDpsInits()[0];
-  // Batch dimensions fold into M (identity layouts are contiguous).
-  auto toMatrix = [&](Value v) -> Value {
+/// What one lane of a warp works on: the two rows of C it owns (row0 and
+/// row0 + 8) and whether they are below M, and per fragment the pair of
+/// columns it owns.
+struct LaneFrame {
+  Value n0, g, t2, row0, row1, ok0, ok1;
+  SmallVector<Value> cols, colsNext;
+};
+
+/// Builds the tensor-core kernel replacing one matched contraction, either
+/// as a gpu.launch (one lane per thread) or, for `emulateWarps`, as host
+/// loops over blocks, warps and lanes with the warp-wide mma.sync emulated.
+/// The per-lane code (positions, fragment loads and packing, stores) is the
+/// same in both.
+class MmaKernelBuilder {
+public:
+  MmaKernelBuilder(linalg::GenericOp op)
+      : op(op), b(op.getLoc(), op.getOperation()) {
+    a = toMatrix(op.getDpsInputs()[0]);
+    w = op.getDpsInputs()[1];
+    c = toMatrix(op.getDpsInits()[0]);
+    kSize = cast<MemRefType>(w.getType()).getDimSize(0);
+    nSize = cast<MemRefType>(c.getType()).getDimSize(1);
+    mSize = memref::DimOp::create(b, c, 0);
+    gridX = index((nSize + kTileN - 1) / kTileN);
+    gridY = arith::CeilDivUIOp::create(b, mSize, index(kTileM));
+  }
+
+  void buildGpuKernel();
+  void buildEmulatedKernel();
+
+private:
+  Value index(int64_t v) { return arith::ConstantIndexOp::create(b, v); }
+  Value add(Value x, int64_t y) {
+    return arith::AddIOp::create(b, x, index(y));
+  }
+  Value mul(Value x, int64_t y) {
+    return arith::MulIOp::create(b, x, index(y));
+  }
+  Value div(Value x, int64_t y) {
+    return arith::DivUIOp::create(b, x, index(y));
+  }
+  Value rem(Value x, int64_t y) {
+    return arith::RemUIOp::create(b, x, index(y));
+  }
+  Value less(Value x, Value y) {
+    return arith::CmpIOp::create(b, arith::CmpIPredicate::ult, x, y);
+  }
+
+  /// Batch dimensions fold into M (identity layouts are contiguous).
+  Value toMatrix(Value v) {
     int64_t rank = cast<MemRefType>(v.getType()).getRank();
     if (rank == 2)
       return v;
@@ -116,45 +160,36 @@ void buildMmaKernel(linalg::GenericOp op) {
       rows.push_back(d);
     return memref::CollapseShapeOp::create(
         b, v, SmallVector<ReassociationIndices>{rows, {rank - 1}});
-  };
-  a = toMatrix(a);
-  c = toMatrix(c);
-  auto cType = cast<MemRefType>(c.getType());
-  int64_t kSize = cast<MemRefType>(w.getType()).getDimSize(0);
-  int64_t nSize = cType.getDimSize(1);
-  auto index = [&](int64_t v) -> Value {
-    return arith::ConstantIndexOp::create(b, v);
-  };
-  Value mSize = memref::DimOp::create(b, c, 0);
-  Value gridX = index((nSize + kTileN - 1) / kTileN);
-  Value gridY = arith::CeilDivUIOp::create(b, mSize, index(kTileM));
-  auto launch = gpu::LaunchOp::create(b, gridX, gridY, index(1),
-                                      index(32 * kWarps), index(1), index(1));
-  b.setInsertionPointToStart(&launch.getBody().front());
+  }
 
-  Type f32 = b.getF32Type(), i32 = b.getI32Type(), bf16 = b.getBF16Type();
-  Value zeroF = arith::ConstantOp::create(b, b.getF32FloatAttr(0));
-  Value zeroB = arith::ConstantOp::create(b, b.getFloatAttr(bf16, 0));
-  Value lane = arith::RemUIOp::create(b, launch.getThreadIds().x, index(32));
-  Value warp = arith::DivUIOp::create(b, launch.getThreadIds().x, index(32));
-  Value g = arith::DivUIOp::create(b, lane, index(4));
-  Value t = arith::RemUIOp::create(b, lane, index(4));
-  Value t2 = arith::MulIOp::create(b, t, index(2));
-  Value m0 = arith::AddIOp::create(
-      b, arith::MulIOp::create(b, launch.getBlockIds().y, index(kTileM)),
-      arith::MulIOp::create(b, warp, index(16)));
-  Value n0 = arith::MulIOp::create(b, launch.getBlockIds().x, index(kTileN));
-  Value row0 = arith::AddIOp::create(b, m0, g);
-  Value row1 = arith::AddIOp::create(b, row0, index(8));
-  Value ok0 = arith::CmpIOp::create(b, arith::CmpIPredicate::ult, row0, mSize);
-  Value ok1 = arith::CmpIOp::create(b, arith::CmpIPredicate::ult, row1, mSize);
-  auto add = [&](Value x, int64_t y) -> Value {
-    return arith::AddIOp::create(b, x, index(y));
-  };
+  /// Whether fragment j of the block's tile is inside N (uniform per warp).
+  SmallVector<Value> fragmentsInside(Value blockX) {
+    SmallVector<Value> valid;
+    Value n0 = mul(blockX, kTileN);
+    for (int64_t j = 0; j < kFragments; ++j)
+      valid.push_back(less(add(n0, 8 * j), index(nSize)));
+    return valid;
+  }
 
-  // A load of `memref[i, j]` when `ok`, else `zero`.
-  auto guardedLoad = [&](Value ok, Value memref, Value i, Value j,
-                         Value zero) -> Value {
+  LaneFrame laneFrame(Value blockX, Value blockY, Value warp, Value lane) {
+    LaneFrame f;
+    f.g = div(lane, 4);
+    f.t2 = mul(rem(lane, 4), 2);
+    f.n0 = mul(blockX, kTileN);
+    Value m0 = arith::AddIOp::create(b, mul(blockY, kTileM), mul(warp, 16));
+    f.row0 = arith::AddIOp::create(b, m0, f.g);
+    f.row1 = add(f.row0, 8);
+    f.ok0 = less(f.row0, mSize);
+    f.ok1 = less(f.row1, mSize);
+    for (int64_t j = 0; j < kFragments; ++j) {
+      f.cols.push_back(arith::AddIOp::create(b, add(f.n0, 8 * j), f.t2));
+      f.colsNext.push_back(add(f.cols.back(), 1));
+    }
+    return f;
+  }
+
+  /// `memref[i, j]` when `ok`, else `zero`.
+  Value guardedLoad(Value ok, Value memref, Value i, Value j, Value zero) {
     auto branch = scf::IfOp::create(b, zero.getType(), ok, /*withElse=*/true);
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(branch.thenBlock());
@@ -163,112 +198,272 @@ void buildMmaKernel(linalg::GenericOp op) {
     b.setInsertionPointToStart(branch.elseBlock());
     scf::YieldOp::create(b, zero);
     return branch.getResult(0);
-  };
-  // Two bf16 values packed into the .b32 register mma.sync reads.
-  auto pack = [&](Value lo, Value hi) -> Value {
-    Value pair = vector::FromElementsOp::create(b, VectorType::get({2}, bf16),
-                                                ValueRange{lo, hi});
-    Value word = vector::BitCastOp::create(b, VectorType::get({1}, i32), pair);
-    return vector::ExtractOp::create(b, word, ArrayRef<int64_t>{0});
-  };
-
-  // Accumulators: fragment j covers columns n0 + 8j .. n0 + 8j + 7; a
-  // fragment past N (uniform over the warp) is skipped.
-  SmallVector<Value> cols, colsNext, valid;
-  SmallVector<Value> init;
-  for (int64_t j = 0; j < kFragments; ++j) {
-    Value col = arith::AddIOp::create(b, add(n0, 8 * j), t2);
-    cols.push_back(col);
-    colsNext.push_back(add(col, 1));
-    valid.push_back(arith::CmpIOp::create(b, arith::CmpIPredicate::ult,
-                                          add(n0, 8 * j), index(nSize)));
-    Value v0 = arith::AndIOp::create(b, ok0, valid[j]);
-    Value v1 = arith::AndIOp::create(b, ok1, valid[j]);
-    init.push_back(guardedLoad(v0, c, row0, cols[j], zeroF));
-    init.push_back(guardedLoad(v0, c, row0, colsNext[j], zeroF));
-    init.push_back(guardedLoad(v1, c, row1, cols[j], zeroF));
-    init.push_back(guardedLoad(v1, c, row1, colsNext[j], zeroF));
   }
 
-  auto loop = scf::ForOp::create(b, index(0), index(kSize), index(16), init);
+  /// Two bf16 values packed into the .b32 register mma.sync reads (the
+  /// first in the low half).
+  Value pack(Value lo, Value hi) {
+    Type bf16 = b.getBF16Type();
+    Value pair = vector::FromElementsOp::create(b, VectorType::get({2}, bf16),
+                                                ValueRange{lo, hi});
+    Value word = vector::BitCastOp::create(
+        b, VectorType::get({1}, b.getI32Type()), pair);
+    return vector::ExtractOp::create(b, word, ArrayRef<int64_t>{0});
+  }
+
+  /// The lane's accumulator registers (c0..c3 of each fragment) from C.
+  SmallVector<Value> loadAccumulators(const LaneFrame &f,
+                                      ArrayRef<Value> valid) {
+    Value zero = arith::ConstantOp::create(b, b.getF32FloatAttr(0));
+    SmallVector<Value> acc;
+    for (int64_t j = 0; j < kFragments; ++j) {
+      Value v0 = arith::AndIOp::create(b, f.ok0, valid[j]);
+      Value v1 = arith::AndIOp::create(b, f.ok1, valid[j]);
+      acc.push_back(guardedLoad(v0, c, f.row0, f.cols[j], zero));
+      acc.push_back(guardedLoad(v0, c, f.row0, f.colsNext[j], zero));
+      acc.push_back(guardedLoad(v1, c, f.row1, f.cols[j], zero));
+      acc.push_back(guardedLoad(v1, c, f.row1, f.colsNext[j], zero));
+    }
+    return acc;
+  }
+
+  /// The lane's A registers a0..a3 for the k-step at `k0`.
+  SmallVector<Value> loadA(const LaneFrame &f, Value k0) {
+    Value zero =
+        arith::ConstantOp::create(b, b.getFloatAttr(b.getBF16Type(), 0));
+    Value ka = arith::AddIOp::create(b, k0, f.t2), kb = add(ka, 8);
+    auto reg = [&](Value ok, Value row, Value k) {
+      return pack(guardedLoad(ok, a, row, k, zero),
+                  guardedLoad(ok, a, row, add(k, 1), zero));
+    };
+    return {reg(f.ok0, f.row0, ka), reg(f.ok1, f.row1, ka),
+            reg(f.ok0, f.row0, kb), reg(f.ok1, f.row1, kb)};
+  }
+
+  /// The lane's B registers b0, b1 of fragment j for the k-step at `k0`.
+  SmallVector<Value> loadB(const LaneFrame &f, Value k0, int64_t j) {
+    Value n = arith::AddIOp::create(b, add(f.n0, 8 * j), f.g);
+    Value ka = arith::AddIOp::create(b, k0, f.t2), kb = add(ka, 8);
+    auto reg = [&](Value k) {
+      return pack(memref::LoadOp::create(b, w, ValueRange{k, n}),
+                  memref::LoadOp::create(b, w, ValueRange{add(k, 1), n}));
+    };
+    return {reg(ka), reg(kb)};
+  }
+
+  /// Stores the lane's results for the rows below M.
+  void store(const LaneFrame &f, ArrayRef<Value> valid, ValueRange d) {
+    auto guarded = [&](Value ok, Value value, Value i, Value j) {
+      auto branch = scf::IfOp::create(b, TypeRange(), ok, /*withElse=*/false);
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(branch.thenBlock());
+      memref::StoreOp::create(b, value, c, ValueRange{i, j});
+    };
+    for (int64_t j = 0; j < kFragments; ++j) {
+      Value v0 = arith::AndIOp::create(b, f.ok0, valid[j]);
+      Value v1 = arith::AndIOp::create(b, f.ok1, valid[j]);
+      guarded(v0, d[4 * j], f.row0, f.cols[j]);
+      guarded(v0, d[4 * j + 1], f.row0, f.colsNext[j]);
+      guarded(v1, d[4 * j + 2], f.row1, f.cols[j]);
+      guarded(v1, d[4 * j + 3], f.row1, f.colsNext[j]);
+    }
+  }
+
+  /// `for (iv = 0; iv < upper; ++iv) body(iv)`; the builder ends after it.
+  void loop(Value upper, function_ref<void(Value)> body) {
+    auto forOp = scf::ForOp::create(b, index(0), upper, index(1));
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(forOp.getBody());
+    body(forOp.getInductionVar());
+  }
+
+  /// The bf16 value in half `half` of register `reg` of `lane`, as f32.
+  Value unpack(Value registers, Value lane, Value reg, Value half) {
+    Type i32 = b.getI32Type();
+    Value word = memref::LoadOp::create(b, registers, ValueRange{lane, reg});
+    Value shift = arith::IndexCastOp::create(b, i32, mul(half, 16));
+    Value bits = arith::ShRUIOp::create(b, word, shift);
+    Value low = arith::AndIOp::create(
+        b, bits, arith::ConstantOp::create(b, b.getI32IntegerAttr(0xffff)));
+    Value wide = arith::ShLIOp::create(
+        b, low, arith::ConstantOp::create(b, b.getI32IntegerAttr(16)));
+    return arith::BitcastOp::create(b, b.getF32Type(), wide);
+  }
+
+  /// D = A * B + C for one warp, on the registers of its 32 lanes: `aRegs`
+  /// (32 x 4 i32), `bRegs` (32 x 2 i32), `acc` (32 x 4 f32, updated).
+  /// Written from the PTX fragment tables read the other way round: the
+  /// lane, register and half holding A[i][k] are 4 (i % 8) + (k % 8) / 2,
+  /// i / 8 + 2 (k / 8) and k % 2; for B[k][j] they are 4 j + (k % 8) / 2,
+  /// k / 8 and k % 2; C[i][j] is register 2 (i / 8) + j % 2 of lane
+  /// 4 (i % 8) + j / 2.
+  void emulateMma(Value aRegs, Value bRegs, Value acc) {
+    loop(index(16), [&](Value i) {
+      loop(index(8), [&](Value j) {
+        Value lane = arith::AddIOp::create(b, mul(rem(i, 8), 4), div(j, 2));
+        Value reg = arith::AddIOp::create(b, mul(div(i, 8), 2), rem(j, 2));
+        Value init = memref::LoadOp::create(b, acc, ValueRange{lane, reg});
+        auto sum = scf::ForOp::create(b, index(0), index(16), index(1),
+                                      ValueRange{init});
+        {
+          OpBuilder::InsertionGuard guard(b);
+          b.setInsertionPointToStart(sum.getBody());
+          Value k = sum.getInductionVar();
+          Value pairInK = div(rem(k, 8), 2), half = rem(k, 2);
+          Value x = unpack(
+              aRegs, arith::AddIOp::create(b, mul(rem(i, 8), 4), pairInK),
+              arith::AddIOp::create(b, div(i, 8), mul(div(k, 8), 2)), half);
+          Value y = unpack(bRegs, arith::AddIOp::create(b, mul(j, 4), pairInK),
+                           div(k, 8), half);
+          Value next = arith::AddFOp::create(b, sum.getRegionIterArgs()[0],
+                                             arith::MulFOp::create(b, x, y));
+          scf::YieldOp::create(b, next);
+        }
+        memref::StoreOp::create(b, sum.getResult(0), acc,
+                                ValueRange{lane, reg});
+      });
+    });
+  }
+
+  linalg::GenericOp op;
+  ImplicitLocOpBuilder b;
+  Value a, w, c, mSize, gridX, gridY;
+  int64_t kSize, nSize;
+};
+
+void MmaKernelBuilder::buildGpuKernel() {
+  auto launch = gpu::LaunchOp::create(b, gridX, gridY, index(1),
+                                      index(32 * kWarps), index(1), index(1));
+  b.setInsertionPointToStart(&launch.getBody().front());
+  Value thread = launch.getThreadIds().x;
+  LaneFrame f = laneFrame(launch.getBlockIds().x, launch.getBlockIds().y,
+                          div(thread, 32), rem(thread, 32));
+  SmallVector<Value> valid = fragmentsInside(launch.getBlockIds().x);
+  auto loop = scf::ForOp::create(b, index(0), index(kSize), index(16),
+                                 loadAccumulators(f, valid));
   {
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(loop.getBody());
-    Value k0 = loop.getInductionVar();
-    Value ka = arith::AddIOp::create(b, k0, t2);
-    Value kb = add(ka, 8);
-    auto aReg = [&](Value ok, Value row, Value k) {
-      return pack(guardedLoad(ok, a, row, k, zeroB),
-                  guardedLoad(ok, a, row, add(k, 1), zeroB));
-    };
-    SmallVector<Value> aRegs = {aReg(ok0, row0, ka), aReg(ok1, row1, ka),
-                                aReg(ok0, row0, kb), aReg(ok1, row1, kb)};
+    SmallVector<Value> aRegs = loadA(f, loop.getInductionVar());
+    Type f32 = b.getF32Type();
     auto accType = LLVM::LLVMStructType::getLiteral(b.getContext(),
                                                     SmallVector<Type>(4, f32));
     SmallVector<Value> next;
     for (int64_t j = 0; j < kFragments; ++j) {
       ValueRange acc = loop.getRegionIterArgs().slice(4 * j, 4);
+      // A fragment past N is skipped (uniform over the warp).
       auto branch = scf::IfOp::create(b, TypeRange(SmallVector<Type>(4, f32)),
                                       valid[j], /*withElse=*/true);
-      {
-        OpBuilder::InsertionGuard inner(b);
-        b.setInsertionPointToStart(branch.thenBlock());
-        Value col = add(n0, 8 * j);
-        Value n = arith::AddIOp::create(b, col, g);
-        auto bReg = [&](Value k) {
-          return pack(memref::LoadOp::create(b, w, ValueRange{k, n}),
-                      memref::LoadOp::create(b, w, ValueRange{add(k, 1), n}));
-        };
-        SmallVector<Value> bRegs = {bReg(ka), bReg(kb)};
-        Value d = NVVM::MmaOp::create(
-            b, accType, aRegs, bRegs, acc, ArrayRef<int64_t>{16, 8, 16},
-            std::nullopt, std::nullopt,
-            std::array<NVVM::MMATypes, 2>{NVVM::MMATypes::bf16,
-                                          NVVM::MMATypes::bf16},
-            std::array<NVVM::MMALayout, 2>{NVVM::MMALayout::row,
-                                           NVVM::MMALayout::col});
-        SmallVector<Value> parts;
-        for (int64_t e = 0; e < 4; ++e)
-          parts.push_back(LLVM::ExtractValueOp::create(b, d, e));
-        scf::YieldOp::create(b, parts);
-        b.setInsertionPointToStart(branch.elseBlock());
-        scf::YieldOp::create(b, acc);
-      }
+      OpBuilder::InsertionGuard inner(b);
+      b.setInsertionPointToStart(branch.thenBlock());
+      Value d = NVVM::MmaOp::create(
+          b, accType, aRegs, loadB(f, loop.getInductionVar(), j), acc,
+          ArrayRef<int64_t>{16, 8, 16}, std::nullopt, std::nullopt,
+          std::array<NVVM::MMATypes, 2>{NVVM::MMATypes::bf16,
+                                        NVVM::MMATypes::bf16},
+          std::array<NVVM::MMALayout, 2>{NVVM::MMALayout::row,
+                                         NVVM::MMALayout::col});
+      SmallVector<Value> parts;
+      for (int64_t e = 0; e < 4; ++e)
+        parts.push_back(LLVM::ExtractValueOp::create(b, d, e));
+      scf::YieldOp::create(b, parts);
+      b.setInsertionPointToStart(branch.elseBlock());
+      scf::YieldOp::create(b, acc);
       next.append(branch.getResults().begin(), branch.getResults().end());
     }
     scf::YieldOp::create(b, next);
   }
-
-  // Stores of the rows below M.
-  auto guardedStore = [&](Value ok, Value value, Value i, Value j) {
-    auto branch = scf::IfOp::create(b, TypeRange(), ok, /*withElse=*/false);
-    OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPointToStart(branch.thenBlock());
-    memref::StoreOp::create(b, value, c, ValueRange{i, j});
-  };
-  for (int64_t j = 0; j < kFragments; ++j) {
-    ValueRange d = loop.getResults().slice(4 * j, 4);
-    Value v0 = arith::AndIOp::create(b, ok0, valid[j]);
-    Value v1 = arith::AndIOp::create(b, ok1, valid[j]);
-    guardedStore(v0, d[0], row0, cols[j]);
-    guardedStore(v0, d[1], row0, colsNext[j]);
-    guardedStore(v1, d[2], row1, cols[j]);
-    guardedStore(v1, d[3], row1, colsNext[j]);
-  }
+  store(f, valid, loop.getResults());
   gpu::TerminatorOp::create(b);
-  op.erase();
+}
+
+void MmaKernelBuilder::buildEmulatedKernel() {
+  // The warp's registers, lane-major, live in host buffers between steps,
+  // allocated once on entry to the function.
+  auto buffer = [&](Type type, int64_t regs) {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(
+        &op->getParentOfType<FunctionOpInterface>().getFunctionBody().front());
+    return memref::AllocaOp::create(b, MemRefType::get({32, regs}, type))
+        .getResult();
+  };
+  Type f32 = b.getF32Type(), i32 = b.getI32Type();
+  Value aRegs = buffer(i32, 4);
+  SmallVector<Value> bRegs, acc;
+  for (int64_t j = 0; j < kFragments; ++j) {
+    bRegs.push_back(buffer(i32, 2));
+    acc.push_back(buffer(f32, 4));
+  }
+  Value lanes = index(32);
+  loop(gridY, [&](Value blockY) {
+    loop(gridX, [&](Value blockX) {
+      SmallVector<Value> valid = fragmentsInside(blockX);
+      loop(index(kWarps), [&](Value warp) {
+        loop(lanes, [&](Value lane) {
+          LaneFrame f = laneFrame(blockX, blockY, warp, lane);
+          SmallVector<Value> init = loadAccumulators(f, valid);
+          for (int64_t r = 0; r < 4 * kFragments; ++r)
+            memref::StoreOp::create(b, init[r], acc[r / 4],
+                                    ValueRange{lane, index(r % 4)});
+        });
+        auto steps = scf::ForOp::create(b, index(0), index(kSize), index(16));
+        {
+          OpBuilder::InsertionGuard guard(b);
+          b.setInsertionPointToStart(steps.getBody());
+          Value k0 = steps.getInductionVar();
+          loop(lanes, [&](Value lane) {
+            LaneFrame f = laneFrame(blockX, blockY, warp, lane);
+            SmallVector<Value> regs = loadA(f, k0);
+            for (int64_t r = 0; r < 4; ++r)
+              memref::StoreOp::create(b, regs[r], aRegs,
+                                      ValueRange{lane, index(r)});
+            for (int64_t j = 0; j < kFragments; ++j) {
+              auto inside = scf::IfOp::create(b, TypeRange(), valid[j], false);
+              OpBuilder::InsertionGuard inner(b);
+              b.setInsertionPointToStart(inside.thenBlock());
+              SmallVector<Value> breg = loadB(f, k0, j);
+              for (int64_t r = 0; r < 2; ++r)
+                memref::StoreOp::create(b, breg[r], bRegs[j],
+                                        ValueRange{lane, index(r)});
+            }
+          });
+          for (int64_t j = 0; j < kFragments; ++j) {
+            auto inside = scf::IfOp::create(b, TypeRange(), valid[j], false);
+            OpBuilder::InsertionGuard inner(b);
+            b.setInsertionPointToStart(inside.thenBlock());
+            emulateMma(aRegs, bRegs[j], acc[j]);
+          }
+        }
+        loop(lanes, [&](Value lane) {
+          LaneFrame f = laneFrame(blockX, blockY, warp, lane);
+          SmallVector<Value> d;
+          for (int64_t r = 0; r < 4 * kFragments; ++r)
+            d.push_back(memref::LoadOp::create(b, acc[r / 4],
+                                               ValueRange{lane, index(r % 4)}));
+          store(f, valid, d);
+        });
+      });
+    });
+  });
 }
 
 struct GpuMmaContractionsPass
     : vision::impl::GpuMmaContractionsBase<GpuMmaContractionsPass> {
+  using Base::Base;
   void runOnOperation() override {
     SmallVector<linalg::GenericOp> ops;
     getOperation()->walk([&](linalg::GenericOp op) {
       if (isMmaContraction(op))
         ops.push_back(op);
     });
-    for (linalg::GenericOp op : ops)
-      buildMmaKernel(op);
+    for (linalg::GenericOp op : ops) {
+      MmaKernelBuilder builder(op);
+      if (emulateWarps)
+        builder.buildEmulatedKernel();
+      else
+        builder.buildGpuKernel();
+      op.erase();
+    }
   }
 };
 } // namespace

@@ -6,7 +6,8 @@ the host. The whole tiny pipeline (image; video with T=2, odd frame counts
 and EVS) must match the PyTorch reference, so the block/thread index
 arithmetic and bounds guards the GPU kernels use are checked without a
 GPU. Block sizes that do not divide the rows (96, 100) exercise the
-guards."""
+guards. With tensor-cores, the bf16 matmuls take the tensor-core kernel,
+built for the host with its mma.sync emulated (see mma_emulation.py)."""
 
 
 import re
@@ -20,27 +21,29 @@ TINY = dict(patch_size=16, depth=2, heads=2, num_prefix=2)
 
 
 
-def run(flags, block_size, counts, temporal=1, evs_rate=0.0):
-    vision = sh(f"{BIN}/fovea-compile", *flags, "--dtype", "f32",
+def run(flags, block_size, counts, temporal=1, evs_rate=0.0, dtype="f32",
+        tensor_cores=False):
+    vision = sh(f"{BIN}/fovea-compile", *flags, "--dtype", dtype,
                 "--compile-to", "vision").stdout
     names = re.findall(r'fovea\.weight = "([^"]+)"', vision)
     module = compile_mlir(vision, f"emulate-on-host=true hoist-weight-only=false "
-                                  f"block-size={block_size}", pipeline="fovea-gpu-pipeline")
+                                  f"block-size={block_size} tensor-cores={str(tensor_cores).lower()}",
+                          pipeline="fovea-gpu-pipeline")
     shapes = module.argument_shapes("run")[1:]
     weights = pipe.random_weights(names, shapes, seed=3)
     for count in counts:
         pixels = video_frames(count, count)
         outputs = module.call("run", pixels.numpy(),
-                              *[to_array(weights[n], "f32") for n in names])
+                              *[to_array(weights[n], dtype) for n in names])
         expected = pipe.vision_pipeline(pixels, weights, temporal=temporal,
                                         evs_rate=evs_rate, **TINY)
         what = f"{' '.join(flags)} block={block_size} count={count}"
         if evs_rate:
             check_equal(outputs[1], expected[1].numpy(), what + ": counts")
-            check_close(from_array(outputs[0], "f32"), expected[0], "f32", what,
+            check_close(from_array(outputs[0], dtype), expected[0], dtype, what,
                         rtol=1e-3, atol=1e-4)
         else:
-            check_close(from_array(outputs[0], "f32"), expected, "f32", what,
+            check_close(from_array(outputs[0], dtype), expected, dtype, what,
                         rtol=1e-3, atol=1e-4)
 
 
@@ -50,4 +53,9 @@ cases.run("image, 96 threads (partial blocks)", run, ["--preset", "tiny"], 96, [
 cases.run("video T=2 EVS 0.5, 100 threads", run,
           ["--preset", "tiny-video", "--input-kind", "video", "--evs-rate", "0.5"],
           100, [5, 4], temporal=2, evs_rate=0.5)
+cases.run("image bf16, tensor cores emulated", run, ["--preset", "tiny"], 256, [2],
+          dtype="bf16", tensor_cores=True)
+cases.run("video bf16 T=2 EVS 0.5, tensor cores emulated", run,
+          ["--preset", "tiny-video", "--input-kind", "video", "--evs-rate", "0.5"],
+          256, [3], temporal=2, evs_rate=0.5, dtype="bf16", tensor_cores=True)
 cases.finish()

@@ -93,10 +93,24 @@ def GpuMmaContractions : Pass<"fovea-gpu-mma-contractions", "func::FuncOp"> {
     zeros and are not stored. Other contractions are left to the loop
     kernels.
 
+    With `emulate-warps`, the same kernel is built for the host instead:
+    blocks and warps become loops, each per-lane step (index arithmetic,
+    fragment loads and packing, stores) runs once per lane of the warp, and
+    and every `mma.sync` becomes scalar loops that read the 32 lanes'
+    registers through the inverse of the PTX fragment tables (which lane,
+    register and half holds `A[i][k]`, `B[k][j]`, `C[i][j]`) and multiply.
+    Run on the CPU, this checks the kernel's tiling, guards and fragment
+    layout against a reference without a GPU.
+
     Experimental: the generated PTX assembles, but the kernels have not run
     on a GPU yet, so the pipeline leaves this off unless `tensor-cores` is
     set.
   }];
+  let options = [
+    Option<"emulateWarps", "emulate-warps", "bool", /*default=*/"false",
+           "Build the kernel as host loops over blocks, warps and lanes with "
+           "mma.sync emulated in scalar code">,
+  ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
     "::mlir::gpu::GPUDialect",

@@ -1,0 +1,75 @@
+# RUN: %python %s
+"""The tensor-core matmul kernel (fovea-gpu-mma-contractions) run on the
+CPU: with emulate-on-host and tensor-cores, the pass builds the kernel's
+per-lane code (tile and warp positions, guards, fragment loads and bf16
+packing, stores) as host loops over lanes and replaces each mma.sync by a
+scalar multiply that reads the 32 lanes' registers through the PTX
+fragment tables. A fragment loaded from the wrong row or column, a swapped
+half of a packed register or a missing guard changes the result, so this
+checks the kernel's layout against PyTorch without a GPU.
+
+Shapes: M not a multiple of the 64-row block tile (partial blocks, whole
+warps past M), N not a multiple of the 32-column tile (fragments past N),
+K of 48 and 80 (three and five k-steps), batch dimensions folded into M."""
+
+import os
+import subprocess
+
+import torch
+
+from fovea_testing import compile_mlir
+from fovea_testing.checks import Cases, from_array, to_array
+from fovea_testing.compiled import _tool, _SRC_ROOT
+
+OPTIONS = "emulate-on-host=true tensor-cores=true hoist-weight-only=false"
+
+
+def linear_module(rows, k, n, bias):
+    operands = "%x, %w, %b" if bias else "%x, %w"
+    types = (f"tensor<?x{rows}x{k}xbf16>, tensor<{n}x{k}xbf16>"
+             + (f", tensor<{n}xbf16>" if bias else ""))
+    args = (f"%x: tensor<?x{rows}x{k}xbf16>, %w: tensor<{n}x{k}xbf16>"
+            + (f", %b: tensor<{n}xbf16>" if bias else ""))
+    return f"""
+func.func @run({args}) -> tensor<?x{rows}x{n}xbf16> attributes {{llvm.emit_c_interface}} {{
+  %0 = vision.linear {operands} : ({types}) -> tensor<?x{rows}x{n}xbf16>
+  return %0 : tensor<?x{rows}x{n}xbf16>
+}}
+"""
+
+
+def tensor_core_kernels(text):
+    """How many mma.sync the same pipeline emits for the GPU: the emulated
+    kernel is built from the same match."""
+    fovea_opt = _tool("FOVEA_TOOLS_DIR", os.path.join(_SRC_ROOT, "build", "bin"), "fovea-opt")
+    gpu = subprocess.run([fovea_opt, "--fovea-gpu-pipeline=tensor-cores=true lower-to-llvm=false "
+                          "hoist-weight-only=false", "-"],
+                         input=text, capture_output=True, text=True, check=True).stdout
+    return gpu.count("nvvm.mma.sync")
+
+
+def check(batch, rows, k, n, bias):
+    text = linear_module(rows, k, n, bias)
+    assert tensor_core_kernels(text) > 0, "the contraction was not matched"
+    g = torch.Generator().manual_seed(rows * 1000 + n)
+    x = torch.randn(batch, rows, k, generator=g).bfloat16().float()
+    w = (torch.randn(n, k, generator=g) / k ** 0.5).bfloat16().float()
+    b = torch.randn(n, generator=g).bfloat16().float()
+    arrays = [to_array(x, "bf16"), to_array(w, "bf16")] + ([to_array(b, "bf16")] if bias else [])
+    out = from_array(compile_mlir(text, OPTIONS, pipeline="fovea-gpu-pipeline").call("run", *arrays)[0],
+                     "bf16")
+    # f32 accumulation of exact bf16 products, rounded once to bf16: within
+    # one bf16 rounding (2^-8 relative) of the f64 result.
+    expected = x.double() @ w.double().t() + (b.double() if bias else 0)
+    err = (out.double() - expected).abs()
+    bound = expected.abs() * 2 ** -8 + 1e-6
+    bad = err > bound
+    assert not bad.any(), (f"{int(bad.sum())} of {bad.numel()} elements off; worst "
+                           f"{float((err - bound).max()):.3g} over the bound")
+
+
+cases = Cases()
+cases.run("M=70 (2 x 35), K=48, N=40, bias", check, 2, 35, 48, 40, True)
+cases.run("M=130, K=80, N=200, no bias", check, 1, 130, 80, 200, False)
+cases.run("M=3, K=16, N=8", check, 1, 3, 16, 8, False)
+cases.finish()
