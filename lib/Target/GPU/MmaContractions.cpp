@@ -24,8 +24,10 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/IRMapping.h"
 #include "mlir/IR/ImplicitLocOpBuilder.h"
 #include "mlir/Interfaces/FunctionInterfaces.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
 
 namespace mlir::vision {
 #define GEN_PASS_DEF_GPUMMACONTRACTIONS
@@ -102,6 +104,90 @@ bool isMmaContraction(linalg::GenericOp op) {
          body.getOperations().size() == 5;
 }
 
+/// The elementwise consumer of the contraction's accumulator that the
+/// kernel applies as its epilogue (bias, activation, residual, rounding to
+/// bf16), and whether the accumulator starts from a zero fill it can skip.
+struct Epilogue {
+  linalg::GenericOp consumer;
+  linalg::FillOp zeroFill;
+};
+
+/// Whether `value` is the constant 0.0.
+bool isZero(Value value) {
+  auto constant = value.getDefiningOp<arith::ConstantOp>();
+  auto attr = constant ? dyn_cast<FloatAttr>(constant.getValue()) : nullptr;
+  return attr && attr.getValue().isZero();
+}
+
+/// Finds the epilogue of contraction `op`: the accumulator C is a fresh
+/// buffer whose only uses are a zero fill before `op`, `op`, one all-parallel
+/// generic after it in the same block that reads C elementwise (identity
+/// map) and writes another fresh buffer, and deallocations; nothing between
+/// `op` and the consumer writes memory; the consumer's body is pure.
+Epilogue findEpilogue(linalg::GenericOp op) {
+  Epilogue found;
+  Value c = op.getDpsInits()[0];
+  if (!c.getDefiningOp<memref::AllocOp>())
+    return {};
+  for (Operation *user : c.getUsers()) {
+    if (user == op || isa<memref::DeallocOp>(user))
+      continue;
+    if (auto fill = dyn_cast<linalg::FillOp>(user);
+        fill && fill->getBlock() == op->getBlock() &&
+        fill->isBeforeInBlock(op) && isZero(fill.getInputs()[0]) &&
+        !found.zeroFill) {
+      found.zeroFill = fill;
+      continue;
+    }
+    auto generic = dyn_cast<linalg::GenericOp>(user);
+    if (!generic || found.consumer)
+      return {};
+    found.consumer = generic;
+  }
+  linalg::GenericOp consumer = found.consumer;
+  if (!consumer || consumer->getBlock() != op->getBlock() ||
+      !op->isBeforeInBlock(consumer) || !consumer.hasPureBufferSemantics() ||
+      consumer.getNumReductionLoops() != 0 || consumer.getNumDpsInits() != 1 ||
+      consumer.getNumLoops() != cast<MemRefType>(c.getType()).getRank())
+    return {};
+  // The fill must be the accumulator's last write before `op`.
+  if (found.zeroFill)
+    for (Operation *it = found.zeroFill->getNextNode(); it != op;
+         it = it->getNextNode())
+      if (llvm::is_contained(it->getOperands(), c))
+        found.zeroFill = nullptr;
+  Value out = consumer.getDpsInits()[0];
+  if (!out.getDefiningOp<memref::AllocOp>() || out == op.getDpsInputs()[0] ||
+      out == op.getDpsInputs()[1])
+    return {};
+  int reads = 0;
+  for (OpOperand *input : consumer.getDpsInputOperands()) {
+    AffineMap map = consumer.getMatchingIndexingMap(input);
+    if (!map.isProjectedPermutation())
+      return {};
+    if (input->get() == c) {
+      if (!map.isIdentity())
+        return {};
+      ++reads;
+    }
+  }
+  if (reads != 1 ||
+      !consumer.getMatchingIndexingMap(consumer.getDpsInitOperand(0))
+           .isProjectedPermutation())
+    return {};
+  for (Operation &inner : consumer.getRegion().front().without_terminator())
+    if (inner.getNumRegions() || !isMemoryEffectFree(&inner))
+      return {};
+  for (Operation *it = op->getNextNode(); it != consumer;
+       it = it->getNextNode()) {
+    auto effects = dyn_cast<MemoryEffectOpInterface>(it);
+    if (it->getNumRegions() || (!effects && !isMemoryEffectFree(it)) ||
+        (effects && effects.hasEffect<MemoryEffects::Write>()))
+      return {};
+  }
+  return found;
+}
+
 /// What one lane of a warp works on: the two rows of C it owns (row0 and
 /// row0 + 8) and whether they are below M, and per fragment the pair of
 /// columns it owns.
@@ -117,14 +203,19 @@ struct LaneFrame {
 /// same in both.
 class MmaKernelBuilder {
 public:
-  MmaKernelBuilder(linalg::GenericOp op)
-      : op(op), b(op.getLoc(), op.getOperation()) {
+  /// Builds at the epilogue's consumer when there is one (its operands
+  /// exist there), else at `op`.
+  MmaKernelBuilder(linalg::GenericOp op, Epilogue epilogue)
+      : op(op), epilogue(epilogue),
+        b(op.getLoc(), epilogue.consumer ? epilogue.consumer.getOperation()
+                                         : op.getOperation()) {
     a = toMatrix(op.getDpsInputs()[0]);
     w = op.getDpsInputs()[1];
-    c = toMatrix(op.getDpsInits()[0]);
+    accumulator = op.getDpsInits()[0];
+    c = toMatrix(accumulator);
     kSize = cast<MemRefType>(w.getType()).getDimSize(0);
     nSize = cast<MemRefType>(c.getType()).getDimSize(1);
-    mSize = memref::DimOp::create(b, c, 0);
+    mSize = memref::DimOp::create(b, a, 0);
     gridX = index((nSize + kTileN - 1) / kTileN);
     gridY = arith::CeilDivUIOp::create(b, mSize, index(kTileM));
   }
@@ -215,6 +306,8 @@ private:
   SmallVector<Value> loadAccumulators(const LaneFrame &f,
                                       ArrayRef<Value> valid) {
     Value zero = arith::ConstantOp::create(b, b.getF32FloatAttr(0));
+    if (epilogue.zeroFill)
+      return SmallVector<Value>(4 * kFragments, zero);
     SmallVector<Value> acc;
     for (int64_t j = 0; j < kFragments; ++j) {
       Value v0 = arith::AndIOp::create(b, f.ok0, valid[j]);
@@ -257,7 +350,10 @@ private:
       auto branch = scf::IfOp::create(b, TypeRange(), ok, /*withElse=*/false);
       OpBuilder::InsertionGuard guard(b);
       b.setInsertionPointToStart(branch.thenBlock());
-      memref::StoreOp::create(b, value, c, ValueRange{i, j});
+      if (epilogue.consumer)
+        applyEpilogue(value, i, j);
+      else
+        memref::StoreOp::create(b, value, c, ValueRange{i, j});
     };
     for (int64_t j = 0; j < kFragments; ++j) {
       Value v0 = arith::AndIOp::create(b, f.ok0, valid[j]);
@@ -267,6 +363,56 @@ private:
       guarded(v1, d[4 * j + 2], f.row1, f.cols[j]);
       guarded(v1, d[4 * j + 3], f.row1, f.colsNext[j]);
     }
+  }
+
+  /// The consumer's body for C[row, col] = `value`: its loop indices are
+  /// the accumulator's (batch dimensions recovered from the folded row),
+  /// its other inputs are loaded through their indexing maps, and its
+  /// result is stored to its output.
+  void applyEpilogue(Value value, Value row, Value col) {
+    linalg::GenericOp consumer = epilogue.consumer;
+    int64_t rank = cast<MemRefType>(accumulator.getType()).getRank();
+    SmallVector<Value> loops(rank);
+    loops[rank - 1] = col;
+    for (int64_t d = rank - 2; d >= 0; --d) {
+      if (d == 0) {
+        loops[0] = row;
+        break;
+      }
+      // A[batch..., m, k] has the accumulator's leading sizes.
+      Value size = memref::DimOp::create(b, op.getDpsInputs()[0], d);
+      loops[d] = arith::RemUIOp::create(b, row, size);
+      row = arith::DivUIOp::create(b, row, size);
+    }
+    auto indices = [&](AffineMap map) {
+      SmallVector<Value> out;
+      for (unsigned r = 0; r < map.getNumResults(); ++r)
+        out.push_back(loops[map.getDimPosition(r)]);
+      return out;
+    };
+    Block &body = consumer.getRegion().front();
+    IRMapping mapping;
+    for (OpOperand &operand : consumer->getOpOperands()) {
+      BlockArgument arg = body.getArgument(operand.getOperandNumber());
+      if (operand.get() == accumulator && consumer.isDpsInput(&operand))
+        mapping.map(arg, value);
+      else if (!arg.use_empty())
+        mapping.map(arg,
+                    memref::LoadOp::create(
+                        b, operand.get(),
+                        indices(consumer.getMatchingIndexingMap(&operand))));
+    }
+    for (Operation &inner : body.without_terminator()) {
+      if (auto index = dyn_cast<linalg::IndexOp>(inner)) {
+        mapping.map(index.getResult(), loops[index.getDim()]);
+        continue;
+      }
+      b.clone(inner, mapping);
+    }
+    OpOperand *out = consumer.getDpsInitOperand(0);
+    memref::StoreOp::create(
+        b, mapping.lookup(body.getTerminator()->getOperand(0)), out->get(),
+        indices(consumer.getMatchingIndexingMap(out)));
   }
 
   /// `for (iv = 0; iv < upper; ++iv) body(iv)`; the builder ends after it.
@@ -326,8 +472,9 @@ private:
   }
 
   linalg::GenericOp op;
+  Epilogue epilogue;
   ImplicitLocOpBuilder b;
-  Value a, w, c, mSize, gridX, gridY;
+  Value a, w, accumulator, c, mSize, gridX, gridY;
   int64_t kSize, nSize;
 };
 
@@ -457,12 +604,33 @@ struct GpuMmaContractionsPass
         ops.push_back(op);
     });
     for (linalg::GenericOp op : ops) {
-      MmaKernelBuilder builder(op);
+      Epilogue epilogue = fuseEpilogues ? findEpilogue(op) : Epilogue();
+      Value accumulator = op.getDpsInits()[0];
+      MmaKernelBuilder builder(op, epilogue);
       if (emulateWarps)
         builder.buildEmulatedKernel();
       else
         builder.buildGpuKernel();
       op.erase();
+      if (!epilogue.consumer)
+        continue;
+      epilogue.consumer.erase();
+      // A zero-filled accumulator nobody reads any more is not needed.
+      if (!epilogue.zeroFill)
+        continue;
+      epilogue.zeroFill.erase();
+      Operation *alloc = accumulator.getDefiningOp();
+      if (llvm::all_of(accumulator.getUsers(), [](Operation *user) {
+            return isa<memref::DeallocOp>(user) ||
+                   isa<memref::CollapseShapeOp>(user);
+          })) {
+        for (Operation *user :
+             llvm::make_early_inc_range(accumulator.getUsers()))
+          if (user->use_empty() || isa<memref::DeallocOp>(user))
+            user->erase();
+        if (accumulator.use_empty())
+          alloc->erase();
+      }
     }
   }
 };

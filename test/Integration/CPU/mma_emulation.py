@@ -38,6 +38,18 @@ func.func @run({args}) -> tensor<?x{rows}x{n}xbf16> attributes {{llvm.emit_c_int
 """
 
 
+def block_module(rows, k):
+    """linear + exact GELU + residual, the MLP's epilogue chain."""
+    return f"""
+func.func @run(%x: tensor<?x{rows}x{k}xbf16>, %w: tensor<{k}x{k}xbf16>, %b: tensor<{k}xbf16>) -> tensor<?x{rows}x{k}xbf16> attributes {{llvm.emit_c_interface}} {{
+  %0 = vision.linear %x, %w, %b : (tensor<?x{rows}x{k}xbf16>, tensor<{k}x{k}xbf16>, tensor<{k}xbf16>) -> tensor<?x{rows}x{k}xbf16>
+  %1 = vision.gelu %0 {{approximation = #vision.gelu_approximation<none>}} : tensor<?x{rows}x{k}xbf16>
+  %2 = arith.addf %x, %1 : tensor<?x{rows}x{k}xbf16>
+  return %2 : tensor<?x{rows}x{k}xbf16>
+}}
+"""
+
+
 def tensor_core_kernels(text):
     """How many mma.sync the same pipeline emits for the GPU: the emulated
     kernel is built from the same match."""
@@ -68,8 +80,26 @@ def check(batch, rows, k, n, bias):
                            f"{float((err - bound).max()):.3g} over the bound")
 
 
+def check_block(batch, rows, k):
+    text = block_module(rows, k)
+    assert tensor_core_kernels(text) > 0, "the contraction was not matched"
+    g = torch.Generator().manual_seed(rows + k)
+    x = torch.randn(batch, rows, k, generator=g).bfloat16().float()
+    w = (torch.randn(k, k, generator=g) / k ** 0.5).bfloat16().float()
+    b = torch.randn(k, generator=g).bfloat16().float()
+    out = from_array(compile_mlir(text, OPTIONS, pipeline="fovea-gpu-pipeline").call(
+        "run", to_array(x, "bf16"), to_array(w, "bf16"), to_array(b, "bf16"))[0], "bf16")
+    # Each op rounds to bf16, as the vision dialect's bf16 semantics say.
+    y = (x.double() @ w.double().t() + b.double()).bfloat16().double()
+    expected = (x.double() + torch.nn.functional.gelu(y).bfloat16().double()).bfloat16().double()
+    err = (out.double() - expected).abs()
+    bound = expected.abs() * 2 ** -7 + 2 ** -8
+    assert not (err > bound).any(), f"{int((err > bound).sum())} elements off"
+
+
 cases = Cases()
 cases.run("M=70 (2 x 35), K=48, N=40, bias", check, 2, 35, 48, 40, True)
 cases.run("M=130, K=80, N=200, no bias", check, 1, 130, 80, 200, False)
 cases.run("M=3, K=16, N=8", check, 1, 3, 16, 8, False)
+cases.run("linear + GELU + residual, M=100, K=N=48", check_block, 2, 50, 48)
 cases.finish()

@@ -93,6 +93,13 @@ def GpuMmaContractions : Pass<"fovea-gpu-mma-contractions", "func::FuncOp"> {
     zeros and are not stored. Other contractions are left to the loop
     kernels.
 
+    Epilogues: when the accumulator is a fresh buffer read by exactly one
+    all-parallel generic (elementwise, identity map; other inputs such as a
+    bias or a residual through any projected permutation), that generic's
+    body runs on each result in the kernel and writes its output directly;
+    a zero fill of the accumulator becomes zero-initialized registers, and
+    the f32 accumulator buffer disappears.
+
     With `emulate-warps`, the same kernel is built for the host instead:
     blocks and warps become loops, each per-lane step (index arithmetic,
     fragment loads and packing, stores) runs once per lane of the warp, and
@@ -107,6 +114,9 @@ def GpuMmaContractions : Pass<"fovea-gpu-mma-contractions", "func::FuncOp"> {
     set.
   }];
   let options = [
+    Option<"fuseEpilogues", "fuse-epilogues", "bool", /*default=*/"true",
+           "Apply the elementwise consumer of the accumulator (bias, "
+           "activation, residual, bf16 rounding) in the kernel's stores">,
     Option<"emulateWarps", "emulate-warps", "bool", /*default=*/"false",
            "Build the kernel as host loops over blocks, warps and lanes with "
            "mma.sync emulated in scalar code">,
