@@ -3,18 +3,13 @@
 // Builds a warp-level mma.sync kernel for the bf16 contractions the vision
 // lowering produces for vision.linear.
 //
-// Fragment layout of mma.sync.m16n8k16 with bf16 inputs (PTX ISA, "Matrix
-// fragments for mma.m16n8k16"), with g = lane / 4 and t = lane % 4:
-//   A (row-major 16 x 16), four .b32 registers of two bf16 each:
-//     a0 = A[g][2t, 2t+1]      a1 = A[g+8][2t, 2t+1]
-//     a2 = A[g][2t+8, 2t+9]    a3 = A[g+8][2t+8, 2t+9]
-//   B (16 x 8, "col"), two registers: b0 = B[2t, 2t+1][g], b1 = B[2t+8,
-//   2t+9][g] C/D (16 x 8 f32): c0, c1 = C[g][2t, 2t+1]; c2, c3 = C[g+8][2t,
-//   2t+1]
+// The fragment layout and the mma.sync helpers are in WarpMma.h.
 //
 //===----------------------------------------------------------------------===//
 
 #include "fovea/Target/GPU/Passes.h"
+
+#include "WarpMma.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
@@ -224,22 +219,12 @@ public:
   void buildEmulatedKernel();
 
 private:
-  Value index(int64_t v) { return arith::ConstantIndexOp::create(b, v); }
-  Value add(Value x, int64_t y) {
-    return arith::AddIOp::create(b, x, index(y));
-  }
-  Value mul(Value x, int64_t y) {
-    return arith::MulIOp::create(b, x, index(y));
-  }
-  Value div(Value x, int64_t y) {
-    return arith::DivUIOp::create(b, x, index(y));
-  }
-  Value rem(Value x, int64_t y) {
-    return arith::RemUIOp::create(b, x, index(y));
-  }
-  Value less(Value x, Value y) {
-    return arith::CmpIOp::create(b, arith::CmpIPredicate::ult, x, y);
-  }
+  Value index(int64_t v) { return wb.index(v); }
+  Value add(Value x, int64_t y) { return wb.add(x, y); }
+  Value mul(Value x, int64_t y) { return wb.mul(x, y); }
+  Value div(Value x, int64_t y) { return wb.div(x, y); }
+  Value rem(Value x, int64_t y) { return wb.rem(x, y); }
+  Value less(Value x, Value y) { return wb.less(x, y); }
 
   /// Batch dimensions fold into M (identity layouts are contiguous).
   Value toMatrix(Value v) {
@@ -281,26 +266,12 @@ private:
 
   /// `memref[i, j]` when `ok`, else `zero`.
   Value guardedLoad(Value ok, Value memref, Value i, Value j, Value zero) {
-    auto branch = scf::IfOp::create(b, zero.getType(), ok, /*withElse=*/true);
-    OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPointToStart(branch.thenBlock());
-    scf::YieldOp::create(
-        b, memref::LoadOp::create(b, memref, ValueRange{i, j}).getResult());
-    b.setInsertionPointToStart(branch.elseBlock());
-    scf::YieldOp::create(b, zero);
-    return branch.getResult(0);
+    return wb.select(
+        ok, [&] { return memref::LoadOp::create(b, memref, ValueRange{i, j}); },
+        zero);
   }
 
-  /// Two bf16 values packed into the .b32 register mma.sync reads (the
-  /// first in the low half).
-  Value pack(Value lo, Value hi) {
-    Type bf16 = b.getBF16Type();
-    Value pair = vector::FromElementsOp::create(b, VectorType::get({2}, bf16),
-                                                ValueRange{lo, hi});
-    Value word = vector::BitCastOp::create(
-        b, VectorType::get({1}, b.getI32Type()), pair);
-    return vector::ExtractOp::create(b, word, ArrayRef<int64_t>{0});
-  }
+  Value pack(Value lo, Value hi) { return wb.pack(lo, hi); }
 
   /// The lane's accumulator registers (c0..c3 of each fragment) from C.
   SmallVector<Value> loadAccumulators(const LaneFrame &f,
@@ -415,65 +386,14 @@ private:
         indices(consumer.getMatchingIndexingMap(out)));
   }
 
-  /// `for (iv = 0; iv < upper; ++iv) body(iv)`; the builder ends after it.
   void loop(Value upper, function_ref<void(Value)> body) {
-    auto forOp = scf::ForOp::create(b, index(0), upper, index(1));
-    OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPointToStart(forOp.getBody());
-    body(forOp.getInductionVar());
-  }
-
-  /// The bf16 value in half `half` of register `reg` of `lane`, as f32.
-  Value unpack(Value registers, Value lane, Value reg, Value half) {
-    Type i32 = b.getI32Type();
-    Value word = memref::LoadOp::create(b, registers, ValueRange{lane, reg});
-    Value shift = arith::IndexCastOp::create(b, i32, mul(half, 16));
-    Value bits = arith::ShRUIOp::create(b, word, shift);
-    Value low = arith::AndIOp::create(
-        b, bits, arith::ConstantOp::create(b, b.getI32IntegerAttr(0xffff)));
-    Value wide = arith::ShLIOp::create(
-        b, low, arith::ConstantOp::create(b, b.getI32IntegerAttr(16)));
-    return arith::BitcastOp::create(b, b.getF32Type(), wide);
-  }
-
-  /// D = A * B + C for one warp, on the registers of its 32 lanes: `aRegs`
-  /// (32 x 4 i32), `bRegs` (32 x 2 i32), `acc` (32 x 4 f32, updated).
-  /// Written from the PTX fragment tables read the other way round: the
-  /// lane, register and half holding A[i][k] are 4 (i % 8) + (k % 8) / 2,
-  /// i / 8 + 2 (k / 8) and k % 2; for B[k][j] they are 4 j + (k % 8) / 2,
-  /// k / 8 and k % 2; C[i][j] is register 2 (i / 8) + j % 2 of lane
-  /// 4 (i % 8) + j / 2.
-  void emulateMma(Value aRegs, Value bRegs, Value acc) {
-    loop(index(16), [&](Value i) {
-      loop(index(8), [&](Value j) {
-        Value lane = arith::AddIOp::create(b, mul(rem(i, 8), 4), div(j, 2));
-        Value reg = arith::AddIOp::create(b, mul(div(i, 8), 2), rem(j, 2));
-        Value init = memref::LoadOp::create(b, acc, ValueRange{lane, reg});
-        auto sum = scf::ForOp::create(b, index(0), index(16), index(1),
-                                      ValueRange{init});
-        {
-          OpBuilder::InsertionGuard guard(b);
-          b.setInsertionPointToStart(sum.getBody());
-          Value k = sum.getInductionVar();
-          Value pairInK = div(rem(k, 8), 2), half = rem(k, 2);
-          Value x = unpack(
-              aRegs, arith::AddIOp::create(b, mul(rem(i, 8), 4), pairInK),
-              arith::AddIOp::create(b, div(i, 8), mul(div(k, 8), 2)), half);
-          Value y = unpack(bRegs, arith::AddIOp::create(b, mul(j, 4), pairInK),
-                           div(k, 8), half);
-          Value next = arith::AddFOp::create(b, sum.getRegionIterArgs()[0],
-                                             arith::MulFOp::create(b, x, y));
-          scf::YieldOp::create(b, next);
-        }
-        memref::StoreOp::create(b, sum.getResult(0), acc,
-                                ValueRange{lane, reg});
-      });
-    });
+    wb.loop(upper, body);
   }
 
   linalg::GenericOp op;
   Epilogue epilogue;
   ImplicitLocOpBuilder b;
+  vision::gpu_mma::WarpBuilder wb{b};
   Value a, w, accumulator, c, mSize, gridX, gridY;
   int64_t kSize, nSize;
 };
@@ -493,8 +413,6 @@ void MmaKernelBuilder::buildGpuKernel() {
     b.setInsertionPointToStart(loop.getBody());
     SmallVector<Value> aRegs = loadA(f, loop.getInductionVar());
     Type f32 = b.getF32Type();
-    auto accType = LLVM::LLVMStructType::getLiteral(b.getContext(),
-                                                    SmallVector<Type>(4, f32));
     SmallVector<Value> next;
     for (int64_t j = 0; j < kFragments; ++j) {
       ValueRange acc = loop.getRegionIterArgs().slice(4 * j, 4);
@@ -503,16 +421,8 @@ void MmaKernelBuilder::buildGpuKernel() {
                                       valid[j], /*withElse=*/true);
       OpBuilder::InsertionGuard inner(b);
       b.setInsertionPointToStart(branch.thenBlock());
-      Value d = NVVM::MmaOp::create(
-          b, accType, aRegs, loadB(f, loop.getInductionVar(), j), acc,
-          ArrayRef<int64_t>{16, 8, 16}, std::nullopt, std::nullopt,
-          std::array<NVVM::MMATypes, 2>{NVVM::MMATypes::bf16,
-                                        NVVM::MMATypes::bf16},
-          std::array<NVVM::MMALayout, 2>{NVVM::MMALayout::row,
-                                         NVVM::MMALayout::col});
-      SmallVector<Value> parts;
-      for (int64_t e = 0; e < 4; ++e)
-        parts.push_back(LLVM::ExtractValueOp::create(b, d, e));
+      SmallVector<Value> parts =
+          wb.mma(aRegs, loadB(f, loop.getInductionVar(), j), acc);
       scf::YieldOp::create(b, parts);
       b.setInsertionPointToStart(branch.elseBlock());
       scf::YieldOp::create(b, acc);
@@ -578,7 +488,7 @@ void MmaKernelBuilder::buildEmulatedKernel() {
             auto inside = scf::IfOp::create(b, TypeRange(), valid[j], false);
             OpBuilder::InsertionGuard inner(b);
             b.setInsertionPointToStart(inside.thenBlock());
-            emulateMma(aRegs, bRegs[j], acc[j]);
+            wb.emulateMma(aRegs, 0, bRegs[j], 0, acc[j], 0);
           }
         }
         loop(lanes, [&](Value lane) {
