@@ -90,6 +90,7 @@ void vision::registerFoveaDialects(DialectRegistry &registry) {
   // The GPU pipeline serializes kernels (NVVM target) and embeds them in the
   // host's LLVM IR.
   NVVM::registerNVVMTargetInterfaceExternalModels(registry);
+  registerGpuOpInterfaceModels(registry);
   // The dialect conversions to LLVM that gpu-to-nvvm (kernels) and
   // gpu-to-llvm (host) collect from the dialects present.
   arith::registerConvertArithToLLVMInterface(registry);

@@ -27,6 +27,13 @@ using namespace mlir;
 
 void vision::buildGpuPipeline(OpPassManager &pm,
                               const GpuPipelineOptions &options) {
+  // Attention leaves vision IR as one flash kernel, before it would become
+  // separate linalg contractions and softmax reductions.
+  if (options.tensorCores) {
+    GpuFlashAttentionOptions flash;
+    flash.emulateWarps = options.emulateOnHost;
+    pm.addNestedPass<func::FuncOp>(createGpuFlashAttention(flash));
+  }
   pm.addPass(createConvertVisionToLinalg());
   pm.addPass(createConvertElementwiseToLinalgPass());
   pm.addPass(createCanonicalizerPass());
@@ -59,6 +66,10 @@ void vision::buildGpuPipeline(OpPassManager &pm,
     return;
   }
   pm.addNestedPass<func::FuncOp>(createConvertParallelLoopToGpuPass());
+  // Constants and dims move into the kernels before outlining, so they are
+  // not kernel arguments: kernels fold them (and register arrays indexed by
+  // constants stay in registers).
+  pm.addPass(createGpuLaunchSinkIndexComputationsPass());
   pm.addPass(createGpuKernelOutliningPass());
   pm.addPass(createGpuHostSharedMemory());
   pm.addPass(createCanonicalizerPass());

@@ -2,12 +2,15 @@
 
 #include "WarpMma.h"
 
+#include "fovea/Target/GPU/Passes.h"
+
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
 
 using namespace mlir;
 using namespace mlir::vision::gpu_mma;
@@ -130,5 +133,22 @@ void WarpBuilder::emulateMma(Value aRegs, int64_t aAt, Value bRegs, int64_t bAt,
       memref::StoreOp::create(b, sum.getResult(0), cRegs,
                               ValueRange{lane, reg});
     });
+  });
+}
+
+namespace {
+struct MmaHasNoMemoryEffects
+    : MemoryEffectOpInterface::ExternalModel<MmaHasNoMemoryEffects,
+                                             NVVM::MmaOp> {
+  void
+  getEffects(Operation *,
+             SmallVectorImpl<SideEffects::EffectInstance<MemoryEffects::Effect>>
+                 &) const {}
+};
+} // namespace
+
+void mlir::vision::registerGpuOpInterfaceModels(DialectRegistry &registry) {
+  registry.addExtension(+[](MLIRContext *ctx, NVVM::NVVMDialect *) {
+    NVVM::MmaOp::attachInterface<MmaHasNoMemoryEffects>(*ctx);
   });
 }

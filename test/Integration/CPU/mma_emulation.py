@@ -1,6 +1,6 @@
 # RUN: %python %s
-"""The tensor-core matmul kernel (fovea-gpu-mma-contractions) run on the
-CPU: with emulate-on-host and tensor-cores, the pass builds the kernel's
+"""The tensor-core kernels run on the CPU: first the matmul kernel
+(fovea-gpu-mma-contractions): with emulate-on-host and tensor-cores, the pass builds the kernel's
 per-lane code (tile and warp positions, guards, fragment loads and bf16
 packing, stores) as host loops over lanes and replaces each mma.sync by a
 scalar multiply that reads the 32 lanes' registers through the PTX
@@ -10,7 +10,14 @@ checks the kernel's layout against PyTorch without a GPU.
 
 Shapes: M not a multiple of the 64-row block tile (partial blocks, whole
 warps past M), N not a multiple of the 32-column tile (fragments past N),
-K of 48 and 80 (three and five k-steps), batch dimensions folded into M."""
+K of 48 and 80 (three and five k-steps), batch dimensions folded into M.
+
+Then the flash-attention kernel (fovea-gpu-flash-attention), built the
+same way (register arrays with a lane dimension, emulated mma.sync and
+quad shuffles): sequence lengths that are not multiples of the 32-key step
+or the 64-row block (masked keys, partial blocks), head dimensions 80 (five
+k-steps, ten n8 fragments: RADIO's, not padded), 16 and 64, against an f64
+softmax(q k^T * scale) v."""
 
 import os
 import subprocess
@@ -46,6 +53,16 @@ func.func @run(%x: tensor<?x{rows}x{k}xbf16>, %w: tensor<{k}x{k}xbf16>, %b: tens
   %1 = vision.gelu %0 {{approximation = #vision.gelu_approximation<none>}} : tensor<?x{rows}x{k}xbf16>
   %2 = arith.addf %x, %1 : tensor<?x{rows}x{k}xbf16>
   return %2 : tensor<?x{rows}x{k}xbf16>
+}}
+"""
+
+
+def attention_module(length, width, heads, scale):
+    t = f"tensor<?x{length}x{width}xbf16>"
+    return f"""
+func.func @run(%q: {t}, %k: {t}, %v: {t}) -> {t} attributes {{llvm.emit_c_interface}} {{
+  %0 = vision.attention %q, %k, %v {{num_heads = {heads} : i64, scale = {scale!r} : f64}} : ({t}, {t}, {t}) -> {t}
+  return %0 : {t}
 }}
 """
 
@@ -97,9 +114,36 @@ def check_block(batch, rows, k):
     assert not (err > bound).any(), f"{int((err > bound).sum())} elements off"
 
 
+def check_attention(batch, length, heads, head_dim):
+    scale = head_dim ** -0.5
+    text = attention_module(length, heads * head_dim, heads, scale)
+    # 4 mma.sync per k-step of Q K^T, 2 per n8 fragment of P V.
+    assert tensor_core_kernels(text) == 4 * (head_dim // 16) + 2 * (head_dim // 8), \
+        "the attention was not given the flash kernel"
+    g = torch.Generator().manual_seed(length * heads + head_dim)
+    q, k, v = (torch.randn(batch, length, heads * head_dim, generator=g).bfloat16().float()
+               for _ in range(3))
+    out = from_array(compile_mlir(text, OPTIONS, pipeline="fovea-gpu-pipeline").call(
+        "run", *(to_array(t, "bf16") for t in (q, k, v)))[0], "bf16")
+
+    def split(t):
+        return t.double().reshape(batch, length, heads, head_dim).transpose(1, 2)
+    p = torch.softmax(split(q) @ split(k).transpose(-1, -2) * scale, dim=-1)
+    expected = (p @ split(v)).transpose(1, 2).reshape(batch, length, heads * head_dim)
+    # P in bf16 (as flash-attention kernels do) and the output rounded to
+    # bf16: a few bf16 steps off at most; a layout error is off by O(1).
+    err = (out.double() - expected).abs()
+    bound = 2 ** -7 * expected.abs() + 4e-3
+    assert not (err > bound).any(), (f"{int((err > bound).sum())} of {err.numel()} "
+                                      f"elements off; worst {float(err.max()):.3g}")
+
+
 cases = Cases()
 cases.run("M=70 (2 x 35), K=48, N=40, bias", check, 2, 35, 48, 40, True)
 cases.run("M=130, K=80, N=200, no bias", check, 1, 130, 80, 200, False)
 cases.run("M=3, K=16, N=8", check, 1, 3, 16, 8, False)
 cases.run("linear + GELU + residual, M=100, K=N=48", check_block, 2, 50, 48)
+cases.run("attention L=40, 2 heads of 80, batch 2", check_attention, 2, 40, 2, 80)
+cases.run("attention L=70, 1 head of 16", check_attention, 1, 70, 1, 16)
+cases.run("attention L=33, 3 heads of 64", check_attention, 1, 33, 3, 64)
 cases.finish()

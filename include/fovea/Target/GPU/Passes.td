@@ -132,6 +132,47 @@ def GpuMmaContractions : Pass<"fovea-gpu-mma-contractions", "func::FuncOp"> {
   ];
 }
 
+def GpuFlashAttention : Pass<"fovea-gpu-flash-attention", "func::FuncOp"> {
+  let summary = "Runs bf16 vision.attention as a flash-style tensor-core kernel";
+  let description = [{
+    Replaces each `vision.attention` on bf16 without `cu_seqlens` whose head
+    dimension is a multiple of 16 (80 for RADIO: no padding to 96 or 128)
+    by a kernel built before bufferization (q, k, v read through
+    `bufferization.to_buffer`, the result a fresh buffer returned by
+    `bufferization.to_tensor restrict`). A block of 4 warps owns 64 query
+    rows of one head of one batch row; each warp holds its 16 rows of Q as
+    `mma.sync` m16n8k16 A fragments and walks the keys 32 at a time:
+    `S = Q K^T` on tensor cores (f32), scaled, keys past L masked; an online
+    softmax with f32 running row maxima and sums (quad shuffles for the row
+    reductions); P rounded to bf16 as the A operand of `O += P V`; at the
+    end `O / sum`, rounded once to bf16. The probabilities in bf16 are what
+    flash-attention kernels do; the CPU lowering keeps them in f32.
+
+    With `emulate-warps`, the same kernel is built for the host as in
+    `fovea-gpu-mma-contractions`: lanes become loops, register arrays gain
+    a lane dimension, `mma.sync` and the shuffles are emulated.
+
+    Experimental, behind the pipeline's `tensor-cores` option: the kernel
+    has not run on a GPU.
+  }];
+  let options = [
+    Option<"emulateWarps", "emulate-warps", "bool", /*default=*/"false",
+           "Build the kernel as host loops with mma.sync and shuffles "
+           "emulated">,
+  ];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::bufferization::BufferizationDialect",
+    "::mlir::gpu::GPUDialect",
+    "::mlir::LLVM::LLVMDialect",
+    "::mlir::math::MathDialect",
+    "::mlir::memref::MemRefDialect",
+    "::mlir::NVVM::NVVMDialect",
+    "::mlir::scf::SCFDialect",
+    "::mlir::vector::VectorDialect",
+  ];
+}
+
 def GpuHostSharedMemory : Pass<"fovea-gpu-host-shared-memory", "ModuleOp"> {
   let summary = "Places the host functions' buffers in memory both host and GPU reach";
   let description = [{

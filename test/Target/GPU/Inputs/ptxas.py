@@ -17,7 +17,7 @@ def main():
     if not modules:
         sys.exit(f"{listing}: no kernel modules")
     work = tempfile.mkdtemp(prefix="fovea-ptxas-")
-    registers = 0
+    registers = spilled = 0
     for name, ptx in modules:
         path = os.path.join(work, name + ".ptx")
         with open(path, "w") as f:
@@ -30,8 +30,9 @@ def main():
                      + " ".join(result.stderr.split())[:400])
         registers = max([registers] + [int(r) for r in
                                        re.findall(r"Used (\d+) registers", result.stderr)])
+        spilled += sum(int(n) for n in re.findall(r"(\d+) bytes spill stores", result.stderr))
     print(f"{len(modules)} kernel modules assemble for {arch} "
-          f"(at most {registers} registers per thread)")
+          f"(at most {registers} registers per thread, {spilled} bytes of spill stores)")
 
 
 if __name__ == "__main__":
