@@ -50,8 +50,9 @@ static cl::opt<std::string> gpuBinary(
     cl::value_desc("ptx|cubin|fatbin"), cl::init("ptx"), cl::cat(category));
 static cl::opt<bool> tensorCores(
     "tensor-cores",
-    cl::desc("CUDA, experimental: bf16 matmuls as mma.sync tensor-core "
-             "kernels (assemble with ptxas; not yet run on a GPU)"),
+    cl::desc("CUDA, experimental: bf16 matmuls (with their epilogues) and "
+             "attention (flash-style) as mma.sync tensor-core kernels; not "
+             "yet run on a GPU"),
     cl::init(false), cl::cat(category));
 static cl::opt<int64_t>
     maxFrames("max-frames",

@@ -91,9 +91,9 @@ struct GpuPipelineOptions : PassPipelineOptions<GpuPipelineOptions> {
       llvm::cl::init(false)};
   PassOptions::Option<bool> tensorCores{
       *this, "tensor-cores",
-      llvm::cl::desc("Experimental: bf16 matmuls as mma.sync tensor-core "
-                     "kernels (fovea-gpu-mma-contractions); assembles with "
-                     "ptxas, not yet run on a GPU"),
+      llvm::cl::desc("Experimental: bf16 attention and matmuls as mma.sync "
+                     "tensor-core kernels (fovea-gpu-flash-attention, "
+                     "fovea-gpu-mma-contractions); not yet run on a GPU"),
       llvm::cl::init(false)};
   PassOptions::Option<int64_t> blockSize{
       *this, "block-size",
