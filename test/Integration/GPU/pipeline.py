@@ -1,7 +1,9 @@
 # RUN: %python %s
 """The whole pipeline compiled with --target cuda and run on the GPU through
 fovea-run --device cuda: image (f32, bf16, and bf16 with the experimental
---tensor-cores matmuls) and video (T=2, odd and even frame counts, EVS on), compared with the CPU backend's outputs and the PyTorch
+--tensor-cores matmuls and flash attention) and video (T=2, odd and even
+frame counts, EVS on; also bf16 on tensor cores), compared with the CPU
+backend's outputs and the PyTorch
 reference with the CPU tolerances (f32 per element; bf16 per token cosine
 and relative L2; EVS counts exact on f32)."""
 
@@ -47,15 +49,15 @@ def image(dtype, gpu_flags=()):
                 f"gpu vs cpu image {dtype}", rtol=1e-3, atol=1e-4)
 
 
-def video_evs(count):
+def video_evs(count, dtype="f32", gpu_flags=()):
     pixels = video_frames(count, seed=count)
     flags = ["--preset", "tiny-video", "--input-kind", "video", "--evs-rate", "0.5"]
-    results, weights = run_both(f"video_{count}", flags, "f32", pixels, 2)
+    results, weights = run_both(f"video_{count}_{dtype}", flags, dtype, pixels, 2, gpu_flags)
     kept, counts = results["cuda"]
     exp_kept, exp_counts = pipe.vision_pipeline(pixels, weights, temporal=2,
                                                 evs_rate=0.5, **TINY)
     check_equal(counts.numpy(), exp_counts.numpy(), f"gpu video {count}: counts")
-    check_close(kept, exp_kept, "f32", f"gpu video {count}: kept", rtol=1e-3, atol=1e-4)
+    check_close(kept.float(), exp_kept, dtype, f"gpu video {count}: kept", rtol=1e-3, atol=1e-4)
     check_equal(counts.numpy(), results["cpu"][1].numpy(), f"gpu vs cpu counts {count}")
 
 
@@ -74,5 +76,7 @@ cases.run("image bf16", image, "bf16")
 cases.run("image bf16, tensor cores (mma.sync)", image, "bf16", ("--tensor-cores",))
 cases.run("video T=2, 5 frames, EVS 0.5", video_evs, 5)
 cases.run("video T=2, 8 frames, EVS 0.5", video_evs, 8)
+cases.run("video T=2, 6 frames, EVS 0.5, bf16 tensor cores", video_evs, 6, "bf16",
+          ("--tensor-cores",))
 cases.run("in-graph resize and tiles", tiles_from_source)
 cases.finish()
