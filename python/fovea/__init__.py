@@ -31,7 +31,7 @@ __all__ = ["FoveaError", "Module", "compile", "load", "metadata", "bf16_to_float
 def compile(config_or_preset, output=None, *, target="cpu", input_kind="image",
             dtype="bf16", evs_rate=0.0, image_size=None, max_frames=128,
             emit="module", compile_to="llvm-ir", source_size=None,
-            resize_domain="u8", gpu_arch="sm_90a"):
+            resize_domain="u8", gpu_arch="sm_90a", tensor_cores=False):
     """Compiles a model: a preset name (`tiny`, `omni`, ...) or the path of a
     Hugging Face config.json (or its directory). With `emit="module"` (or
     `"exe"`) writes `output` and returns its path; with `emit="ir"` returns
@@ -40,7 +40,8 @@ def compile(config_or_preset, output=None, *, target="cpu", input_kind="image",
     resizes (and tiles) it in the graph, in `resize_domain` "u8" or
     "f32_clamp". `target="cuda"` compiles for NVIDIA GPUs (`gpu_arch`
     sm_90a, sm_90, sm_89, sm_86 or sm_80); `compile_to` then also takes
-    "gpu" and "ptx"."""
+    "gpu" and "ptx", and `tensor_cores=True` (experimental) puts bf16
+    matmuls and attention on mma.sync kernels."""
     height, width = (0, 0) if image_size is None else image_size
     source_height, source_width = (0, 0) if source_size is None else source_size
     if emit in ("module", "exe") and not output:
@@ -49,7 +50,7 @@ def compile(config_or_preset, output=None, *, target="cpu", input_kind="image",
                           input_kind, dtype, float(evs_rate), int(height),
                           int(width), int(max_frames), emit, compile_to,
                           int(source_height), int(source_width), resize_domain,
-                          gpu_arch)
+                          gpu_arch, bool(tensor_cores))
 
 
 class Module:

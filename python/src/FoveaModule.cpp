@@ -40,7 +40,7 @@ std::string compile(const std::string &configOrPreset,
                     int64_t maxFrames, const std::string &emit,
                     const std::string &compileTo, int64_t sourceHeight,
                     int64_t sourceWidth, const std::string &resizeDomain,
-                    const std::string &gpuArch) {
+                    const std::string &gpuArch, bool tensorCores) {
   if (target != "cpu" && target != "cuda")
     throw FoveaError("target must be 'cpu' or 'cuda', got '" + target + "'");
   llvm::Expected<ModelConfig> config =
@@ -60,6 +60,9 @@ std::string compile(const std::string &configOrPreset,
   CompileOptions options;
   options.target = target == "cuda" ? Target::CUDA : Target::CPU;
   options.gpuArch = gpuArch;
+  if (tensorCores && target != "cuda")
+    throw FoveaError("tensor_cores=True applies to target='cuda' only");
+  options.gpuTensorCores = tensorCores;
   if (inputKind != "image" && inputKind != "video")
     throw FoveaError("input_kind must be 'image' or 'video', got '" +
                      inputKind + "'");
@@ -221,7 +224,7 @@ PYBIND11_MODULE(_fovea, m) {
         py::arg("evs_rate"), py::arg("height"), py::arg("width"),
         py::arg("max_frames"), py::arg("emit"), py::arg("compile_to"),
         py::arg("source_height"), py::arg("source_width"),
-        py::arg("resize_domain"), py::arg("gpu_arch"));
+        py::arg("resize_domain"), py::arg("gpu_arch"), py::arg("tensor_cores"));
   m.def("read_metadata", &readMetadata, py::arg("path"));
   py::class_<Module>(m, "Module")
       .def(py::init<const std::string &, const std::string &,

@@ -106,6 +106,9 @@ def ir_and_geometry():
     assert fovea.dynamic_resolution_budgets([(1920, 1080)] * 4, 4096, 100) == [3992] * 4
     ptx = fovea.compile("tiny", target="cuda", gpu_arch="sm_80", emit="ir", compile_to="ptx")
     assert ".target sm_80" in ptx and ".entry run_kernel" in ptx
+    assert "mma.sync" not in ptx
+    mma = fovea.compile("tiny", target="cuda", tensor_cores=True, emit="ir", compile_to="ptx")
+    assert "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32" in mma and "shfl.sync" in mma
     tiled = fovea.compile("tiny", os.path.join(WORK, "tiles.so"), source_size=(100, 300))
     assert fovea.metadata(tiled)["geometry"]["units_per_image"] == 4
     bits = fovea.float32_to_bf16(np.array([1.0, 3.14159, -2.5e-3], np.float32))
@@ -126,6 +129,8 @@ def errors():
     expect(lambda: fovea.compile("huge", "x.so"), "unknown preset 'huge'")
     expect(lambda: fovea.compile("tiny", "x.so", dtype="f64"), "dtype must be 'bf16' or 'f32'")
     expect(lambda: fovea.compile("tiny", "x.so", target="rocm"), "target must be 'cpu' or 'cuda'")
+    expect(lambda: fovea.compile("tiny", "x.so", tensor_cores=True),
+           "tensor_cores=True applies to target='cuda' only")
     expect(lambda: fovea.compile("tiny", "x.so", target="cuda", gpu_arch="sm_70"),
            "unsupported GPU architecture 'sm_70'")
     expect(lambda: fovea.compile("tiny", "x.so", input_kind="audio"), "input_kind must be")
