@@ -75,7 +75,6 @@ public:
 
 private:
   Value index(int64_t v) { return wb.index(v); }
-  Value lit(int64_t v) { return wb.index(v); }
 
   Registers registers(Type type, int64_t count) {
     OpBuilder::InsertionGuard guard(b);
@@ -211,7 +210,8 @@ void FlashKernelBuilder::buildWarp() {
   Registers kb = registers(i32, 8);               // K^T as B fragments
   Registers pa = registers(i32, 8);               // P as A fragments
   Registers vb = registers(i32, 2 * dFragments);  // V as B fragments
-  scratch = registers(f32, 1);
+  if (emulate)
+    scratch = registers(f32, 1); // quadReduce's results before write-back
   Value negInf = wb.f32(-std::numeric_limits<double>::infinity());
   Value zero = wb.f32(0);
 

@@ -529,17 +529,18 @@ struct GpuMmaContractionsPass
       if (!epilogue.zeroFill)
         continue;
       epilogue.zeroFill.erase();
-      Operation *alloc = accumulator.getDefiningOp();
+      // Views the builder made and nothing uses, then the frees and the
+      // allocation once only frees are left.
+      for (Operation *user : llvm::make_early_inc_range(accumulator.getUsers()))
+        if (isa<memref::CollapseShapeOp>(user) && user->use_empty())
+          user->erase();
       if (llvm::all_of(accumulator.getUsers(), [](Operation *user) {
-            return isa<memref::DeallocOp>(user) ||
-                   isa<memref::CollapseShapeOp>(user);
+            return isa<memref::DeallocOp>(user);
           })) {
         for (Operation *user :
              llvm::make_early_inc_range(accumulator.getUsers()))
-          if (user->use_empty() || isa<memref::DeallocOp>(user))
-            user->erase();
-        if (accumulator.use_empty())
-          alloc->erase();
+          user->erase();
+        accumulator.getDefiningOp()->erase();
       }
     }
   }
