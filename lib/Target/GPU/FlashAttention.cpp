@@ -56,7 +56,6 @@ constexpr int64_t kRows = 16 * kWarps;
 /// emulation memref<32 x n x T> (row = lane).
 struct Registers {
   Value buffer;
-  bool emulated;
 };
 
 class FlashKernelBuilder {
@@ -88,15 +87,15 @@ private:
     } else {
       b.setInsertionPointToStart(registerBlock);
     }
-    return {memref::AllocaOp::create(b, MemRefType::get(shape, type)), emulate};
+    return {memref::AllocaOp::create(b, MemRefType::get(shape, type))};
   }
   Value get(Registers r, int64_t i) {
-    if (r.emulated)
+    if (emulate)
       return memref::LoadOp::create(b, r.buffer, ValueRange{lane, index(i)});
     return memref::LoadOp::create(b, r.buffer, ValueRange{index(i)});
   }
   void set(Registers r, int64_t i, Value v) {
-    if (r.emulated)
+    if (emulate)
       memref::StoreOp::create(b, v, r.buffer, ValueRange{lane, index(i)});
     else
       memref::StoreOp::create(b, v, r.buffer, ValueRange{index(i)});
