@@ -64,6 +64,20 @@ std::string fovea::moduleMetadata(const ModelConfig &config,
   }
   for (const ResultInfo &r : resultInfos(config, options))
     outputs.push_back(tensor(r.name, r.counts ? "i64" : dtype, r.shape));
+  llvm::json::Array inputs, packed;
+  if (g.packed.empty())
+    inputs.push_back(tensor(video ? "frames" : "pixels", "u8",
+                            {-1, 3, g.sourceHeight, g.sourceWidth}));
+  for (auto [i, image] : llvm::enumerate(g.packed)) {
+    inputs.push_back(tensor("image" + std::to_string(i), "u8",
+                            {1, 3, image.sourceHeight, image.sourceWidth}));
+    packed.push_back(llvm::json::Object{
+        {"source_height", image.sourceHeight},
+        {"source_width", image.sourceWidth},
+        {"height", image.height},
+        {"width", image.width},
+        {"tokens", config.tokensFor(image.height, image.width)}});
+  }
   llvm::json::Array derived;
   for (auto [i, type] : llvm::enumerate(derivedTypes)) {
     auto shaped = cast<RankedTensorType>(type);
@@ -81,9 +95,7 @@ std::string fovea::moduleMetadata(const ModelConfig &config,
       {"target", target == Target::CUDA ? "cuda" : "cpu"},
       {"input_kind", video ? "video" : "image"},
       {"dtype", dtype},
-      {"inputs",
-       llvm::json::Array{tensor(video ? "frames" : "pixels", "u8",
-                                {-1, 3, g.sourceHeight, g.sourceWidth})}},
+      {"inputs", std::move(inputs)},
       {"outputs", std::move(outputs)},
       {"weights", std::move(weights)},
       {"derived", std::move(derived)},
@@ -105,7 +117,8 @@ std::string fovea::moduleMetadata(const ModelConfig &config,
            {"tokens_per_unit", config.tokensFor(g.height, g.width)},
            {"num_prefix_tokens", config.numPrefix},
            {"llm_hidden", config.llmHidden},
-           {"evs_rate", options.evsRate}}}};
+           {"evs_rate", options.evsRate},
+           {"packed_images", std::move(packed)}}}};
   if (video)
     metadata["max_frames"] = options.maxFrames;
   std::string text;

@@ -47,6 +47,36 @@ InputGeometry fovea::inputGeometry(const ModelConfig &c,
   g.width = o.width ? o.width : c.imageSize;
   g.sourceHeight = o.sourceHeight ? o.sourceHeight : g.height;
   g.sourceWidth = o.sourceWidth ? o.sourceWidth : g.width;
+  if (!o.packedSources.empty()) {
+    // Each image at its §10.1 size for its share of the context.
+    std::vector<Size> sizes;
+    for (auto [h, w] : o.packedSources)
+      sizes.push_back({w, h});
+    std::optional<std::vector<int64_t>> budgets;
+    if (o.maxModelLen > 0)
+      budgets = dynamicResolutionBudgets(sizes, o.maxModelLen, o.promptTokens,
+                                         c.minNumPatches, c.maxNumPatches,
+                                         c.patchSize);
+    else
+      budgets = std::vector<int64_t>(
+          sizes.size(), c.maxNumPatches > 0 ? c.maxNumPatches
+                                            : std::numeric_limits<int>::max());
+    for (auto [i, s] : llvm::enumerate(sizes)) {
+      PackedImage image{s.height, s.width, 0, 0};
+      if (budgets && s.width > 0 && s.height > 0) {
+        PatchGrid grid = dynamicResolutionGrid(s.width, s.height, (*budgets)[i],
+                                               c.minNumPatches, c.patchSize);
+        image.height = grid.rows * c.patchSize;
+        image.width = grid.columns * c.patchSize;
+      }
+      g.packed.push_back(image);
+    }
+    g.sourceHeight = g.packed[0].sourceHeight;
+    g.sourceWidth = g.packed[0].sourceWidth;
+    g.height = g.packed[0].height;
+    g.width = g.packed[0].width;
+    return g;
+  }
   if (!o.sourceHeight || o.height || o.sourceWidth <= 0 || o.sourceHeight <= 0)
     return g;
   // The encoder's size follows from the source size.
@@ -131,6 +161,12 @@ std::vector<WeightInfo> fovea::weightInfos(const ModelConfig &config,
 std::vector<ResultInfo> fovea::resultInfos(const ModelConfig &config,
                                            const ImportOptions &options) {
   Geometry g = geometryOf(config, options);
+  if (!g.packed.empty()) {
+    int64_t tokens = 0;
+    for (const PackedImage &image : g.packed)
+      tokens += config.tokensFor(image.height, image.width);
+    return {{"embeddings", {tokens, config.llmHidden}, false}};
+  }
   if (g.video && options.evsRate > 0.0)
     return {{"kept", {-1, config.llmHidden}, false}, {"counts", {-1}, true}};
   return {{"embeddings", {-1, g.patches / 4, config.llmHidden}, false}};
@@ -224,6 +260,33 @@ static llvm::Error checkOptions(const ModelConfig &c, const ImportOptions &o,
   auto error = [](const llvm::Twine &message) {
     return llvm::createStringError(message.str().c_str());
   };
+  if (!o.packedSources.empty()) {
+    if (!c.dynamicResolution || g.video)
+      return error("several source sizes pack images of different sizes, "
+                   "which needs a dynamic-resolution image model "
+                   "(min_num_patches in vision_config.args)");
+    if (o.sourceHeight || o.height)
+      return error("packed source sizes exclude a single source size and "
+                   "--image-size (each image gets its own size)");
+    for (auto [h, w] : o.packedSources)
+      if (h <= 0 || w <= 0)
+        return error("source size " + llvm::Twine(h) + "x" + llvm::Twine(w) +
+                     " must be positive");
+    if (o.evsRate > 0.0)
+      return error("EVS (--evs-rate) applies to video input only");
+    if (o.maxModelLen < 0 || o.promptTokens < 0)
+      return error("the context length and prompt tokens must not be "
+                   "negative");
+    if (g.packed.front().height == 0)
+      return error(
+          "the images' patch budgets do not converge for a context of " +
+          llvm::Twine(o.maxModelLen) + " tokens with " +
+          llvm::Twine(o.promptTokens) + " prompt tokens (§10.1)");
+    return llvm::Error::success();
+  }
+  if (o.maxModelLen || o.promptTokens)
+    return error("the context length and prompt tokens set the budgets of "
+                 "packed images only (several source sizes)");
   if (g.height <= 0 || g.width <= 0 || g.height % (2 * c.patchSize) ||
       g.width % (2 * c.patchSize))
     return error("image size " + llvm::Twine(g.height) + "x" +
@@ -264,64 +327,141 @@ fovea::importModel(MLIRContext &context, const ModelConfig &c,
     return RankedTensorType::get(shape, type);
   };
 
-  // Signature: pixels, then the weights.
+  // Signature: pixels (one argument per packed image), then the weights.
   std::vector<WeightSpec> specs = weightSpecs(c, g);
-  SmallVector<Type> argTypes = {
-      tensorOf({dyn, 3, g.sourceHeight, g.sourceWidth},
-               IntegerType::get(&context, 8, IntegerType::Unsigned))};
+  auto u8 = IntegerType::get(&context, 8, IntegerType::Unsigned);
+  SmallVector<Type> argTypes;
+  bool packed = !g.packed.empty();
+  if (packed)
+    for (const PackedImage &image : g.packed)
+      argTypes.push_back(
+          tensorOf({1, 3, image.sourceHeight, image.sourceWidth}, u8));
+  else
+    argTypes.push_back(tensorOf({dyn, 3, g.sourceHeight, g.sourceWidth}, u8));
+  unsigned numInputs = argTypes.size();
   for (const WeightSpec &spec : specs)
     argTypes.push_back(tensorOf(spec.shape, element));
 
-  int64_t tokens = g.patches / 4;
+  // The sequences: one per batch row, or the packed images of one row.
+  int64_t batchDim = packed ? 1 : dyn;
+  SmallVector<int64_t> lengths, grids;
+  if (packed) {
+    for (const PackedImage &image : g.packed) {
+      int64_t rows = image.height / c.patchSize,
+              cols = image.width / c.patchSize;
+      lengths.push_back(rows * cols);
+      grids.append({rows, cols});
+    }
+  } else {
+    lengths.push_back(g.patches);
+    grids.append({g.rows, g.cols});
+  }
+  int64_t patches = 0;
+  for (int64_t l : lengths)
+    patches += l;
+  int64_t tokens = patches / 4;
   SmallVector<Type> resultTypes;
   bool evs = g.video && o.evsRate > 0.0;
   if (evs)
     resultTypes = {tensorOf({dyn, c.llmHidden}, element),
                    tensorOf({dyn}, b.getI64Type())};
+  else if (packed)
+    resultTypes = {tensorOf({tokens, c.llmHidden}, element)};
   else
     resultTypes = {tensorOf({dyn, tokens, c.llmHidden}, element)};
   auto func =
       func::FuncOp::create(b, "run", b.getFunctionType(argTypes, resultTypes));
   func->setAttr("llvm.emit_c_interface", b.getUnitAttr());
   for (auto [i, spec] : llvm::enumerate(specs))
-    func.setArgAttr(i + 1, "fovea.weight", b.getStringAttr(spec.name));
+    func.setArgAttr(i + numInputs, "fovea.weight", b.getStringAttr(spec.name));
   Block *body = func.addEntryBlock();
   b.setInsertionPointToStart(body);
 
   // Weights by name, in the order of `specs`.
-  unsigned next = 1;
+  unsigned next = numInputs;
   auto weight = [&]() { return body->getArgument(next++); };
 
-  // Input conditioning and embedding.
-  Value pixels = preprocess(b, body->getArgument(0), g, o);
-  Value x = vision::NormalizeOp::create(b, pixels, c.normMean, c.normStd);
-  if (!element.isF32())
-    x = arith::TruncFOp::create(
-        b, cast<RankedTensorType>(x.getType()).clone(element), x);
-  Value embedded =
-      g.temporal > 1 ? vision::TubeletEmbedOp::create(b, x, weight(),
-                                                      c.patchSize, g.temporal)
-                           .getResult()
-                     : vision::PatchEmbedOp::create(b, x, weight(), c.patchSize)
-                           .getResult();
-  Value pos = vision::InterpPosEmbedOp::create(
-      b, weight(), ArrayRef<int64_t>{g.rows, g.cols}, /*align_corners=*/false);
-  // pos [1, L, C] -> broadcast over the batch and add.
+  // Input conditioning and embedding of one input: pixels
+  // [B, 3, Hs, Ws] x ui8 -> patch embeddings [B, L, C].
+  auto embed = [&](Value input, const Geometry &ig, Value embedder) -> Value {
+    Value pixels = preprocess(b, input, ig, o);
+    Value x = vision::NormalizeOp::create(b, pixels, c.normMean, c.normStd);
+    if (!element.isF32())
+      x = arith::TruncFOp::create(
+          b, cast<RankedTensorType>(x.getType()).clone(element), x);
+    if (ig.temporal > 1)
+      return vision::TubeletEmbedOp::create(b, x, embedder, c.patchSize,
+                                            ig.temporal)
+          .getResult();
+    return vision::PatchEmbedOp::create(b, x, embedder, c.patchSize)
+        .getResult();
+  };
+  Value embedder = weight(), posTable = weight(), prefix = weight();
+  auto posEmbed = [&](int64_t rows, int64_t cols) -> Value {
+    return vision::InterpPosEmbedOp::create(b, posTable,
+                                            ArrayRef<int64_t>{rows, cols},
+                                            /*align_corners=*/false);
+  };
   Value zero = arith::ConstantIndexOp::create(b, 0);
-  Value batch = tensor::DimOp::create(b, embedded, zero);
-  Value pos2d = tensor::CollapseShapeOp::create(
-      b, pos, SmallVector<ReassociationIndices>{{0, 1}, {2}});
-  Value posInit = tensor::EmptyOp::create(
-      b, tensorOf({dyn, g.patches, c.width}, element), ValueRange{batch});
-  Value posBatch =
-      linalg::BroadcastOp::create(b, pos2d, posInit, ArrayRef<int64_t>{0})
-          .getResult()[0];
-  x = arith::AddFOp::create(b, embedded, posBatch);
-  x = vision::PrependTokensOp::create(b, weight(), x, DenseI64ArrayAttr());
+  OpFoldResult batch;
+  Value x;
+  if (packed) {
+    // Per image: its own resize, embedding and position embedding (§3.5),
+    // then the images side by side on the token axis of one row.
+    x = tensor::EmptyOp::create(b, tensorOf({1, patches, c.width}, element),
+                                ValueRange{});
+    int64_t offset = 0;
+    for (auto [i, image] : llvm::enumerate(g.packed)) {
+      Geometry ig = g;
+      ig.packed.clear();
+      ig.sourceHeight = image.sourceHeight;
+      ig.sourceWidth = image.sourceWidth;
+      ig.height = image.height;
+      ig.width = image.width;
+      Value one =
+          arith::AddFOp::create(b, embed(body->getArgument(i), ig, embedder),
+                                posEmbed(grids[2 * i], grids[2 * i + 1]));
+      SmallVector<OpFoldResult> offsets = {
+          b.getIndexAttr(0), b.getIndexAttr(offset), b.getIndexAttr(0)};
+      SmallVector<OpFoldResult> sizes = {b.getIndexAttr(1),
+                                         b.getIndexAttr(lengths[i]),
+                                         b.getIndexAttr(c.width)};
+      SmallVector<OpFoldResult> strides(3, b.getIndexAttr(1));
+      x = tensor::InsertSliceOp::create(b, one, x, offsets, sizes, strides);
+      offset += lengths[i];
+    }
+    batch = b.getIndexAttr(1);
+  } else {
+    Value embedded = embed(body->getArgument(0), g, embedder);
+    // pos [1, L, C] -> broadcast over the batch and add.
+    Value batchSize = tensor::DimOp::create(b, embedded, zero);
+    Value pos2d = tensor::CollapseShapeOp::create(
+        b, posEmbed(g.rows, g.cols),
+        SmallVector<ReassociationIndices>{{0, 1}, {2}});
+    Value posInit = tensor::EmptyOp::create(
+        b, tensorOf({dyn, g.patches, c.width}, element), ValueRange{batchSize});
+    Value posBatch =
+        linalg::BroadcastOp::create(b, pos2d, posInit, ArrayRef<int64_t>{0})
+            .getResult()[0];
+    x = arith::AddFOp::create(b, embedded, posBatch);
+    batch = batchSize;
+  }
+  DenseI64ArrayAttr segments =
+      packed ? b.getDenseI64ArrayAttr(lengths) : DenseI64ArrayAttr();
+  x = vision::PrependTokensOp::create(b, prefix, x, segments);
 
-  // ViT blocks.
-  int64_t seq = g.patches + c.numPrefix;
-  auto seqType = tensorOf({dyn, seq, c.width}, element);
+  // ViT blocks; packed images attend within their own segment (§5.4).
+  int64_t seq = patches + c.numPrefix * static_cast<int64_t>(lengths.size());
+  auto seqType = tensorOf({batchDim, seq, c.width}, element);
+  Value cuSeqlens;
+  if (packed) {
+    SmallVector<int32_t> bounds = {0};
+    for (int64_t l : lengths)
+      bounds.push_back(bounds.back() + static_cast<int32_t>(l + c.numPrefix));
+    auto type = tensorOf({static_cast<int64_t>(bounds.size())}, b.getI32Type());
+    cuSeqlens = arith::ConstantOp::create(
+        b, DenseElementsAttr::get(type, ArrayRef<int32_t>(bounds)));
+  }
   double scale = 1.0 / std::sqrt(static_cast<double>(c.width / c.heads));
   for (int64_t i = 0; i < c.depth; ++i) {
     Value ln1w = weight(), ln1b = weight(), qkvW = weight(), qkvB = weight(),
@@ -339,8 +479,8 @@ fovea::importModel(MLIRContext &context, const ModelConfig &c,
       return tensor::ExtractSliceOp::create(b, seqType, qkv, offsets, sizes,
                                             strides);
     };
-    Value attn = vision::AttentionOp::create(b, part(0), part(1), part(2),
-                                             Value(), c.heads, APFloat(scale));
+    Value attn = vision::AttentionOp::create(
+        b, part(0), part(1), part(2), cuSeqlens, c.heads, APFloat(scale));
     Value proj = vision::LinearOp::create(b, attn, projW, projB);
     x = arith::AddFOp::create(b, x, proj);
     h = vision::LayerNormOp::create(b, x, ln2w, ln2b, APFloat(c.layerNormEps));
@@ -350,9 +490,10 @@ fovea::importModel(MLIRContext &context, const ModelConfig &c,
     x = arith::AddFOp::create(b, x, fc2);
   }
 
-  // Back to patch tokens, 2x2 merge, projector (vLLM's rounding order).
-  x = vision::StripPrefixOp::create(b, x, c.numPrefix, DenseI64ArrayAttr());
-  x = vision::PixelShuffleOp::create(b, x, ArrayRef<int64_t>{g.rows, g.cols},
+  // Back to patch tokens, 2x2 merge (per image), projector (vLLM's rounding
+  // order).
+  x = vision::StripPrefixOp::create(b, x, c.numPrefix, segments);
+  x = vision::PixelShuffleOp::create(b, x, grids,
                                      c.pixelShuffleV2
                                          ? vision::PixelShuffleVersion::v2
                                          : vision::PixelShuffleVersion::v1);
@@ -361,6 +502,9 @@ fovea::importModel(MLIRContext &context, const ModelConfig &c,
   x = vision::LinearOp::create(b, x, weight(), Value());
   x = vision::Relu2Op::create(b, x);
   x = vision::LinearOp::create(b, x, weight(), Value());
+  if (packed)
+    x = tensor::CollapseShapeOp::create(
+        b, x, SmallVector<ReassociationIndices>{{0, 1}, {2}});
 
   if (evs) {
     auto prune = vision::EvsPruneOp::create(b, x, APFloat(o.evsRate));

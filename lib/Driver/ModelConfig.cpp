@@ -437,7 +437,7 @@ llvm::Error fovea::reconcileWithCheckpoint(ModelConfig &config,
 }
 
 std::vector<std::string> fovea::presetNames() {
-  return {"nano-v2-vl", "omni", "tiny", "tiny-video"};
+  return {"nano-v2-vl", "omni", "tiny", "tiny-video", "tiny-dynamic"};
 }
 
 llvm::Expected<ModelConfig> fovea::getPreset(llvm::StringRef name) {
@@ -460,7 +460,7 @@ llvm::Expected<ModelConfig> fovea::getPreset(llvm::StringRef name) {
     c.maxNumPatches = 13312;
     return c;
   }
-  if (name == "tiny" || name == "tiny-video") {
+  if (name == "tiny" || name == "tiny-video" || name == "tiny-dynamic") {
     // Same structure, small: 64 x 64 images of 4 x 4 patches, 2 blocks of
     // width 64 with 2 heads, 2 prefix tokens, an 8 x 8 position table.
     c.imageSize = 64;
@@ -481,6 +481,13 @@ llvm::Expected<ModelConfig> fovea::getPreset(llvm::StringRef name) {
       c.separateVideoEmbedder = true;
       c.videoTargetPatches = 32;
       c.videoMaintainAspect = true;
+    }
+    if (name == "tiny-dynamic") {
+      // Images at their dynamic-resolution size (§10.1), between 16 and 64
+      // patches (64x64 to 128x128 pixels when square).
+      c.dynamicResolution = true;
+      c.minNumPatches = 16;
+      c.maxNumPatches = 64;
     }
     return c;
   }

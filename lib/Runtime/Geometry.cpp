@@ -33,6 +33,19 @@ fovea::rt::parseModuleGeometry(const JsonValue &metadata, std::string &error) {
     out.maxFrames = m->integer().value_or(0);
   if (const JsonValue *q = g->get("evs_rate"))
     out.evsRate = q->number();
+  if (const JsonValue *packed = g->get("packed_images"))
+    for (const JsonValue &image : packed->array()) {
+      auto field = [&](const char *key) {
+        const JsonValue *v = image.get(key);
+        return v ? v->integer().value_or(0) : 0;
+      };
+      out.packed.push_back({field("source_height"), field("source_width"),
+                            field("height"), field("width"), field("tokens")});
+      if (out.packed.back().tokens <= 0) {
+        error = "module metadata: incomplete packed image geometry";
+        return std::nullopt;
+      }
+    }
   if (out.tokensPerUnit <= 0 || out.temporal <= 0 || out.unitsPerImage <= 0) {
     error = "module metadata: incomplete geometry";
     return std::nullopt;
@@ -66,11 +79,40 @@ std::optional<std::string> fovea::rt::geometryJson(
                      ",\"width\":" + std::to_string(g.width) + "}";
   std::string source = "{\"height\":" + std::to_string(g.sourceHeight) +
                        ",\"width\":" + std::to_string(g.sourceWidth) + "}";
-  if (!g.video) {
-    if (tubeletCounts) {
-      error = "geometry: per-tubelet counts apply to video modules only";
+  if (!g.video && tubeletCounts) {
+    error = "geometry: per-tubelet counts apply to video modules only";
+    return std::nullopt;
+  }
+  if (!g.packed.empty()) {
+    if (count != static_cast<int64_t>(g.packed.size())) {
+      error = "geometry: the module packs " + std::to_string(g.packed.size()) +
+              " images, got a count of " + std::to_string(count);
       return std::nullopt;
     }
+    std::string images, prompts;
+    std::vector<int64_t> tokens;
+    int64_t total = 0;
+    for (const PackedImageGeometry &image : g.packed) {
+      images +=
+          std::string(images.empty() ? "" : ",") +
+          "{\"source_size\":{\"height\":" + std::to_string(image.sourceHeight) +
+          ",\"width\":" + std::to_string(image.sourceWidth) +
+          "},\"size\":{\"height\":" + std::to_string(image.height) +
+          ",\"width\":" + std::to_string(image.width) +
+          "},\"tokens\":" + std::to_string(image.tokens) + "}";
+      prompts += std::string(prompts.empty() ? "" : ",") +
+                 jsonQuote(fovea::imagePrompt(image.tokens));
+      tokens.push_back(image.tokens);
+      total += image.tokens;
+    }
+    return "{\"kind\":\"image\",\"packed\":true,\"images\":" +
+           std::to_string(count) + ",\"per_image\":[" + images +
+           "],\"tokens_per_image\":" + integers(tokens) +
+           ",\"output_shape\":" + integers({total}) +
+           ",\"total_tokens\":" + std::to_string(total) +
+           ",\"prompt_per_image\":[" + prompts + "]}";
+  }
+  if (!g.video) {
     int64_t perImage = g.unitsPerImage * g.tokensPerUnit;
     return "{\"kind\":\"image\",\"images\":" + std::to_string(count) +
            ",\"source_size\":" + source + ",\"tile_size\":" + size +

@@ -15,6 +15,7 @@
 #include "fovea/Runtime/Safetensors.h"
 #include "fovea/Runtime/Tensor.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 
@@ -209,7 +210,12 @@ extern "C" fovea_module *fovea_module_create(const char *weightsPath,
       size_t rank = spec.shape.size();
       const int64_t *d = results.data() + offset;
       offset += 3 + 2 * rank;
-      module->derivedBuffers.push_back(reinterpret_cast<void *>(d[0]));
+      // Values of @init may share an allocation; each is freed once.
+      auto *base = reinterpret_cast<void *>(d[0]);
+      if (std::find(module->derivedBuffers.begin(),
+                    module->derivedBuffers.end(),
+                    base) == module->derivedBuffers.end())
+        module->derivedBuffers.push_back(base);
       module->derivedDescriptors.emplace_back(d, d + 3 + 2 * rank);
     }
     // @run does not read these any more: give their memory back.
@@ -225,57 +231,72 @@ extern "C" fovea_module *fovea_module_create(const char *weightsPath,
   return module.release();
 }
 
-extern "C" int fovea_module_run(fovea_module *module, const fovea_tensor *input,
-                                fovea_tensor *outputs, int32_t maxOutputs,
-                                int32_t *numOutputs, char **error) {
+extern "C" int fovea_module_run_inputs(fovea_module *module,
+                                       const fovea_tensor *inputs,
+                                       int32_t numInputs, fovea_tensor *outputs,
+                                       int32_t maxOutputs, int32_t *numOutputs,
+                                       char **error) {
   auto fail = [&](const std::string &message) {
     if (error)
       *error = copyError(message);
     return 1;
   };
-  if (!module || !input)
+  if (!module || !inputs)
     return fail("fovea_module_run: null module or input");
-  const TensorSpec &spec = module->inputs.front();
-  std::vector<int64_t> shape(input->shape, input->shape + input->rank);
-  bool matches = input->rank == static_cast<int32_t>(spec.shape.size()) &&
-                 input->dtype == static_cast<int32_t>(spec.dtype);
-  for (size_t i = 0; matches && i < shape.size(); ++i)
-    matches = spec.shape[i] < 0 ? shape[i] > 0 : shape[i] == spec.shape[i];
-  if (!matches)
-    return fail("input '" + spec.name + "': expected " + dtypeName(spec.dtype) +
-                " " + formatShape(spec.shape) + " (-1 = any), got " +
-                (input->dtype >= 0 && input->dtype <= 5
-                     ? dtypeName(static_cast<DType>(input->dtype))
-                     : "?") +
-                " " + formatShape(shape));
-  if (module->maxFrames && !shape.empty() && shape[0] > module->maxFrames)
-    return fail("input '" + spec.name + "': " + std::to_string(shape[0]) +
-                " frames, the module accepts at most " +
-                std::to_string(module->maxFrames) + " (--max-frames)");
+  if (numInputs != static_cast<int32_t>(module->inputs.size()))
+    return fail("fovea_module_run: the module takes " +
+                std::to_string(module->inputs.size()) +
+                " inputs (fovea_module_run_inputs), got " +
+                std::to_string(numInputs));
+  std::vector<std::vector<int64_t>> shapes;
+  for (int32_t n = 0; n < numInputs; ++n) {
+    const fovea_tensor *input = &inputs[n];
+    const TensorSpec &spec = module->inputs[n];
+    std::vector<int64_t> shape(input->shape, input->shape + input->rank);
+    bool matches = input->rank == static_cast<int32_t>(spec.shape.size()) &&
+                   input->dtype == static_cast<int32_t>(spec.dtype);
+    for (size_t i = 0; matches && i < shape.size(); ++i)
+      matches = spec.shape[i] < 0 ? shape[i] > 0 : shape[i] == spec.shape[i];
+    if (!matches)
+      return fail("input '" + spec.name + "': expected " +
+                  dtypeName(spec.dtype) + " " + formatShape(spec.shape) +
+                  " (-1 = any), got " +
+                  (input->dtype >= 0 && input->dtype <= 5
+                       ? dtypeName(static_cast<DType>(input->dtype))
+                       : "?") +
+                  " " + formatShape(shape));
+    if (module->maxFrames && !shape.empty() && shape[0] > module->maxFrames)
+      return fail("input '" + spec.name + "': " + std::to_string(shape[0]) +
+                  " frames, the module accepts at most " +
+                  std::to_string(module->maxFrames) + " (--max-frames)");
+    shapes.push_back(std::move(shape));
+  }
   if (static_cast<int32_t>(module->outputs.size()) > maxOutputs)
     return fail("fovea_module_run: room for " + std::to_string(maxOutputs) +
                 " outputs, the module returns " +
                 std::to_string(module->outputs.size()));
 
-  // Result descriptors first (written by the callee), then the input, the
+  // Result descriptors first (written by the callee), then the inputs, the
   // weights and the values @init derived from them.
   std::vector<std::vector<int64_t>> args;
-  // CUDA: kernels read the input from managed memory.
-  void *inputData = input->data;
-  std::unique_ptr<void, void (*)(void *)> sharedInput(
-      nullptr, fovea::rt::cuda::freeShared);
-  if (module->cuda) {
-    size_t bytes = dtypeSize(spec.dtype);
-    for (int64_t d : shape)
-      bytes *= static_cast<size_t>(d);
-    std::string message;
-    sharedInput.reset(fovea::rt::cuda::allocShared(bytes, message));
-    if (!sharedInput)
-      return fail(message);
-    std::memcpy(sharedInput.get(), input->data, bytes);
-    inputData = sharedInput.get();
+  // CUDA: kernels read the inputs from managed memory.
+  std::vector<std::unique_ptr<void, void (*)(void *)>> sharedInputs;
+  for (int32_t n = 0; n < numInputs; ++n) {
+    void *inputData = inputs[n].data;
+    if (module->cuda) {
+      size_t bytes = dtypeSize(module->inputs[n].dtype);
+      for (int64_t d : shapes[n])
+        bytes *= static_cast<size_t>(d);
+      std::string message;
+      sharedInputs.emplace_back(fovea::rt::cuda::allocShared(bytes, message),
+                                fovea::rt::cuda::freeShared);
+      if (!sharedInputs.back())
+        return fail(message);
+      std::memcpy(sharedInputs.back().get(), inputs[n].data, bytes);
+      inputData = sharedInputs.back().get();
+    }
+    args.push_back(descriptorFor(inputData, shapes[n]));
   }
-  args.push_back(descriptorFor(inputData, shape));
   // Released (init-only) weights pass a null buffer of their shape; @run
   // does not read them.
   for (size_t i = 0; i < module->weights.size(); ++i)
@@ -325,6 +346,13 @@ extern "C" int fovea_module_run(fovea_module *module, const fovea_tensor *input,
   if (numOutputs)
     *numOutputs = static_cast<int32_t>(module->outputs.size());
   return 0;
+}
+
+extern "C" int fovea_module_run(fovea_module *module, const fovea_tensor *input,
+                                fovea_tensor *outputs, int32_t maxOutputs,
+                                int32_t *numOutputs, char **error) {
+  return fovea_module_run_inputs(module, input, 1, outputs, maxOutputs,
+                                 numOutputs, error);
 }
 
 extern "C" void fovea_module_destroy(fovea_module *module) {

@@ -21,7 +21,7 @@ void *fovea::rt::openModuleApi(const std::string &path, ModuleApi &api,
   SymbolBinder binder(handle);
   binder.bind(api.metadata, "fovea_module_metadata");
   binder.bind(api.create, "fovea_module_create");
-  binder.bind(api.run, "fovea_module_run");
+  binder.bind(api.run, "fovea_module_run_inputs");
   binder.bind(api.destroy, "fovea_module_destroy");
   binder.bind(api.release, "fovea_tensor_release");
   binder.bind(api.freeError, "fovea_free_error");

@@ -41,15 +41,59 @@ struct Options {
   int64_t maxFrames = 0;
 };
 
-/// The input of one run: pixels and, for videos, where the frames came from.
+/// The input of one run: pixels (one tensor per image for packed modules)
+/// and, for videos, where the frames came from.
 struct Input {
   Tensor pixels;
+  std::vector<Tensor> packed;
   std::vector<int64_t> frameIndices;
   double sourceFps = 0;
 };
 
 std::string sizeText(int64_t height, int64_t width) {
   return std::to_string(height) + "x" + std::to_string(width);
+}
+
+/// Reads the inputs of a packed module: one image (or `.npy`) per input, in
+/// order, each of the size compiled for its position.
+std::optional<Input> loadPacked(const Options &o, const ModuleGeometry &module,
+                                const std::vector<MediaKind> &kinds,
+                                std::string &error) {
+  size_t expected = module.packed.size();
+  if (o.inputs.size() != expected) {
+    error = "the module packs " + std::to_string(expected) +
+            " images; give one --input per image, got " +
+            std::to_string(o.inputs.size());
+    return std::nullopt;
+  }
+  Input input;
+  for (size_t i = 0; i < expected; ++i) {
+    const std::string &path = o.inputs[i];
+    const PackedImageGeometry &want = module.packed[i];
+    std::optional<Tensor> image;
+    if (kinds[i] == MediaKind::Image)
+      image = decodeImage(path, error);
+    else if (kinds[i] == MediaKind::Npy)
+      image = readNpy(path, error);
+    else
+      error = "'" + path + "' is a video but the module takes images";
+    if (!image)
+      return std::nullopt;
+    std::vector<int64_t> shape = image->shape();
+    if (shape.size() != 4 || shape[0] != 1 || shape[1] != 3 ||
+        shape[2] != want.sourceHeight || shape[3] != want.sourceWidth) {
+      error = "'" + path + "' is " +
+              (shape.size() == 4 && shape[0] == 1 && shape[1] == 3
+                   ? sizeText(shape[2], shape[3]) + " (HxW)"
+                   : formatShape(shape)) +
+              " but the module's image " + std::to_string(i) + " is " +
+              sizeText(want.sourceHeight, want.sourceWidth) +
+              "; compile it with the sizes of the images, in order";
+      return std::nullopt;
+    }
+    input.packed.push_back(std::move(*image));
+  }
+  return input;
 }
 
 /// Reads the --input files: one .npy, one video, or images of one size.
@@ -64,7 +108,7 @@ std::optional<Input> loadInput(const Options &o, const ModuleGeometry &module,
     kinds.push_back(*kind);
   }
   bool single = kinds[0] == MediaKind::Npy || kinds[0] == MediaKind::Video;
-  if (o.inputs.size() > 1 &&
+  if (o.inputs.size() > 1 && module.packed.empty() &&
       (single || std::count(kinds.begin(), kinds.end(), MediaKind::Image) !=
                      static_cast<long>(kinds.size()))) {
     error = "several --input files must all be images (one .npy or one "
@@ -84,6 +128,8 @@ std::optional<Input> loadInput(const Options &o, const ModuleGeometry &module,
     return std::nullopt;
   }
   Input input;
+  if (!module.packed.empty())
+    return loadPacked(o, module, kinds, error);
   if (kinds[0] == MediaKind::Npy) {
     std::optional<Tensor> t = readNpy(o.inputs[0], error);
     if (!t)
@@ -339,9 +385,14 @@ int fovea::rt::runTool(const char *tool, int argc, char **argv, int first,
       loadInput(o, *geometry, run || !o.saveInput.empty(), error);
   if (!loaded)
     return fail(tool, error);
+  if (!o.saveInput.empty() && !loaded->packed.empty())
+    return fail(tool, "--save-input writes one .npy; this module takes one "
+                      "input per packed image");
   if (!o.saveInput.empty() && !writeNpy(o.saveInput, loaded->pixels, error))
     return fail(tool, error);
-  int64_t units = loaded->pixels.shape().empty()
+  int64_t units = !loaded->packed.empty()
+                      ? static_cast<int64_t>(loaded->packed.size())
+                  : loaded->pixels.shape().empty()
                       ? static_cast<int64_t>(loaded->frameIndices.size())
                       : loaded->pixels.shape()[0];
   std::optional<JsonValue> predicted;
@@ -355,9 +406,14 @@ int fovea::rt::runTool(const char *tool, int argc, char **argv, int first,
   }
   if (!run)
     return 0;
-  Tensor *input = &loaded->pixels;
-  if (input->shape().empty())
-    return fail(tool, "input '" + o.inputs[0] + "' holds no pixels");
+  std::vector<Tensor *> inputs;
+  if (loaded->packed.empty())
+    inputs.push_back(&loaded->pixels);
+  for (Tensor &t : loaded->packed)
+    inputs.push_back(&t);
+  for (size_t i = 0; i < inputs.size(); ++i)
+    if (inputs[i]->shape().empty())
+      return fail(tool, "input '" + o.inputs[i] + "' holds no pixels");
 
   if (o.device.empty())
     o.device =
@@ -375,17 +431,22 @@ int fovea::rt::runTool(const char *tool, int argc, char **argv, int first,
     return fail(tool, message);
   }
 
-  std::vector<int64_t> shape = input->shape();
-  fovea_tensor in{static_cast<int32_t>(input->dtype()),
-                  static_cast<int32_t>(shape.size()), shape.data(),
-                  input->data()};
+  std::vector<std::vector<int64_t>> shapes;
+  std::vector<fovea_tensor> ins;
+  for (Tensor *t : inputs)
+    shapes.push_back(t->shape());
+  for (size_t i = 0; i < inputs.size(); ++i)
+    ins.push_back({static_cast<int32_t>(inputs[i]->dtype()),
+                   static_cast<int32_t>(shapes[i].size()), shapes[i].data(),
+                   inputs[i]->data()});
   fovea_tensor outs[8];
   int32_t count = 0;
   auto runOnce = [&]() -> bool {
     for (int32_t k = 0; k < count; ++k)
       api.release(&outs[k]);
     count = 0;
-    if (api.run(module, &in, outs, 8, &count, &cerror) != 0) {
+    if (api.run(module, ins.data(), static_cast<int32_t>(ins.size()), outs, 8,
+                &count, &cerror) != 0) {
       error = cerror ? cerror : "run failed";
       api.freeError(cerror);
       return false;

@@ -31,25 +31,35 @@ __all__ = ["FoveaError", "Module", "compile", "load", "metadata", "bf16_to_float
 def compile(config_or_preset, output=None, *, target="cpu", input_kind="image",
             dtype="bf16", evs_rate=0.0, image_size=None, max_frames=128,
             emit="module", compile_to="llvm-ir", source_size=None,
-            resize_domain="u8", gpu_arch="sm_90a", tensor_cores=False):
+            resize_domain="u8", gpu_arch="sm_90a", tensor_cores=False,
+            max_model_len=0, prompt_tokens=0):
     """Compiles a model: a preset name (`tiny`, `omni`, ...) or the path of a
     Hugging Face config.json (or its directory). With `emit="module"` (or
     `"exe"`) writes `output` and returns its path; with `emit="ir"` returns
     the IR of `compile_to` (`vision`, `linalg`, `llvm`, `llvm-ir`).
     `source_size=(H, W)`: the module takes decoded media of that size and
     resizes (and tiles) it in the graph, in `resize_domain` "u8" or
-    "f32_clamp". `target="cuda"` compiles for NVIDIA GPUs (`gpu_arch`
+    "f32_clamp". For a dynamic-resolution model `source_size` may list
+    several sizes `[(H0, W0), (H1, W1), ...]`: the module takes one image
+    per size and packs them into one sequence; their patch budgets share
+    `max_model_len` tokens less `prompt_tokens` (0: no context limit).
+    `target="cuda"` compiles for NVIDIA GPUs (`gpu_arch`
     sm_90a, sm_90, sm_89, sm_86 or sm_80); `compile_to` then also takes
     "gpu" and "ptx", and `tensor_cores=True` (experimental) puts bf16
     matmuls and attention on mma.sync kernels."""
     height, width = (0, 0) if image_size is None else image_size
-    source_height, source_width = (0, 0) if source_size is None else source_size
+    if source_size is None:
+        sources = []
+    elif len(source_size) and isinstance(source_size[0], (tuple, list)):
+        sources = [(int(h), int(w)) for h, w in source_size]
+    else:
+        sources = [(int(source_size[0]), int(source_size[1]))]
     if emit in ("module", "exe") and not output:
         raise FoveaError(f"compile(emit={emit!r}) needs an output path")
     return _fovea.compile(str(config_or_preset), str(output or ""), target,
                           input_kind, dtype, float(evs_rate), int(height),
                           int(width), int(max_frames), emit, compile_to,
-                          int(source_height), int(source_width), resize_domain,
+                          sources, int(max_model_len), int(prompt_tokens), resize_domain,
                           gpu_arch, bool(tensor_cores))
 
 
@@ -61,10 +71,13 @@ class Module:
         self.metadata = json.loads(self._module.metadata())
 
     def run(self, pixels):
-        """Runs the entry point on uint8 pixels `[N or F, 3, H, W]`; returns
-        the outputs as a list of numpy arrays (bf16 as uint16 bit
-        patterns, see the module docstring)."""
-        return list(self._module.run(np.asarray(pixels)))
+        """Runs the entry point on uint8 pixels `[N or F, 3, H, W]` (a module
+        of packed images: a list with one `[1, 3, H_i, W_i]` array per
+        image); returns the outputs as a list of numpy arrays (bf16 as
+        uint16 bit patterns, see the module docstring)."""
+        if isinstance(pixels, (list, tuple)):
+            return list(self._module.run([np.asarray(p) for p in pixels]))
+        return list(self._module.run([np.asarray(pixels)]))
 
     def geometry(self, count, frame_indices=None, source_fps=0.0, tubelet_counts=None):
         """The token geometry the module predicts for `count` images, or for

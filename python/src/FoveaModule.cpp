@@ -38,9 +38,11 @@ std::string compile(const std::string &configOrPreset,
                     const std::string &inputKind, const std::string &dtype,
                     double evsRate, int64_t height, int64_t width,
                     int64_t maxFrames, const std::string &emit,
-                    const std::string &compileTo, int64_t sourceHeight,
-                    int64_t sourceWidth, const std::string &resizeDomain,
-                    const std::string &gpuArch, bool tensorCores) {
+                    const std::string &compileTo,
+                    const std::vector<std::pair<int64_t, int64_t>> &sources,
+                    int64_t maxModelLen, int64_t promptTokens,
+                    const std::string &resizeDomain, const std::string &gpuArch,
+                    bool tensorCores) {
   if (target != "cpu" && target != "cuda")
     throw FoveaError("target must be 'cpu' or 'cuda', got '" + target + "'");
   llvm::Expected<ModelConfig> config =
@@ -76,8 +78,17 @@ std::string compile(const std::string &configOrPreset,
   options.import.height = height;
   options.import.width = width;
   options.import.maxFrames = maxFrames;
-  options.import.sourceHeight = sourceHeight;
-  options.import.sourceWidth = sourceWidth;
+  // One source size, or several images packed into one sequence.
+  if (sources.size() == 1)
+    std::tie(options.import.sourceHeight, options.import.sourceWidth) =
+        sources.front();
+  else
+    options.import.packedSources = sources;
+  if ((maxModelLen || promptTokens) && sources.size() < 2)
+    throw FoveaError("max_model_len and prompt_tokens set the budgets of "
+                     "packed images (a list of source sizes) only");
+  options.import.maxModelLen = maxModelLen;
+  options.import.promptTokens = promptTokens;
   if (resizeDomain != "u8" && resizeDomain != "f32_clamp")
     throw FoveaError("resize_domain must be 'u8' or 'f32_clamp', got '" +
                      resizeDomain + "'");
@@ -156,29 +167,36 @@ public:
     return *json;
   }
 
-  py::list run(py::array input) {
-    fovea_tensor in{};
-    std::vector<int64_t> shape(input.shape(), input.shape() + input.ndim());
-    py::dtype dt = input.dtype();
-    if (dt.is(py::dtype::of<uint8_t>()))
-      in.dtype = FOVEA_U8;
-    else if (dt.is(py::dtype::of<float>()))
-      in.dtype = FOVEA_F32;
-    else
-      throw FoveaError("input must be a uint8 or float32 array, got " +
-                       std::string(py::str(dt)));
-    py::array contiguous =
-        py::array::ensure(input, py::array::c_style | py::array::forcecast);
-    in.rank = static_cast<int32_t>(shape.size());
-    in.shape = shape.data();
-    in.data = const_cast<void *>(contiguous.data());
+  py::list run(const std::vector<py::array> &inputs) {
+    std::vector<fovea_tensor> ins(inputs.size());
+    std::vector<std::vector<int64_t>> shapes;
+    std::vector<py::array> contiguous;
+    shapes.reserve(inputs.size());
+    for (size_t i = 0; i < inputs.size(); ++i) {
+      const py::array &input = inputs[i];
+      shapes.emplace_back(input.shape(), input.shape() + input.ndim());
+      py::dtype dt = input.dtype();
+      if (dt.is(py::dtype::of<uint8_t>()))
+        ins[i].dtype = FOVEA_U8;
+      else if (dt.is(py::dtype::of<float>()))
+        ins[i].dtype = FOVEA_F32;
+      else
+        throw FoveaError("input must be a uint8 or float32 array, got " +
+                         std::string(py::str(dt)));
+      contiguous.push_back(
+          py::array::ensure(input, py::array::c_style | py::array::forcecast));
+      ins[i].rank = static_cast<int32_t>(shapes.back().size());
+      ins[i].shape = shapes.back().data();
+      ins[i].data = const_cast<void *>(contiguous.back().data());
+    }
     fovea_tensor outs[8];
     int32_t count = 0;
     char *error = nullptr;
     int status;
     {
       py::gil_scoped_release release;
-      status = api.run(module, &in, outs, 8, &count, &error);
+      status = api.run(module, ins.data(), static_cast<int32_t>(ins.size()),
+                       outs, 8, &count, &error);
     }
     if (status != 0) {
       std::string message = error ? error : "run failed";
@@ -223,15 +241,16 @@ PYBIND11_MODULE(_fovea, m) {
         py::arg("target"), py::arg("input_kind"), py::arg("dtype"),
         py::arg("evs_rate"), py::arg("height"), py::arg("width"),
         py::arg("max_frames"), py::arg("emit"), py::arg("compile_to"),
-        py::arg("source_height"), py::arg("source_width"),
-        py::arg("resize_domain"), py::arg("gpu_arch"), py::arg("tensor_cores"));
+        py::arg("source_sizes"), py::arg("max_model_len"),
+        py::arg("prompt_tokens"), py::arg("resize_domain"), py::arg("gpu_arch"),
+        py::arg("tensor_cores"));
   m.def("read_metadata", &readMetadata, py::arg("path"));
   py::class_<Module>(m, "Module")
       .def(py::init<const std::string &, const std::string &,
                     const std::string &>(),
            py::arg("path"), py::arg("weights"), py::arg("device"))
       .def("metadata", &Module::metadata)
-      .def("run", &Module::run, py::arg("input"))
+      .def("run", &Module::run, py::arg("inputs"))
       .def("geometry", &Module::geometry, py::arg("count"),
            py::arg("frame_indices"), py::arg("source_fps"),
            py::arg("tubelet_counts"));

@@ -172,11 +172,16 @@ TEST(ModelConfig, Presets) {
   ASSERT_TRUE(static_cast<bool>(omni));
   EXPECT_EQ(omni->numPrefix, 10);
   EXPECT_EQ(omni->temporalPatchSize, 2);
+  llvm::Expected<ModelConfig> dynamic = getPreset("tiny-dynamic");
+  ASSERT_TRUE(static_cast<bool>(dynamic));
+  EXPECT_TRUE(dynamic->dynamicResolution);
+  EXPECT_EQ(dynamic->minNumPatches, 16);
+  EXPECT_EQ(dynamic->maxNumPatches, 64);
   llvm::Expected<ModelConfig> unknown = getPreset("huge");
   ASSERT_FALSE(static_cast<bool>(unknown));
   EXPECT_EQ(llvm::toString(unknown.takeError()),
             "unknown preset 'huge' (known: nano-v2-vl, omni, tiny, "
-            "tiny-video)");
+            "tiny-video, tiny-dynamic)");
 }
 
 } // namespace

@@ -117,6 +117,31 @@ def ir_and_geometry():
                 "bf16 round trip")
 
 
+def packed_images():
+    """A dynamic-resolution module packing two images of different sizes:
+    one array per image in, the images' tokens in order out."""
+    so = fovea.compile("tiny-dynamic", os.path.join(WORK, "packed.so"), dtype="f32",
+                       source_size=[(64, 64), (100, 60)])
+    meta = fovea.metadata(so)
+    assert [i["shape"] for i in meta["inputs"]] == [[1, 3, 64, 64], [1, 3, 100, 60]]
+    module, weights = load_with_random_weights(so, "f32", "packed")
+    g = torch.Generator().manual_seed(5)
+    images = [torch.randint(0, 256, (1, 3, h, w), generator=g, dtype=torch.uint8)
+              for h, w in ((64, 64), (100, 60))]
+    (out,) = module.run([p.numpy() for p in images])
+    # 100x60 within 64 patches -> 128x64 (§10.1); 64x64 stays.
+    seen = [images[0], pipe.preprocess(images[1], (128, 64))]
+    expected = pipe.packed_vision_pipeline(seen, weights, **TINY)
+    check_close(torch.from_numpy(out), expected, "f32", "packed images", rtol=1e-3, atol=1e-4)
+    geometry = module.geometry(2)
+    assert geometry["tokens_per_image"] == [4, 8] and geometry["output_shape"] == [12], geometry
+    shrunk = fovea.compile("tiny-dynamic", emit="ir", compile_to="vision",
+                           source_size=[(200, 200), (200, 200)], max_model_len=20)
+    # 4 * (20 - 4) = 64 patches for two images that would take 8x8 each:
+    # budgets of 32, where 200x200 becomes 6x4 patches (§10.1's rounding).
+    assert shrunk.count("grid = array<i64: 6, 4>") == 2, shrunk
+
+
 def errors():
     def expect(fn, message):
         try:
@@ -136,6 +161,13 @@ def errors():
     expect(lambda: fovea.compile("tiny", "x.so", input_kind="audio"), "input_kind must be")
     expect(lambda: fovea.compile("tiny", "x.so", evs_rate=0.5), "applies to video input only")
     expect(lambda: fovea.compile("tiny"), "needs an output path")
+    expect(lambda: fovea.compile("tiny-dynamic", "x.so", max_model_len=100),
+           "max_model_len and prompt_tokens set the budgets of packed images")
+    packed = fovea.compile("tiny-dynamic", os.path.join(WORK, "packed_err.so"), dtype="f32",
+                           source_size=[(64, 64), (64, 64)])
+    module, _ = load_with_random_weights(packed, "f32", "packed_err")
+    expect(lambda: module.run(pixels(1).numpy()), "the module takes 2 inputs")
+    expect(lambda: module.geometry(3), "the module packs 2 images, got a count of 3")
     so = fovea.compile("tiny", os.path.join(WORK, "err.so"), dtype="f32")
     expect(lambda: fovea.load(so, weights=os.path.join(WORK, "none.safetensors")),
            "none.safetensors: cannot open")
@@ -161,5 +193,6 @@ cases = Cases()
 cases.run("image module, f32", image_f32)
 cases.run("video module, bf16, EVS", video_bf16_evs)
 cases.run("IR and geometry", ir_and_geometry)
+cases.run("packed images of different sizes", packed_images)
 cases.run("errors", errors)
 cases.finish()

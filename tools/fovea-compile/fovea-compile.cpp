@@ -31,7 +31,8 @@ static cl::opt<std::string>
                cl::value_desc("path"), cl::cat(category));
 static cl::opt<std::string>
     preset("preset",
-           cl::desc("Built-in model: nano-v2-vl, omni, tiny, tiny-video"),
+           cl::desc("Built-in model: nano-v2-vl, omni, tiny, tiny-video, "
+                    "tiny-dynamic"),
            cl::value_desc("name"), cl::cat(category));
 static cl::opt<Target> target(
     "target", cl::desc("Code generation target"),
@@ -73,8 +74,21 @@ static cl::opt<std::string> sourceSize(
     cl::desc("Size HxW of the decoded images or frames the module takes; "
              "the graph resizes them (frames per the config's frame sizing, "
              "images to tiles or the dynamic-resolution size, or to "
-             "--image-size when given)"),
-    cl::value_desc("HxW"), cl::cat(category));
+             "--image-size when given). Dynamic-resolution models take a "
+             "list HxW,HxW,...: one input per image, packed into one "
+             "sequence"),
+    cl::value_desc("HxW[,HxW...]"), cl::cat(category));
+static cl::opt<int64_t> maxModelLen(
+    "max-model-len",
+    cl::desc("Packed images: the context length their patch budgets share "
+             "(vLLM's --max-model-len; default: no limit, each image gets "
+             "max_num_patches)"),
+    cl::init(0), cl::cat(category));
+static cl::opt<int64_t> promptTokens(
+    "prompt-tokens",
+    cl::desc("Packed images: the prompt's text tokens, taken from the "
+             "context before the budgets (default 0)"),
+    cl::init(0), cl::cat(category));
 static cl::opt<ResizeDomain> resizeDomain(
     "resize-domain", cl::desc("Numeric domain of the in-graph resize"),
     cl::values(clEnumValN(ResizeDomain::U8, "u8",
@@ -197,10 +211,29 @@ int main(int argc, char **argv) {
       !parseSize(imageSize, options.import.height, options.import.width))
     return fail("--image-size expects HxW (e.g. 512x512), got '" + imageSize +
                 "'");
-  if (!sourceSize.empty() && !parseSize(sourceSize, options.import.sourceHeight,
-                                        options.import.sourceWidth))
-    return fail("--source-size expects HxW (e.g. 1080x1920), got '" +
-                sourceSize + "'");
+  if (!sourceSize.empty()) {
+    llvm::SmallVector<llvm::StringRef> sizes;
+    llvm::StringRef(sourceSize).split(sizes, ',');
+    for (llvm::StringRef text : sizes) {
+      int64_t height = 0, width = 0;
+      if (!parseSize(text, height, width))
+        return fail("--source-size expects HxW or a list HxW,HxW,... (e.g. "
+                    "1080x1920), got '" +
+                    sourceSize + "'");
+      options.import.packedSources.push_back({height, width});
+    }
+    if (sizes.size() == 1) {
+      std::tie(options.import.sourceHeight, options.import.sourceWidth) =
+          options.import.packedSources.front();
+      options.import.packedSources.clear();
+    }
+  }
+  if ((maxModelLen.getNumOccurrences() || promptTokens.getNumOccurrences()) &&
+      options.import.packedSources.empty())
+    return fail("--max-model-len and --prompt-tokens set the budgets of packed "
+                "images (a list of --source-size) only");
+  options.import.maxModelLen = maxModelLen;
+  options.import.promptTokens = promptTokens;
   if (resizeDomain.getNumOccurrences() && sourceSize.empty())
     return fail("--resize-domain needs --source-size (without it the module "
                 "takes pixels at the compiled size and does not resize)");

@@ -18,12 +18,20 @@
 namespace fovea::rt {
 
 /// The `geometry` of a module's metadata.
+/// One image of a packed module: its source size, its size in the encoder
+/// and its tokens.
+struct PackedImageGeometry {
+  int64_t sourceHeight, sourceWidth, height, width, tokens;
+};
+
 struct ModuleGeometry {
   bool video = false;
   int64_t height = 0, width = 0, sourceHeight = 0, sourceWidth = 0;
   int64_t temporal = 1, tokensPerUnit = 0, unitsPerImage = 1;
   int64_t maxFrames = 0;
   double evsRate = 0;
+  /// Packed images (one input each); empty for other modules.
+  std::vector<PackedImageGeometry> packed;
 };
 std::optional<ModuleGeometry> parseModuleGeometry(const JsonValue &metadata,
                                                   std::string &error);

@@ -22,8 +22,9 @@ namespace fovea::rt {
 struct ModuleApi {
   const char *(*metadata)(void);
   fovea_module *(*create)(const char *, const char *, char **);
-  int (*run)(fovea_module *, const fovea_tensor *, fovea_tensor *, int32_t,
-             int32_t *, char **);
+  /// fovea_module_run_inputs.
+  int (*run)(fovea_module *, const fovea_tensor *, int32_t, fovea_tensor *,
+             int32_t, int32_t *, char **);
   void (*destroy)(fovea_module *);
   void (*release)(fovea_tensor *);
   void (*freeError)(char *);

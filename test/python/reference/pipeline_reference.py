@@ -50,6 +50,45 @@ def vision_pipeline(pixels, weights, *, patch_size, depth, heads, num_prefix,
     return x
 
 
+def packed_vision_pipeline(images, weights, *, patch_size, depth, heads,
+                           num_prefix, ps_version="v2"):
+    """The dynamic-resolution path (§3.5, §5.4, §7): images uint8
+    [1, 3, H_i, W_i] (already at their §10.1 sizes) packed into one sequence:
+    per-image patch and position embedding, the prefix before each image,
+    block-diagonal attention (cu_seqlens), per-image pixel shuffle. Returns
+    [sum tokens_i, llm], the images' tokens in order."""
+    w = {k: v.float() for k, v in weights.items()}
+    gen = TOWER + "patch_generator."
+    parts, grids = [], []
+    for pixels in images:
+        x = ref.normalize(pixels, ref.CLIP_MEAN, ref.CLIP_STD)
+        x = ref.patch_embed(x, w[gen + "embedder.weight"], patch_size)
+        grid = (pixels.shape[2] // patch_size, pixels.shape[3] // patch_size)
+        parts.append(x + ref.interp_pos_embed(w[gen + "pos_embed"], grid, False).float())
+        grids.append(grid)
+    sizes = [r * c for r, c in grids]
+    x = ref.prepend_tokens(w[gen + "cls_token.token"], torch.cat(parts, dim=1), sizes)
+    bounds = [0]
+    for n in sizes:
+        bounds.append(bounds[-1] + n + num_prefix)
+    width = x.shape[-1]
+    for i in range(depth):
+        b = f"{TOWER}blocks.{i}."
+        h = ref.layer_norm(x, w[b + "norm1.weight"], w[b + "norm1.bias"], 1e-6)
+        qkv = ref.linear(h, w[b + "attn.qkv.weight"], w[b + "attn.qkv.bias"])
+        q, k, v = qkv.split(width, dim=-1)
+        a = ref.attention(q, k, v, heads, (width // heads) ** -0.5, cu_seqlens=bounds)
+        x = x + ref.linear(a, w[b + "attn.proj.weight"], w[b + "attn.proj.bias"])
+        h = ref.layer_norm(x, w[b + "norm2.weight"], w[b + "norm2.bias"], 1e-6)
+        f = ref.gelu(ref.linear(h, w[b + "mlp.fc1.weight"], w[b + "mlp.fc1.bias"]), "none")
+        x = x + ref.linear(f, w[b + "mlp.fc2.weight"], w[b + "mlp.fc2.bias"])
+    x = ref.strip_prefix(x, num_prefix, sizes)
+    x = ref.pixel_shuffle(x, [d for g in grids for d in g], ps_version)
+    x = ref.rms_norm(x, w["mlp1.0.weight"], 1e-5, "cast_then_scale", torch.float32)
+    x = ref.relu2(ref.linear(x, w["mlp1.1.weight"]))
+    return ref.linear(x, w["mlp1.3.weight"])[0]
+
+
 def preprocess(pixels, size, *, tiles=None, thumbnail=False, domain="u8"):
     """Decoded uint8 images/frames [N, 3, Hs, Ws] -> what the encoder sees.
 

@@ -8,12 +8,13 @@
 
 #include "fovea/Dialect/Vision/Transforms/Passes.h"
 
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/IRMapping.h"
-#include "mlir/IR/Matchers.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "mlir/Transforms/RegionUtils.h"
 #include "llvm/ADT/SetVector.h"
+#include <functional>
 
 namespace mlir::vision {
 #define GEN_PASS_DEF_VISIONHOISTWEIGHTONLY
@@ -39,41 +40,66 @@ struct VisionHoistWeightOnlyPass
     }
 
     // Weight-only values: weight arguments, then results of side-effect-free
-    // ops all of whose inputs are weight-only (constants have none).
-    DenseSet<Value> weightOnly;
+    // ops whose inputs are weight-only or constant-only and include at least
+    // one weight-only value. Constant-only values (constants, static
+    // tensor.empty, fills of constants) are not hoisted: a hoisted empty
+    // tensor would become one buffer shared by every run, which the
+    // destination-passing ops of @run write into and return.
+    DenseSet<Value> weightOnly, constantOnly;
     SmallVector<BlockArgument> weights;
     for (BlockArgument arg : func.getArguments())
       if (func.getArgAttr(arg.getArgNumber(), "fovea.weight")) {
         weightOnly.insert(arg);
         weights.push_back(arg);
       }
+    auto inputsOf = [](Operation *op) {
+      llvm::SetVector<Value> inputs(op->getOperands().begin(),
+                                    op->getOperands().end());
+      getUsedValuesDefinedAbove(op->getRegions(), inputs);
+      return inputs;
+    };
     llvm::SetVector<Operation *> hoisted;
     for (Operation &op : func.getBody().front().without_terminator()) {
       if (!isMemoryEffectFree(&op))
         continue;
-      llvm::SetVector<Value> inputs(op.getOperands().begin(),
-                                    op.getOperands().end());
-      getUsedValuesDefinedAbove(op.getRegions(), inputs);
-      if (!llvm::all_of(inputs, [&](Value v) { return weightOnly.count(v); }))
+      llvm::SetVector<Value> inputs = inputsOf(&op);
+      if (!llvm::all_of(inputs, [&](Value v) {
+            return weightOnly.count(v) || constantOnly.count(v);
+          }))
         continue;
-      hoisted.insert(&op);
+      bool fromWeights =
+          llvm::any_of(inputs, [&](Value v) { return weightOnly.count(v); });
+      if (fromWeights)
+        hoisted.insert(&op);
       for (Value result : op.getResults())
-        weightOnly.insert(result);
+        (fromWeights ? weightOnly : constantOnly).insert(result);
     }
 
     // The values the rest of the function needs from the hoisted ops.
-    // Constants stay where they are (they cost nothing).
-    SmallVector<Value> frontier;
-    for (Operation *op : hoisted) {
-      if (matchPattern(op, m_Constant()))
-        continue;
-      for (Value result : op->getResults())
-        if (llvm::any_of(result.getUsers(), [&](Operation *user) {
-              return !hoisted.contains(
-                  func.getBody().front().findAncestorOpInBlock(*user));
-            }))
-          frontier.push_back(result);
+    Block &entryBlock = func.getBody().front();
+    auto neededOutside = [&](Value result) {
+      return llvm::any_of(result.getUsers(), [&](Operation *user) {
+        return !hoisted.contains(entryBlock.findAncestorOpInBlock(*user));
+      });
+    };
+    // A reshape or cast computes nothing: as a value of @init it would be a
+    // view of a weight (or of another value of @init), which the runtime
+    // would own twice. Such ops stay in @run, reading what they read.
+    for (bool changed = true; changed;) {
+      changed = false;
+      for (Operation *op : llvm::to_vector(hoisted))
+        if (isa<tensor::ExpandShapeOp, tensor::CollapseShapeOp, tensor::CastOp>(
+                op) &&
+            llvm::any_of(op->getResults(), neededOutside)) {
+          hoisted.remove(op);
+          changed = true;
+        }
     }
+    SmallVector<Value> frontier;
+    for (Operation *op : hoisted)
+      for (Value result : op->getResults())
+        if (neededOutside(result))
+          frontier.push_back(result);
     if (frontier.empty())
       return;
 
@@ -96,15 +122,28 @@ struct VisionHoistWeightOnlyPass
                       func.getArgAttr(w.getArgNumber(), "fovea.weight"));
     }
     b.setInsertionPointToStart(body);
-    for (Operation *op : hoisted)
+    // The constant-only values a hoisted op reads are recomputed in @init.
+    SmallVector<Operation *> recomputed;
+    std::function<void(Value)> materialize = [&](Value v) {
+      if (mapping.contains(v) || !constantOnly.count(v))
+        return;
+      Operation *def = v.getDefiningOp();
+      for (Value input : inputsOf(def))
+        materialize(input);
+      b.clone(*def, mapping);
+      recomputed.push_back(def);
+    };
+    for (Operation *op : hoisted) {
+      for (Value input : inputsOf(op))
+        materialize(input);
       b.clone(*op, mapping);
+    }
     SmallVector<Value> results;
     for (Value v : frontier)
       results.push_back(mapping.lookup(v));
     func::ReturnOp::create(b, func.getLoc(), results);
 
     // The entry function takes the derived values instead.
-    Block &entryBlock = func.getBody().front();
     for (auto [i, v] : llvm::enumerate(frontier)) {
       unsigned index = func.getNumArguments();
       if (failed(
@@ -120,6 +159,9 @@ struct VisionHoistWeightOnlyPass
       });
     }
     for (Operation *op : llvm::reverse(hoisted))
+      if (op->use_empty())
+        op->erase();
+    for (Operation *op : llvm::reverse(recomputed))
       if (op->use_empty())
         op->erase();
     module->setAttr("fovea.derived_types", b.getTypeArrayAttr(derivedTypes));
