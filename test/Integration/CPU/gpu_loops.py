@@ -47,6 +47,28 @@ def run(flags, block_size, counts, temporal=1, evs_rate=0.0, dtype="f32",
                         rtol=1e-3, atol=1e-4)
 
 
+def packed(block_size, dtype="f32", tensor_cores=False):
+    """Packed images of different sizes (block-diagonal attention through
+    cu_seqlens, per-image resize, position embedding and pixel shuffle)."""
+    sizes, seen_sizes = [(100, 60), (64, 64)], [(128, 64), (64, 64)]
+    vision = sh(f"{BIN}/fovea-compile", "--preset", "tiny-dynamic", "--dtype", dtype,
+                "--source-size", ",".join(f"{h}x{w}" for h, w in sizes),
+                "--compile-to", "vision").stdout
+    names = re.findall(r'fovea\.weight = "([^"]+)"', vision)
+    module = compile_mlir(vision, f"emulate-on-host=true hoist-weight-only=false "
+                                  f"block-size={block_size} tensor-cores={str(tensor_cores).lower()}",
+                          pipeline="fovea-gpu-pipeline")
+    shapes = module.argument_shapes("run")[len(sizes):]
+    weights = pipe.random_weights(names, shapes, seed=4)
+    images = [video_frames(1, k, h, w) for k, (h, w) in enumerate(sizes)]
+    (out,) = module.call("run", *[p.numpy() for p in images],
+                         *[to_array(weights[n], dtype) for n in names])
+    seen = [pipe.preprocess(p, s) for p, s in zip(images, seen_sizes)]
+    expected = pipe.packed_vision_pipeline(seen, weights, **TINY)
+    check_close(from_array(out, dtype), expected, dtype, f"packed block={block_size}",
+                rtol=1e-3, atol=1e-4)
+
+
 cases = Cases()
 cases.run("image, 256 threads", run, ["--preset", "tiny"], 256, [1, 3])
 cases.run("image, 96 threads (partial blocks)", run, ["--preset", "tiny"], 96, [2])
@@ -58,4 +80,7 @@ cases.run("image bf16, tensor cores emulated", run, ["--preset", "tiny"], 256, [
 cases.run("video bf16 T=2 EVS 0.5, tensor cores emulated", run,
           ["--preset", "tiny-video", "--input-kind", "video", "--evs-rate", "0.5"],
           256, [3], temporal=2, evs_rate=0.5, dtype="bf16", tensor_cores=True)
+cases.run("packed images 100x60 + 64x64, 128 threads", packed, 128)
+cases.run("packed images bf16, tensor cores emulated", packed, 256, dtype="bf16",
+          tensor_cores=True)
 cases.finish()
