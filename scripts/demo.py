@@ -98,6 +98,30 @@ def main():
         print("     " + line)
     print("   (* = one <image> placeholder)")
 
+    # Dynamic resolution: the photo and a frame-sized picture of another
+    # size packed into one sequence, each at its own §10.1 size.
+    second = os.path.join(work, "wide.png")
+    Image.open(image_path).resize((200, 60)).save(second)
+    packed_so = os.path.join(work, "packed.so")
+    run(f"{tools}/fovea-compile", "--preset", "tiny-dynamic", "--source-size",
+        "100x300,60x200", "--emit", "module", "-o", packed_so)
+    packed_ckpt = os.path.join(work, "packed.safetensors")
+    meta = json.loads(run(f"{tools}/fovea-run", packed_so, "--print-metadata"))
+    names = [w["name"] for w in meta["weights"]]
+    shapes = [w["shape"] for w in meta["weights"]]
+    write_safetensors(packed_ckpt, {k: v.to(torch.bfloat16) for k, v in
+                                    pipe.random_weights(names, shapes).items()})
+    print("== packed images (tiny-dynamic): 300x100 and 200x60 in one sequence")
+    out = run(f"{tools}/fovea-run", packed_so, "--weights", packed_ckpt,
+              "--input", image_path, "--input", second, "--geometry",
+              "--benchmark", "10", "--warmup", "1")
+    g = geometry(out, "geometry: ")
+    for image in g["per_image"]:
+        src, size = image["source_size"], image["size"]
+        print(f"   {src['width']}x{src['height']} -> {size['width']}x{size['height']} "
+              f"pixels, {image['tokens']} tokens")
+    print("\n".join("   " + l for l in out.splitlines() if not l.startswith("geometry")))
+
 
 if __name__ == "__main__":
     main()
