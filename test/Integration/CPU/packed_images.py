@@ -184,6 +184,15 @@ def errors_case():
                  "--source-size expects HxW or a list")
     expect_error([COMPILE, "--preset", "tiny-dynamic", "--source-size", "64x64,96x96",
                   "--max-model-len", "-3"], "must not be negative")
+    # A context too short for these three images: the pseudo-code raises too.
+    sizes = [(18, 472), (288, 250), (120, 341)]
+    try:
+        budgets(sizes, 6, 0)
+        raise AssertionError("the pseudo-code converged")
+    except ValueError:
+        pass
+    expect_error([COMPILE, *flags(sizes, max_model_len=6)],
+                 "the images' patch budgets do not converge for a context of 6 tokens")
 
 
 cases = Cases()
