@@ -12,6 +12,30 @@ import vision_reference as ref
 TOWER = "vision_model.radio_model.model."
 
 
+def _vit_blocks(x, w, depth, heads, cu_seqlens=None):
+    """`depth` pre-norm ViT blocks (§5.2) on [B, L, C]; with `cu_seqlens`
+    attention is block-diagonal (§5.4)."""
+    width = x.shape[-1]
+    for i in range(depth):
+        b = f"{TOWER}blocks.{i}."
+        h = ref.layer_norm(x, w[b + "norm1.weight"], w[b + "norm1.bias"], 1e-6)
+        qkv = ref.linear(h, w[b + "attn.qkv.weight"], w[b + "attn.qkv.bias"])
+        q, k, v = qkv.split(width, dim=-1)
+        a = ref.attention(q, k, v, heads, (width // heads) ** -0.5, cu_seqlens=cu_seqlens)
+        x = x + ref.linear(a, w[b + "attn.proj.weight"], w[b + "attn.proj.bias"])
+        h = ref.layer_norm(x, w[b + "norm2.weight"], w[b + "norm2.bias"], 1e-6)
+        f = ref.gelu(ref.linear(h, w[b + "mlp.fc1.weight"], w[b + "mlp.fc1.bias"]), "none")
+        x = x + ref.linear(f, w[b + "mlp.fc2.weight"], w[b + "mlp.fc2.bias"])
+    return x
+
+
+def _projector(x, w):
+    """The projector mlp1 (§8): RMSNorm, linear, ReLU², linear."""
+    x = ref.rms_norm(x, w["mlp1.0.weight"], 1e-5, "cast_then_scale", torch.float32)
+    x = ref.relu2(ref.linear(x, w["mlp1.1.weight"]))
+    return ref.linear(x, w["mlp1.3.weight"])
+
+
 def vision_pipeline(pixels, weights, *, patch_size, depth, heads, num_prefix,
                     temporal=1, evs_rate=0.0, ps_version="v2", mean=None,
                     std=None):
@@ -28,22 +52,10 @@ def vision_pipeline(pixels, weights, *, patch_size, depth, heads, num_prefix,
     rows, cols = pixels.shape[2] // patch_size, pixels.shape[3] // patch_size
     x = x + ref.interp_pos_embed(w[gen + "pos_embed"], (rows, cols), False).float()
     x = ref.prepend_tokens(w[gen + "cls_token.token"], x)
-    width = x.shape[-1]
-    for i in range(depth):
-        b = f"{TOWER}blocks.{i}."
-        h = ref.layer_norm(x, w[b + "norm1.weight"], w[b + "norm1.bias"], 1e-6)
-        qkv = ref.linear(h, w[b + "attn.qkv.weight"], w[b + "attn.qkv.bias"])
-        q, k, v = qkv.split(width, dim=-1)
-        a = ref.attention(q, k, v, heads, (width // heads) ** -0.5)
-        x = x + ref.linear(a, w[b + "attn.proj.weight"], w[b + "attn.proj.bias"])
-        h = ref.layer_norm(x, w[b + "norm2.weight"], w[b + "norm2.bias"], 1e-6)
-        f = ref.gelu(ref.linear(h, w[b + "mlp.fc1.weight"], w[b + "mlp.fc1.bias"]), "none")
-        x = x + ref.linear(f, w[b + "mlp.fc2.weight"], w[b + "mlp.fc2.bias"])
+    x = _vit_blocks(x, w, depth, heads)
     x = ref.strip_prefix(x, num_prefix)
     x = ref.pixel_shuffle(x, [rows, cols], ps_version)
-    x = ref.rms_norm(x, w["mlp1.0.weight"], 1e-5, "cast_then_scale", torch.float32)
-    x = ref.relu2(ref.linear(x, w["mlp1.1.weight"]))
-    x = ref.linear(x, w["mlp1.3.weight"])
+    x = _projector(x, w)
     if evs_rate > 0:
         kept, counts, _ = ref.evs_prune(x, evs_rate)
         return kept, counts
@@ -71,22 +83,10 @@ def packed_vision_pipeline(images, weights, *, patch_size, depth, heads,
     bounds = [0]
     for n in sizes:
         bounds.append(bounds[-1] + n + num_prefix)
-    width = x.shape[-1]
-    for i in range(depth):
-        b = f"{TOWER}blocks.{i}."
-        h = ref.layer_norm(x, w[b + "norm1.weight"], w[b + "norm1.bias"], 1e-6)
-        qkv = ref.linear(h, w[b + "attn.qkv.weight"], w[b + "attn.qkv.bias"])
-        q, k, v = qkv.split(width, dim=-1)
-        a = ref.attention(q, k, v, heads, (width // heads) ** -0.5, cu_seqlens=bounds)
-        x = x + ref.linear(a, w[b + "attn.proj.weight"], w[b + "attn.proj.bias"])
-        h = ref.layer_norm(x, w[b + "norm2.weight"], w[b + "norm2.bias"], 1e-6)
-        f = ref.gelu(ref.linear(h, w[b + "mlp.fc1.weight"], w[b + "mlp.fc1.bias"]), "none")
-        x = x + ref.linear(f, w[b + "mlp.fc2.weight"], w[b + "mlp.fc2.bias"])
+    x = _vit_blocks(x, w, depth, heads, bounds)
     x = ref.strip_prefix(x, num_prefix, sizes)
     x = ref.pixel_shuffle(x, [d for g in grids for d in g], ps_version)
-    x = ref.rms_norm(x, w["mlp1.0.weight"], 1e-5, "cast_then_scale", torch.float32)
-    x = ref.relu2(ref.linear(x, w["mlp1.1.weight"]))
-    return ref.linear(x, w["mlp1.3.weight"])[0]
+    return _projector(x, w)[0]
 
 
 def preprocess(pixels, size, *, tiles=None, thumbnail=False, domain="u8"):
