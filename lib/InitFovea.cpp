@@ -6,12 +6,13 @@
 
 #include "fovea/InitFovea.h"
 
+#include "fovea/Codegen/CPU/Passes.h"
+#include "fovea/Codegen/Common/Passes.h"
+#include "fovea/Codegen/GPU/Passes.h"
 #include "fovea/Conversion/Passes.h"
 #include "fovea/Dialect/Vision/IR/VisionDialect.h"
 #include "fovea/Dialect/Vision/Transforms/Passes.h"
 #include "fovea/Pipelines/Pipelines.h"
-#include "fovea/Target/CPU/Passes.h"
-#include "fovea/Target/GPU/Passes.h"
 #include "mlir/Conversion/ArithToLLVM/ArithToLLVM.h"
 #include "mlir/Conversion/ControlFlowToLLVM/ControlFlowToLLVM.h"
 #include "mlir/Conversion/FuncToLLVM/ConvertFuncToLLVM.h"
@@ -64,9 +65,9 @@
 
 using namespace mlir;
 
-void vision::registerFoveaDialects(DialectRegistry &registry) {
+void fovea::registerFoveaDialects(DialectRegistry &registry) {
   registry
-      .insert<VisionDialect, affine::AffineDialect, arith::ArithDialect,
+      .insert<vision::VisionDialect, affine::AffineDialect, arith::ArithDialect,
               bufferization::BufferizationDialect, cf::ControlFlowDialect,
               func::FuncDialect, gpu::GPUDialect, LLVM::LLVMDialect,
               linalg::LinalgDialect, math::MathDialect, memref::MemRefDialect,
@@ -90,7 +91,7 @@ void vision::registerFoveaDialects(DialectRegistry &registry) {
   // The GPU pipeline serializes kernels (NVVM target) and embeds them in the
   // host's LLVM IR.
   NVVM::registerNVVMTargetInterfaceExternalModels(registry);
-  registerGpuOpInterfaceModels(registry);
+  vision::registerGpuOpInterfaceModels(registry);
   // The dialect conversions to LLVM that gpu-to-nvvm (kernels) and
   // gpu-to-llvm (host) collect from the dialects present.
   arith::registerConvertArithToLLVMInterface(registry);
@@ -110,11 +111,12 @@ void vision::registerFoveaDialects(DialectRegistry &registry) {
   gpu::registerOffloadingLLVMTranslationInterfaceExternalModels(registry);
 }
 
-void vision::registerFoveaPasses() {
-  registerFoveaConversionPasses();
-  registerFoveaVisionPasses();
-  registerFoveaCPUPasses();
-  registerFoveaGPUPasses();
+void fovea::registerFoveaPasses() {
+  vision::registerFoveaConversionPasses();
+  vision::registerFoveaVisionPasses();
+  vision::registerFoveaCodegenCommonPasses();
+  vision::registerFoveaCPUPasses();
+  vision::registerFoveaGPUPasses();
   registerFoveaPipelines();
   // Upstream passes a user combines with Fovea's: generic transforms,
   // tensor-level linalg passes, bufferization and the LLVM conversions.

@@ -1,5 +1,4 @@
-//===- InitFovea.h - Registration of Fovea's dialects and passes -*- C++
-//-*-===//
+//===- InitFovea.h - Registration of Fovea's dialects and passes *- C++ -*-===//
 //
 // One place that lists what Fovea's tools load: the vision dialect, the
 // upstream dialects its pipelines produce (with the interface models the
@@ -12,15 +11,15 @@
 
 #include "mlir/IR/DialectRegistry.h"
 
-namespace mlir::vision {
+namespace fovea {
 
 /// Inserts the dialects and external interface models Fovea uses.
-void registerFoveaDialects(DialectRegistry &registry);
+void registerFoveaDialects(mlir::DialectRegistry &registry);
 
 /// Registers Fovea's passes and pipelines, and the upstream passes a user
 /// combines with them in fovea-opt.
 void registerFoveaPasses();
 
-} // namespace mlir::vision
+} // namespace fovea
 
 #endif // FOVEA_INITFOVEA_H

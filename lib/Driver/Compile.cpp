@@ -6,20 +6,20 @@
 
 #include "fovea/Driver/Compile.h"
 
-#include "fovea/Conversion/Passes.h"
+#include "fovea/Codegen/Common/Passes.h"
 #include "fovea/InitFovea.h"
+#include "fovea/Runtime/ModuleAbi.h"
 #include "fovea/Pipelines/Pipelines.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
-#include "mlir/Dialect/Linalg/Passes.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Export.h"
-#include "mlir/Transforms/Passes.h"
-#include "llvm/ADT/StringSwitch.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/Path.h"
 #include "llvm/IR/LLVMContext.h"
 #include "llvm/IR/Module.h"
 #include "llvm/Support/FileSystem.h"
@@ -30,15 +30,24 @@
 using namespace fovea;
 using namespace mlir;
 
-std::optional<Phase> fovea::parsePhase(llvm::StringRef name) {
-  return llvm::StringSwitch<std::optional<Phase>>(name)
-      .Case("vision", Phase::Vision)
-      .Case("linalg", Phase::Linalg)
-      .Case("gpu", Phase::GPU)
-      .Case("llvm", Phase::LLVM)
-      .Case("ptx", Phase::PTX)
-      .Case("llvm-ir", Phase::LLVMIR)
-      .Default(std::nullopt);
+llvm::Expected<ModelConfig> fovea::loadModel(llvm::StringRef configPath,
+                                             llvm::StringRef preset) {
+  if (configPath.empty() == preset.empty())
+    return llvm::createStringError("give exactly one of --config and --preset");
+  if (!preset.empty())
+    return getPreset(preset);
+  llvm::Expected<ModelConfig> config = loadModelConfig(configPath);
+  if (!config)
+    return config.takeError();
+  // The checkpoint beside the config decides what only it knows.
+  llvm::SmallString<256> dir(configPath);
+  if (!llvm::sys::fs::is_directory(dir))
+    llvm::sys::path::remove_filename(dir);
+  if (dir.empty())
+    dir = ".";
+  if (llvm::Error e = reconcileWithCheckpoint(*config, dir))
+    return std::move(e);
+  return config;
 }
 
 std::string fovea::moduleMetadata(const ModelConfig &config,
@@ -89,7 +98,7 @@ std::string fovea::moduleMetadata(const ModelConfig &config,
                              shaped.getShape()));
   }
   llvm::json::Object metadata{
-      {"fovea_module", 1},
+      {fovea::abi::kVersionKey, fovea::abi::kVersion},
       {"model", config.name},
       {"entry", "run"},
       {"target", target == Target::CUDA ? "cuda" : "cpu"},
@@ -125,63 +134,6 @@ std::string fovea::moduleMetadata(const ModelConfig &config,
   llvm::raw_string_ostream os(text);
   os << llvm::json::Value(std::move(metadata));
   return text;
-}
-
-/// Defines `name(void **descriptors)`, which calls `callee` (a C-interface
-/// function taking only pointers) with the pointers of the array; an empty
-/// function when `callee` is null.
-static void addPackedCall(OpBuilder &b, Location loc, StringRef name,
-                          LLVM::LLVMFuncOp callee) {
-  MLIRContext *ctx = b.getContext();
-  auto ptr = LLVM::LLVMPointerType::get(ctx);
-  auto entry = LLVM::LLVMFuncOp::create(
-      b, loc, name,
-      LLVM::LLVMFunctionType::get(LLVM::LLVMVoidType::get(ctx), {ptr}));
-  Block *body = entry.addEntryBlock(b);
-  OpBuilder eb = OpBuilder::atBlockBegin(body);
-  if (callee) {
-    SmallVector<Value> args;
-    for (unsigned i = 0, e = callee.getNumArguments(); i < e; ++i) {
-      Value slot = LLVM::GEPOp::create(eb, loc, ptr, ptr, body->getArgument(0),
-                                       ArrayRef<LLVM::GEPArg>{int32_t(i)});
-      args.push_back(LLVM::LoadOp::create(eb, loc, ptr, slot));
-    }
-    LLVM::CallOp::create(eb, loc, callee, args);
-  }
-  LLVM::ReturnOp::create(eb, loc, ValueRange());
-}
-
-/// Adds the symbols the runtime's C ABI calls: `fovea_entry(void **)` and
-/// `fovea_init_entry(void **)`, which unpack arrays of memref descriptor
-/// pointers (results first) into calls of `_mlir_ciface_run` and
-/// `_mlir_ciface_init`, and `fovea_module_metadata_json()`.
-static LogicalResult addModuleEntryPoints(ModuleOp module,
-                                          llvm::StringRef metadata) {
-  auto run = module.lookupSymbol<LLVM::LLVMFuncOp>("_mlir_ciface_run");
-  if (!run)
-    return module.emitError("no _mlir_ciface_run entry point");
-  MLIRContext *ctx = module.getContext();
-  OpBuilder b(ctx);
-  b.setInsertionPointToEnd(module.getBody());
-  Location loc = module.getLoc();
-  auto ptr = LLVM::LLVMPointerType::get(ctx);
-  addPackedCall(b, loc, "fovea_entry", run);
-  addPackedCall(b, loc, "fovea_init_entry",
-                module.lookupSymbol<LLVM::LLVMFuncOp>("_mlir_ciface_init"));
-
-  std::string text = metadata.str();
-  text.push_back('\0');
-  auto global = LLVM::GlobalOp::create(
-      b, loc, LLVM::LLVMArrayType::get(IntegerType::get(ctx, 8), text.size()),
-      /*isConstant=*/true, LLVM::Linkage::Internal, "fovea_metadata",
-      b.getStringAttr(text));
-  auto accessor =
-      LLVM::LLVMFuncOp::create(b, loc, "fovea_module_metadata_json",
-                               LLVM::LLVMFunctionType::get(ptr, {}));
-  OpBuilder ab = OpBuilder::atBlockBegin(accessor.addEntryBlock(b));
-  Value address = LLVM::AddressOfOp::create(ab, loc, global);
-  LLVM::ReturnOp::create(ab, loc, address);
-  return success();
 }
 
 /// Compiles LLVM IR text and links it with the runtime into `output`.
@@ -248,13 +200,55 @@ static llvm::Error printLLVMIR(ModuleOp module, llvm::raw_ostream &os,
   return llvm::Error::success();
 }
 
+/// Adds the entry points and the metadata to a module lowered to the LLVM
+/// dialect, translates it and links the artifact of `options.emit`.
+static llvm::Error emitArtifact(ModuleOp module, const ModelConfig &config,
+                                const CompileOptions &options,
+                                const ImportOptions &import,
+                                const std::string &diagnostics) {
+  SmallVector<Type> derived;
+  if (auto types = module->getAttrOfType<ArrayAttr>("fovea.derived_types"))
+    for (Attribute t : types)
+      derived.push_back(cast<TypeAttr>(t).getValue());
+  ArrayRef<int64_t> initOnly;
+  if (auto indices =
+          module->getAttrOfType<DenseI64ArrayAttr>("fovea.init_only_weights"))
+    initOnly = indices.asArrayRef();
+  module->setAttr("fovea.metadata",
+                  StringAttr::get(module.getContext(),
+                                  moduleMetadata(config, import, options.target,
+                                                 derived, initOnly)));
+  PassManager pm(module.getContext());
+  pm.addPass(vision::createAddEntryPoints());
+  if (failed(pm.run(module)))
+    return llvm::createStringError(("internal error: " + diagnostics).c_str());
+  std::string text;
+  llvm::raw_string_ostream textStream(text);
+  if (llvm::Error e = printLLVMIR(module, textStream, diagnostics))
+    return e;
+  return linkArtifact(text, options.emit, options.outputPath);
+}
+
+/// Prints the PTX of every kernel module, in module order.
+static void printKernelAssembly(ModuleOp module, llvm::raw_ostream &os) {
+  module->walk([&](gpu::BinaryOp binary) {
+    for (Attribute attr : binary.getObjects()) {
+      auto object = cast<gpu::ObjectAttr>(attr);
+      if (object.getFormat() != gpu::CompilationTarget::Assembly)
+        continue;
+      os << "// kernel module @" << binary.getSymName() << "\n"
+         << object.getObject().getValue() << "\n";
+    }
+  });
+}
+
 llvm::Error fovea::compileModel(const ModelConfig &config,
                                 const CompileOptions &options,
                                 llvm::raw_ostream &os) {
+  if (llvm::Error e = options.validate())
+    return e;
   DialectRegistry registry;
-  vision::registerFoveaDialects(registry);
-  registerBuiltinDialectTranslation(registry);
-  registerLLVMDialectTranslation(registry);
+  registerFoveaDialects(registry);
   MLIRContext context(registry);
 
   // Diagnostics become one error message.
@@ -266,83 +260,28 @@ llvm::Error fovea::compileModel(const ModelConfig &config,
     return success();
   });
 
+  ImportOptions import = options.importOptions();
   llvm::Expected<OwningOpRef<ModuleOp>> module =
-      importModel(context, config, options.import);
+      importModel(context, config, import);
   if (!module)
     return module.takeError();
 
   PassManager pm(&context);
   if (options.configurePassManager && failed(options.configurePassManager(pm)))
     return llvm::createStringError("invalid pass manager options");
-  bool cuda = options.target == Target::CUDA;
-  if (!cuda && (options.phase == Phase::GPU || options.phase == Phase::PTX))
-    return llvm::createStringError("phase '%s' needs --target cuda",
-                                   options.phase == Phase::GPU ? "gpu" : "ptx");
-  static constexpr llvm::StringLiteral kArchs[] = {"sm_90a", "sm_90", "sm_89",
-                                                   "sm_86", "sm_80"};
-  if (cuda && !llvm::is_contained(kArchs, options.gpuArch))
-    return llvm::createStringError(
-        "unsupported GPU architecture '%s' (sm_90a, sm_90, sm_89, sm_86, "
-        "sm_80)",
-        options.gpuArch.c_str());
-  if (cuda && options.phase == Phase::PTX && options.gpuBinary != "isa")
-    return llvm::createStringError("--compile-to ptx needs --gpu-binary ptx");
-  pm.addPass(createCanonicalizerPass());
-  if (options.phase == Phase::Linalg) {
-    pm.addPass(vision::createConvertVisionToLinalg());
-    pm.addPass(createConvertElementwiseToLinalgPass());
-    pm.addPass(createCanonicalizerPass());
-  } else if (cuda && options.phase != Phase::Vision) {
-    vision::GpuPipelineOptions gpu;
-    gpu.hoistWeightOnly = options.hoistWeightOnly;
-    gpu.chip = options.gpuArch;
-    gpu.binaryFormat = options.gpuBinary;
-    gpu.tensorCores = options.gpuTensorCores;
-    gpu.lowerToLLVM = options.phase != Phase::GPU || options.emit != Emit::IR;
-    vision::buildGpuPipeline(pm, gpu);
-  } else if (options.phase == Phase::LLVM || options.phase == Phase::LLVMIR ||
-             options.emit != Emit::IR) {
-    vision::CpuPipelineOptions cpu;
-    cpu.hoistWeightOnly = options.hoistWeightOnly;
-    vision::buildCpuPipeline(pm, cpu);
-  }
+  // Artifacts and the translation phases start from the LLVM dialect.
+  Phase last = options.emit != Emit::IR || isTranslationPhase(options.phase)
+                   ? Phase::LLVM
+                   : options.phase;
+  buildPipeline(pm, options.target, options.pipeline, Phase::Vision, last);
   if (failed(pm.run(**module)))
     return llvm::createStringError(
         ("compilation failed: " + diagnostics).c_str());
 
-  if (options.emit != Emit::IR) {
-    SmallVector<Type> derived;
-    if (auto types =
-            (**module)->getAttrOfType<ArrayAttr>("fovea.derived_types"))
-      for (Attribute t : types)
-        derived.push_back(cast<TypeAttr>(t).getValue());
-    ArrayRef<int64_t> initOnly;
-    if (auto indices = (**module)->getAttrOfType<DenseI64ArrayAttr>(
-            "fovea.init_only_weights"))
-      initOnly = indices.asArrayRef();
-    if (failed(addModuleEntryPoints(
-            **module, moduleMetadata(config, options.import, options.target,
-                                     derived, initOnly))))
-      return llvm::createStringError(
-          ("internal error: " + diagnostics).c_str());
-    std::string text;
-    llvm::raw_string_ostream textStream(text);
-    if (llvm::Error e = printLLVMIR(**module, textStream, diagnostics))
-      return e;
-    return linkArtifact(text, options.emit, options.outputPath);
-  }
-
+  if (options.emit != Emit::IR)
+    return emitArtifact(**module, config, options, import, diagnostics);
   if (options.phase == Phase::PTX) {
-    // Every kernel module's PTX, in module order.
-    (*module)->walk([&](gpu::BinaryOp binary) {
-      for (Attribute attr : binary.getObjects()) {
-        auto object = cast<gpu::ObjectAttr>(attr);
-        if (object.getFormat() != gpu::CompilationTarget::Assembly)
-          continue;
-        os << "// kernel module @" << binary.getSymName() << "\n"
-           << object.getObject().getValue() << "\n";
-      }
-    });
+    printKernelAssembly(**module, os);
     return llvm::Error::success();
   }
   if (options.phase != Phase::LLVMIR) {

@@ -1,16 +1,17 @@
-//===- CpuPipeline.cpp - The CPU compilation pipeline ---------------------===//
+//===- CpuPipeline.cpp - The CPU phases of the pipeline -------------------===//
 //
-// Builds fovea-cpu-pipeline: vision-to-linalg lowering, elementwise fusion,
-// one-shot bufferization with buffer deallocation, loops, and the LLVM
-// dialect conversions for the host.
+// The `bufferized` and `llvm` phases for the host CPU: weight-only hoisting,
+// tiling and vectorization of the matmuls, elementwise fusion, one-shot
+// bufferization with buffer deallocation, loops, and the LLVM dialect
+// conversions for the host.
 //
 //===----------------------------------------------------------------------===//
 
-#include "fovea/Pipelines/Pipelines.h"
+#include "PipelineStages.h"
 
-#include "fovea/Conversion/Passes.h"
+#include "fovea/Codegen/CPU/Passes.h"
+#include "fovea/Codegen/Common/Passes.h"
 #include "fovea/Dialect/Vision/Transforms/Passes.h"
-#include "fovea/Target/CPU/Passes.h"
 #include "mlir/Conversion/Passes.h"
 #include "mlir/Conversion/VectorToSCF/VectorToSCF.h"
 #include "mlir/Dialect/Arith/Transforms/Passes.h"
@@ -19,12 +20,11 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/Passes.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
-#include "mlir/Pass/PassRegistry.h"
 #include "mlir/Transforms/Passes.h"
 
 using namespace mlir;
 
-void vision::buildBufferizationPipeline(OpPassManager &pm) {
+void fovea::buildBufferizationPipeline(OpPassManager &pm) {
   bufferization::OneShotBufferizePassOptions bufferize;
   bufferize.bufferizeFunctionBoundaries = true;
   bufferize.functionBoundaryTypeConversion =
@@ -36,7 +36,7 @@ void vision::buildBufferizationPipeline(OpPassManager &pm) {
   pm.addPass(createConvertBufferizationToMemRefPass());
 }
 
-void vision::buildHostLoweringPipeline(OpPassManager &pm, bool expandBf16) {
+void fovea::buildHostLoweringPipeline(OpPassManager &pm, bool expandBf16) {
   // n-D transfers become unrolled 1-D ones; contractions become outer
   // products (an FMA per row of the accumulator block) in the LLVM lowering.
   VectorTransferToSCFOptions transfers;
@@ -66,45 +66,30 @@ void vision::buildHostLoweringPipeline(OpPassManager &pm, bool expandBf16) {
   pm.addPass(createReconcileUnrealizedCastsPass());
 }
 
-void vision::buildCpuPipeline(OpPassManager &pm,
-                              const CpuPipelineOptions &options) {
-  pm.addPass(createConvertVisionToLinalg());
-  // Elementwise arith on tensors (residual adds, casts) becomes linalg too.
-  pm.addPass(createConvertElementwiseToLinalgPass());
-  pm.addPass(createCanonicalizerPass());
+void fovea::addCpuBufferizedPhase(OpPassManager &pm,
+                                  const PipelineOptions &options) {
   if (options.hoistWeightOnly)
-    pm.addPass(createVisionHoistWeightOnly());
+    pm.addPass(vision::createVisionHoistWeightOnly());
   // Tiling comes before elementwise fusion, which would fold the reshapes
   // around the matmuls into them and change their shape.
   if (options.vectorize) {
-    CpuTileAndVectorizeOptions tiling;
+    vision::CpuTileAndVectorizeOptions tiling;
     tiling.tileSizes.assign(options.tileSizes.begin(), options.tileSizes.end());
-    pm.addNestedPass<func::FuncOp>(createCpuTileAndVectorize(tiling));
+    pm.addNestedPass<func::FuncOp>(vision::createCpuTileAndVectorize(tiling));
     pm.addPass(createCanonicalizerPass());
   }
   if (options.fuseElementwise)
     pm.addPass(createLinalgElementwiseOpFusionPass());
   if (options.approximateErf)
-    pm.addNestedPass<func::FuncOp>(createCpuExpandErf());
+    pm.addNestedPass<func::FuncOp>(vision::createExpandErf());
   pm.addPass(createCSEPass());
 
   buildBufferizationPipeline(pm);
   pm.addPass(createConvertLinalgToLoopsPass());
   pm.addPass(createCanonicalizerPass());
-  if (!options.lowerToLLVM)
-    return;
-
-  buildHostLoweringPipeline(pm, options.expandBf16);
 }
 
-void vision::registerFoveaPipelines() {
-  PassPipelineRegistration<CpuPipelineOptions>(
-      "fovea-cpu-pipeline",
-      "Lowers vision IR on tensors to the LLVM dialect for the host CPU",
-      buildCpuPipeline);
-  PassPipelineRegistration<GpuPipelineOptions>(
-      "fovea-gpu-pipeline",
-      "Lowers vision IR on tensors to NVIDIA GPU kernels (NVVM, PTX) and the "
-      "host code that launches them",
-      buildGpuPipeline);
+void fovea::addCpuLLVMPhase(OpPassManager &pm,
+                            const PipelineOptions &options) {
+  buildHostLoweringPipeline(pm, options.expandBf16);
 }

@@ -1,82 +1,74 @@
-//===- GpuPipeline.cpp - The NVIDIA GPU compilation pipeline --------------===//
+//===- GpuPipeline.cpp - The NVIDIA GPU phases of the pipeline ------------===//
 //
-// Builds fovea-gpu-pipeline: the vision-to-linalg lowering and fusion of the
-// CPU pipeline, bufferization, linalg to parallel loops, blocks and threads
+// The `bufferized`, `gpu` and `llvm` phases for NVIDIA GPUs: GPU fusion,
+// bufferization, linalg to parallel loops, blocks and threads
 // (fovea-gpu-tile-parallel-loops), gpu.launch and kernel outlining, managed
 // memory for host-side buffers, then NVVM, NVPTX and the host's LLVM
 // lowering with the kernels embedded as PTX (or cubin/fatbin).
 //
 //===----------------------------------------------------------------------===//
 
-#include "fovea/Pipelines/Pipelines.h"
+#include "PipelineStages.h"
 
-#include "fovea/Conversion/Passes.h"
+#include "fovea/Codegen/Common/Passes.h"
+#include "fovea/Codegen/GPU/Passes.h"
 #include "fovea/Dialect/Vision/Transforms/Passes.h"
-#include "fovea/Target/CPU/Passes.h"
-#include "fovea/Target/GPU/Passes.h"
 #include "mlir/Conversion/Passes.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/GPU/Transforms/Passes.h"
 #include "mlir/Dialect/Linalg/Passes.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
-#include "mlir/Pass/PassRegistry.h"
 #include "mlir/Transforms/Passes.h"
+#include "llvm/ADT/StringSwitch.h"
 
 using namespace mlir;
 
-void vision::buildGpuPipeline(OpPassManager &pm,
-                              const GpuPipelineOptions &options) {
-  // Attention leaves vision IR as one flash kernel, before it would become
-  // separate linalg contractions and softmax reductions.
-  if (options.tensorCores) {
-    GpuFlashAttentionOptions flash;
-    flash.emulateWarps = options.emulateOnHost;
-    pm.addNestedPass<func::FuncOp>(createGpuFlashAttention(flash));
-  }
-  pm.addPass(createConvertVisionToLinalg());
-  pm.addPass(createConvertElementwiseToLinalgPass());
-  pm.addPass(createCanonicalizerPass());
+void fovea::addGpuBufferizedPhase(OpPassManager &pm,
+                                  const PipelineOptions &options) {
   if (options.hoistWeightOnly)
-    pm.addPass(createVisionHoistWeightOnly());
-  pm.addNestedPass<func::FuncOp>(createGpuFuseElementwise());
+    pm.addPass(vision::createVisionHoistWeightOnly());
+  pm.addNestedPass<func::FuncOp>(vision::createGpuFuseElementwise());
   // erf as a polynomial: no libdevice call in the kernels.
-  pm.addNestedPass<func::FuncOp>(createCpuExpandErf());
+  pm.addNestedPass<func::FuncOp>(vision::createExpandErf());
   // One thread per output element: parallel loops outermost.
-  pm.addNestedPass<func::FuncOp>(createGpuParallelDimsFirst());
+  pm.addNestedPass<func::FuncOp>(vision::createGpuParallelDimsFirst());
   pm.addPass(createCSEPass());
 
   buildBufferizationPipeline(pm);
   if (options.tensorCores) {
-    GpuMmaContractionsOptions mma;
+    vision::GpuMmaContractionsOptions mma;
     mma.emulateWarps = options.emulateOnHost;
-    pm.addNestedPass<func::FuncOp>(createGpuMmaContractions(mma));
+    pm.addNestedPass<func::FuncOp>(vision::createGpuMmaContractions(mma));
   }
 
   // Every linalg op becomes a parallel loop nest (reductions sequential
   // inside), each nest one kernel of blocks x threads.
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToParallelLoopsPass());
   pm.addPass(createCanonicalizerPass());
-  GpuTileParallelLoopsOptions tiling;
+  vision::GpuTileParallelLoopsOptions tiling;
   tiling.blockSize = options.blockSize;
-  pm.addNestedPass<func::FuncOp>(createGpuTileParallelLoops(tiling));
+  pm.addNestedPass<func::FuncOp>(vision::createGpuTileParallelLoops(tiling));
   if (options.emulateOnHost) {
     pm.addPass(createCanonicalizerPass());
     buildHostLoweringPipeline(pm, /*expandBf16=*/true);
-    return;
   }
+}
+
+void fovea::addGpuKernelsPhase(OpPassManager &pm) {
   pm.addNestedPass<func::FuncOp>(createConvertParallelLoopToGpuPass());
   // Constants and dims move into the kernels before outlining, so they are
   // not kernel arguments: kernels fold them (and register arrays indexed by
   // constants stay in registers).
   pm.addPass(createGpuLaunchSinkIndexComputationsPass());
   pm.addPass(createGpuKernelOutliningPass());
-  pm.addPass(createGpuHostSharedMemory());
+  pm.addPass(vision::createGpuHostSharedMemory());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
-  if (!options.lowerToLLVM)
-    return;
+}
 
+void fovea::addGpuLLVMPhase(OpPassManager &pm,
+                            const PipelineOptions &options) {
   // Host and kernels to LLVM; kernels through NVVM to PTX (upstream's
   // gpu-lower-to-nvvm-pipeline, with the CUDA toolkit named so libdevice is
   // linked whatever the environment says).
@@ -87,9 +79,9 @@ void vision::buildGpuPipeline(OpPassManager &pm,
   pm.addPass(createConvertFuncToLLVMPass());
   pm.addPass(memref::createExpandStridedMetadataPass());
   GpuNVVMAttachTargetOptions target;
-  target.chip = options.chip;
-  target.features = options.features;
-  target.optLevel = options.optLevel;
+  target.chip = options.gpuArch;
+  target.features = options.ptxFeatures;
+  target.optLevel = options.gpuOptLevel;
   pm.addPass(createGpuNVVMAttachTarget(target));
   pm.addPass(createLowerAffinePass());
   pm.addPass(createArithToLLVMConversionPass());
@@ -103,7 +95,11 @@ void vision::buildGpuPipeline(OpPassManager &pm,
   pm.addPass(createGpuToLLVMConversionPass());
   GpuModuleToBinaryPassOptions binary;
   binary.toolkitPath = options.cudaPath;
-  binary.compilationTarget = options.binaryFormat;
+  // gpu-module-to-binary's names of the embedded formats.
+  binary.compilationTarget = llvm::StringSwitch<std::string>(options.gpuBinary)
+                                 .Case("cubin", "bin")
+                                 .Case("fatbin", "fatbin")
+                                 .Default("isa");
   pm.addPass(createGpuModuleToBinaryPass(binary));
   pm.addPass(createConvertMathToLLVMPass());
   pm.addPass(createCanonicalizerPass());

@@ -2,11 +2,26 @@
 
 #include "fovea/Runtime/Geometry.h"
 
+#include "fovea/Runtime/ModuleAbi.h"
 #include "fovea/Support/TokenGeometry.h"
 
 #include <cstdio>
 
+using namespace fovea;
 using namespace fovea::rt;
+
+bool fovea::rt::checkAbiVersion(const JsonValue &metadata,
+                                std::string &error) {
+  const JsonValue *version = metadata.get(abi::kVersionKey);
+  std::optional<int64_t> found = version ? version->integer() : std::nullopt;
+  if (found == abi::kVersion)
+    return true;
+  error = "module ABI version " +
+          (found ? std::to_string(*found) : std::string("unknown")) +
+          ", this runtime reads version " + std::to_string(abi::kVersion) +
+          ": recompile the module with this Fovea";
+  return false;
+}
 
 std::optional<ModuleGeometry>
 fovea::rt::parseModuleGeometry(const JsonValue &metadata, std::string &error) {

@@ -1,9 +1,8 @@
 //===- Module.cpp - The C ABI of runtime modules --------------------------===//
 //
-// Implements fovea_module_* on top of two symbols the compiler generates in
-// every module: `fovea_module_metadata_json` (the metadata string) and
-// `fovea_entry` (calls the compiled entry point with an array of memref
-// descriptor pointers, the result descriptors first).
+// Implements fovea_module_* on top of the symbols the compiler generates in
+// every module (fovea/Runtime/ModuleAbi.h): the metadata string and the
+// packed entry points of @run and @init.
 //
 //===----------------------------------------------------------------------===//
 
@@ -12,6 +11,7 @@
 #include "fovea/Runtime/Cuda.h"
 #include "fovea/Runtime/Geometry.h"
 #include "fovea/Runtime/Json.h"
+#include "fovea/Runtime/ModuleAbi.h"
 #include "fovea/Runtime/Safetensors.h"
 #include "fovea/Runtime/Tensor.h"
 
@@ -21,9 +21,6 @@
 
 using namespace fovea::rt;
 
-extern "C" const char *fovea_module_metadata_json(void);
-extern "C" void fovea_entry(void **descriptors);
-extern "C" void fovea_init_entry(void **descriptors);
 
 namespace {
 struct TensorSpec {
@@ -136,7 +133,7 @@ struct fovea_module {
 };
 
 extern "C" const char *fovea_module_metadata(void) {
-  return fovea_module_metadata_json();
+  return FOVEA_ABI_METADATA();
 }
 
 extern "C" fovea_module *fovea_module_create(const char *weightsPath,
@@ -148,9 +145,11 @@ extern "C" fovea_module *fovea_module_create(const char *weightsPath,
   };
   std::string message;
   std::optional<JsonValue> metadata =
-      parseJson(fovea_module_metadata_json(), message);
+      parseJson(FOVEA_ABI_METADATA(), message);
   if (!metadata)
     return fail("module metadata: " + message);
+  if (!checkAbiVersion(*metadata, message))
+    return fail(message);
   const JsonValue *targetEntry = metadata->get("target");
   std::string target = targetEntry ? targetEntry->string() : "cpu";
   std::string requested = device ? device : "";
@@ -197,7 +196,7 @@ extern "C" fovea_module *fovea_module_create(const char *weightsPath,
       args.push_back(
           descriptorFor(module->weightData(i), module->weightSpecs[i].shape));
     std::vector<int64_t> results =
-        callPacked(fovea_init_entry, module->derivedSpecs, args);
+        callPacked(FOVEA_ABI_INIT_ENTRY, module->derivedSpecs, args);
     if (module->cuda) {
       std::string error = fovea::rt::cuda::takeError();
       if (error.empty())
@@ -305,7 +304,7 @@ extern "C" int fovea_module_run_inputs(fovea_module *module,
   for (const std::vector<int64_t> &d : module->derivedDescriptors)
     args.push_back(d);
   std::vector<int64_t> packedResults =
-      callPacked(fovea_entry, module->outputs, args);
+      callPacked(FOVEA_ABI_RUN_ENTRY, module->outputs, args);
   std::string deviceError;
   if (module->cuda) {
     deviceError = fovea::rt::cuda::takeError();
@@ -384,7 +383,7 @@ extern "C" int fovea_module_geometry(int64_t count, const int64_t *frameIndices,
     return 1;
   };
   std::optional<JsonValue> metadata =
-      parseJson(fovea_module_metadata_json(), message);
+      parseJson(FOVEA_ABI_METADATA(), message);
   if (!metadata)
     return fail();
   std::optional<ModuleGeometry> geometry =

@@ -6,6 +6,8 @@
 
 #include "fovea/Runtime/RunTool.h"
 
+#include "fovea/Runtime/Geometry.h"
+#include "fovea/Runtime/Json.h"
 #include "fovea/Runtime/Symbols.h"
 
 #include <dlfcn.h>
@@ -30,6 +32,13 @@ void *fovea::rt::openModuleApi(const std::string &path, ModuleApi &api,
   if (const char *missing = binder.missing()) {
     dlclose(handle);
     error = path + " is not a Fovea module (missing " + missing + ")";
+    return nullptr;
+  }
+  // A module of another ABI version is refused before anything reads it.
+  std::optional<JsonValue> metadata = parseJson(api.metadata(), error);
+  if (!metadata || !checkAbiVersion(*metadata, error)) {
+    dlclose(handle);
+    error = path + ": " + (metadata ? error : "module metadata: " + error);
     return nullptr;
   }
   return handle;

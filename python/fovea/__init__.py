@@ -21,46 +21,51 @@ import numpy as np
 from . import _fovea
 from ._fovea import FoveaError
 
-__all__ = ["FoveaError", "Module", "compile", "load", "metadata", "bf16_to_float32",
+__all__ = ["FoveaError", "Module", "compile", "compile_options", "load", "metadata", "bf16_to_float32",
            "sample_frame_indices", "dynamic_resolution_budgets",
            "float32_to_bf16", "evs_retained_tokens", "tokens_per_unit",
            "video_frame_size", "internvl_tiling", "dynamic_resolution_grid",
            "image_prompt", "video_prompt"]
 
 
-def compile(config_or_preset, output=None, *, target="cpu", input_kind="image",
-            dtype="bf16", evs_rate=0.0, image_size=None, max_frames=128,
-            emit="module", compile_to="llvm-ir", source_size=None,
-            resize_domain="u8", gpu_arch="sm_90a", tensor_cores=False,
-            max_model_len=0, prompt_tokens=0):
+def _flag_value(value):
+    """A keyword argument's value as fovea-compile's command line spells it:
+    `(H, W)` sizes as `HxW`, lists comma-separated."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, tuple) and len(value) == 2:
+        return f"{int(value[0])}x{int(value[1])}"
+    if isinstance(value, (tuple, list)):
+        return ",".join(_flag_value(v) for v in value)
+    return str(value)
+
+
+def compile(config_or_preset, output=None, **options):
     """Compiles a model: a preset name (`tiny`, `omni`, ...) or the path of a
-    Hugging Face config.json (or its directory). With `emit="module"` (or
-    `"exe"`) writes `output` and returns its path; with `emit="ir"` returns
-    the IR of `compile_to` (`vision`, `linalg`, `llvm`, `llvm-ir`).
-    `source_size=(H, W)`: the module takes decoded media of that size and
-    resizes (and tiles) it in the graph, in `resize_domain` "u8" or
-    "f32_clamp". For a dynamic-resolution model `source_size` may list
-    several sizes `[(H0, W0), (H1, W1), ...]`: the module takes one image
-    per size and packs them into one sequence; their patch budgets share
-    `max_model_len` tokens less `prompt_tokens` (0: no context limit).
-    `target="cuda"` compiles for NVIDIA GPUs (`gpu_arch`
-    sm_90a, sm_90, sm_89, sm_86 or sm_80); `compile_to` then also takes
-    "gpu" and "ptx", and `tensor_cores=True` (experimental) puts bf16
-    matmuls and attention on mma.sync kernels."""
-    height, width = (0, 0) if image_size is None else image_size
-    if source_size is None:
-        sources = []
-    elif len(source_size) and isinstance(source_size[0], (tuple, list)):
-        sources = [(int(h), int(w)) for h, w in source_size]
-    else:
-        sources = [(int(source_size[0]), int(source_size[1]))]
-    if emit in ("module", "exe") and not output:
-        raise FoveaError(f"compile(emit={emit!r}) needs an output path")
-    return _fovea.compile(str(config_or_preset), str(output or ""), target,
-                          input_kind, dtype, float(evs_rate), int(height),
-                          int(width), int(max_frames), emit, compile_to,
-                          sources, int(max_model_len), int(prompt_tokens), resize_domain,
-                          gpu_arch, bool(tensor_cores))
+    Hugging Face config.json (or its directory).
+
+    Every option of `fovea-compile` is a keyword argument, named as the flag
+    with `_` for `-` (`max_frames=64` is `--max-frames 64`), checked by the
+    same options model with the same errors; `compile_options()` lists them.
+    Values: booleans, numbers, strings, a tuple `(H, W)` for a size, a list
+    of sizes `[(H0, W0), (H1, W1)]` for packed images, a list of integers
+    for `tile_sizes`.
+
+    With `emit="module"` (the default) or `"exe"` writes `output` and
+    returns its path; with `emit="ir"` (or when only `compile_to` is given)
+    returns the IR of `compile_to` (`fovea-compile --list-phases`)."""
+    if "emit" not in options:
+        options["emit"] = "ir" if "compile_to" in options else "module"
+    if options["emit"] in ("module", "exe") and not output:
+        raise FoveaError(f"compile(emit={options['emit']!r}) needs an output path")
+    flags = [(name.replace("_", "-"), _flag_value(value)) for name, value in options.items()]
+    return _fovea.compile(str(config_or_preset), str(output or ""), flags)
+
+
+def compile_options():
+    """Every option `compile` takes: a dict keyword -> (default, help)."""
+    return {flag.replace("-", "_"): (default, help)
+            for flag, default, help in _fovea.compile_options()}
 
 
 class Module:

@@ -19,6 +19,7 @@
 #include <cstring>
 #include <dlfcn.h>
 #include <optional>
+#include <tuple>
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
@@ -33,86 +34,40 @@ class FoveaError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+/// Compiles with the options model: `options` are (flag, value) pairs as
+/// fovea-compile's command line gives them. Returns the IR text, or `output`
+/// for an artifact.
 std::string compile(const std::string &configOrPreset,
-                    const std::string &output, const std::string &target,
-                    const std::string &inputKind, const std::string &dtype,
-                    double evsRate, int64_t height, int64_t width,
-                    int64_t maxFrames, const std::string &emit,
-                    const std::string &compileTo,
-                    const std::vector<std::pair<int64_t, int64_t>> &sources,
-                    int64_t maxModelLen, int64_t promptTokens,
-                    const std::string &resizeDomain, const std::string &gpuArch,
-                    bool tensorCores) {
-  if (target != "cpu" && target != "cuda")
-    throw FoveaError("target must be 'cpu' or 'cuda', got '" + target + "'");
+                    const std::string &output,
+                    const std::vector<std::pair<std::string, std::string>>
+                        &flags) {
+  CompileOptions options;
+  for (const auto &[flag, value] : flags)
+    if (llvm::Error e = options.set(flag, value))
+      throw FoveaError(llvm::toString(std::move(e)));
+  options.outputPath = output;
+  if (llvm::Error e = options.validate())
+    throw FoveaError(llvm::toString(std::move(e)));
+  bool isPath = llvm::StringRef(configOrPreset).ends_with(".json") ||
+                configOrPreset.find('/') != std::string::npos;
   llvm::Expected<ModelConfig> config =
-      llvm::StringRef(configOrPreset).ends_with(".json") ||
-              configOrPreset.find('/') != std::string::npos
-          ? loadModelConfig(configOrPreset)
-          : getPreset(configOrPreset);
+      isPath ? loadModel(configOrPreset, "") : loadModel("", configOrPreset);
   if (!config)
     throw FoveaError(llvm::toString(config.takeError()));
-  if (configOrPreset.find('/') != std::string::npos) {
-    llvm::SmallString<256> dir(configOrPreset);
-    if (llvm::StringRef(configOrPreset).ends_with(".json"))
-      llvm::sys::path::remove_filename(dir);
-    if (llvm::Error e = reconcileWithCheckpoint(*config, dir))
-      throw FoveaError(llvm::toString(std::move(e)));
-  }
-  CompileOptions options;
-  options.target = target == "cuda" ? Target::CUDA : Target::CPU;
-  options.gpuArch = gpuArch;
-  if (tensorCores && target != "cuda")
-    throw FoveaError("tensor_cores=True applies to target='cuda' only");
-  options.gpuTensorCores = tensorCores;
-  if (inputKind != "image" && inputKind != "video")
-    throw FoveaError("input_kind must be 'image' or 'video', got '" +
-                     inputKind + "'");
-  options.import.inputKind =
-      inputKind == "video" ? InputKind::Video : InputKind::Image;
-  if (dtype != "bf16" && dtype != "f32")
-    throw FoveaError("dtype must be 'bf16' or 'f32', got '" + dtype + "'");
-  options.import.elementType =
-      dtype == "f32" ? ElementType::F32 : ElementType::BF16;
-  options.import.evsRate = evsRate;
-  options.import.height = height;
-  options.import.width = width;
-  options.import.maxFrames = maxFrames;
-  // One source size, or several images packed into one sequence.
-  if (sources.size() == 1)
-    std::tie(options.import.sourceHeight, options.import.sourceWidth) =
-        sources.front();
-  else
-    options.import.packedSources = sources;
-  if ((maxModelLen || promptTokens) && sources.size() < 2)
-    throw FoveaError("max_model_len and prompt_tokens set the budgets of "
-                     "packed images (a list of source sizes) only");
-  options.import.maxModelLen = maxModelLen;
-  options.import.promptTokens = promptTokens;
-  if (resizeDomain != "u8" && resizeDomain != "f32_clamp")
-    throw FoveaError("resize_domain must be 'u8' or 'f32_clamp', got '" +
-                     resizeDomain + "'");
-  options.import.resizeDomain =
-      resizeDomain == "u8" ? ResizeDomain::U8 : ResizeDomain::F32Clamp;
-  if (emit == "module" || emit == "exe") {
-    options.emit = emit == "module" ? Emit::Module : Emit::Executable;
-    options.outputPath = output;
-    if (llvm::Error e = compileModel(*config, options, llvm::nulls()))
-      throw FoveaError(llvm::toString(std::move(e)));
-    return output;
-  }
-  if (emit != "ir")
-    throw FoveaError("emit must be 'module', 'exe' or 'ir', got '" + emit +
-                     "'");
-  std::optional<Phase> phase = parsePhase(compileTo);
-  if (!phase)
-    throw FoveaError("unknown phase '" + compileTo + "'");
-  options.phase = *phase;
   std::string text;
   llvm::raw_string_ostream os(text);
   if (llvm::Error e = compileModel(*config, options, os))
     throw FoveaError(llvm::toString(std::move(e)));
-  return text;
+  return options.emit == Emit::IR ? text : output;
+}
+
+/// Every option of the model: (flag, default, help).
+std::vector<std::tuple<std::string, std::string, std::string>>
+compileOptions() {
+  std::vector<std::tuple<std::string, std::string, std::string>> options;
+  for (const OptionInfo &info : CompileOptions::all())
+    options.emplace_back(info.flag.str(), info.defaultValue, info.help.str());
+  return options;
 }
 
 /// Opens the module at `path`; throws FoveaError on failure.
@@ -238,12 +193,8 @@ PYBIND11_MODULE(_fovea, m) {
   m.doc() = "Fovea's C++ API (compile, load, run, geometry)";
   py::register_exception<FoveaError>(m, "FoveaError", PyExc_RuntimeError);
   m.def("compile", &compile, py::arg("config_or_preset"), py::arg("output"),
-        py::arg("target"), py::arg("input_kind"), py::arg("dtype"),
-        py::arg("evs_rate"), py::arg("height"), py::arg("width"),
-        py::arg("max_frames"), py::arg("emit"), py::arg("compile_to"),
-        py::arg("source_sizes"), py::arg("max_model_len"),
-        py::arg("prompt_tokens"), py::arg("resize_domain"), py::arg("gpu_arch"),
-        py::arg("tensor_cores"));
+        py::arg("flags"));
+  m.def("compile_options", &compileOptions);
   m.def("read_metadata", &readMetadata, py::arg("path"));
   py::class_<Module>(m, "Module")
       .def(py::init<const std::string &, const std::string &,

@@ -6,6 +6,7 @@ Run by ctest with PYTHONPATH set to build/python and test/python.
 """
 
 import os
+import subprocess
 import tempfile
 
 import numpy as np
@@ -152,17 +153,17 @@ def errors():
         raise AssertionError(f"no FoveaError for {message}")
 
     expect(lambda: fovea.compile("huge", "x.so"), "unknown preset 'huge'")
-    expect(lambda: fovea.compile("tiny", "x.so", dtype="f64"), "dtype must be 'bf16' or 'f32'")
-    expect(lambda: fovea.compile("tiny", "x.so", target="rocm"), "target must be 'cpu' or 'cuda'")
+    expect(lambda: fovea.compile("tiny", "x.so", dtype="f64"), "--dtype expects bf16 or f32, got 'f64'")
+    expect(lambda: fovea.compile("tiny", "x.so", target="rocm"), "--target expects cpu or cuda, got 'rocm'")
     expect(lambda: fovea.compile("tiny", "x.so", tensor_cores=True),
-           "tensor_cores=True applies to target='cuda' only")
+           "--tensor-cores applies to --target cuda only")
     expect(lambda: fovea.compile("tiny", "x.so", target="cuda", gpu_arch="sm_70"),
            "unsupported GPU architecture 'sm_70'")
-    expect(lambda: fovea.compile("tiny", "x.so", input_kind="audio"), "input_kind must be")
+    expect(lambda: fovea.compile("tiny", "x.so", input_kind="audio"), "--input-kind expects image or video, got 'audio'")
     expect(lambda: fovea.compile("tiny", "x.so", evs_rate=0.5), "applies to video input only")
     expect(lambda: fovea.compile("tiny"), "needs an output path")
     expect(lambda: fovea.compile("tiny-dynamic", "x.so", max_model_len=100),
-           "max_model_len and prompt_tokens set the budgets of packed images")
+           "--max-model-len and --prompt-tokens set the budgets of packed images")
     packed = fovea.compile("tiny-dynamic", os.path.join(WORK, "packed_err.so"), dtype="f32",
                            source_size=[(64, 64), (64, 64)])
     module, _ = load_with_random_weights(packed, "f32", "packed_err")
@@ -185,8 +186,43 @@ def errors():
     expect(lambda: fovea.video_prompt([0, 1, 2], 2, 2, [1]), "expected ceil(frames / T) = 2")
     expect(lambda: fovea.internvl_tiling(100, 100, max_tiles=13), "max_tiles in [1, 12]")
     expect(lambda: fovea.compile("tiny", "x.so", source_size=(64, 64), resize_domain="f16"),
-           "resize_domain must be 'u8' or 'f32_clamp'")
+           "--resize-domain expects u8 or f32_clamp, got 'f16'")
     expect(lambda: module.geometry(0), "must be positive")
+
+
+def options_model():
+    """The command line and the keyword arguments are one options model: the
+    same bad option gives the same one-line error from both."""
+    compiler = os.path.join(os.environ.get("FOVEA_TOOLS_DIR", "build/bin"), "fovea-compile")
+    bad = [
+        (["--dtype", "f64"], {"dtype": "f64"}),
+        (["--max-frames", "8"], {"max_frames": 8}),
+        (["--vectorize=false", "--target", "cuda"], {"vectorize": False, "target": "cuda"}),
+        (["--block-size", "7", "--target", "cuda"], {"block_size": 7, "target": "cuda"}),
+        (["--tile-sizes", "8,64"], {"tile_sizes": [8, 64]}),
+        (["--image-size", "64"], {"image_size": "64"}),
+        (["--compile-to", "object"], {"compile_to": "object"}),
+        (["--vectorise"], {"vectorise": True}),
+    ]
+    for flags, keywords in bad:
+        cli = subprocess.run([compiler, "--preset", "tiny", *flags], capture_output=True,
+                             text=True)
+        assert cli.returncode == 1, (flags, cli.returncode)
+        lines = cli.stderr.strip().splitlines()
+        assert len(lines) == 1, (flags, cli.stderr)
+        cli_error = lines[0].removeprefix("fovea-compile: error: ")
+        try:
+            fovea.compile("tiny", emit="ir", **keywords)
+        except fovea.FoveaError as error:
+            assert str(error) == cli_error, (flags, str(error), cli_error)
+        else:
+            raise AssertionError(f"no FoveaError for {keywords}")
+    # Pipeline options reach the pipeline: without vectorization the CPU
+    # code has no vector contractions.
+    vectorized = fovea.compile("tiny", compile_to="bufferized", dtype="f32")
+    scalar = fovea.compile("tiny", compile_to="bufferized", dtype="f32", vectorize=False)
+    assert "vector.contract" in vectorized and "vector.contract" not in scalar
+    assert "tile_sizes" in fovea.compile_options()
 
 
 cases = Cases()
@@ -195,4 +231,5 @@ cases.run("video module, bf16, EVS", video_bf16_evs)
 cases.run("IR and geometry", ir_and_geometry)
 cases.run("packed images of different sizes", packed_images)
 cases.run("errors", errors)
+cases.run("options model", options_model)
 cases.finish()

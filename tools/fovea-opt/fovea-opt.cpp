@@ -11,8 +11,8 @@
 
 int main(int argc, char **argv) {
   mlir::DialectRegistry registry;
-  mlir::vision::registerFoveaDialects(registry);
-  mlir::vision::registerFoveaPasses();
+  fovea::registerFoveaDialects(registry);
+  fovea::registerFoveaPasses();
   return mlir::asMainReturnCode(
       mlir::MlirOptMain(argc, argv, "Fovea optimizer driver\n", registry));
 }

@@ -1,7 +1,9 @@
-//===- Pipelines.h - Fovea's compilation pipelines --------------*- C++ -*-===//
+//===- Pipelines.h - Fovea's compilation pipeline ---------------*- C++ -*-===//
 //
-// Pipelines as library functions, shared by fovea-opt (as registered
-// pipelines), the driver and the Python package.
+// One pipeline builder with named phases, shared by fovea-opt (as the
+// registered fovea-cpu-pipeline and fovea-gpu-pipeline), the driver and the
+// Python package. `buildPipeline(pm, target, options, first, last)` adds the
+// passes of phases `first`..`last`; `--compile-to` stops after any phase.
 //
 //===----------------------------------------------------------------------===//
 
@@ -10,121 +12,152 @@
 
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassOptions.h"
+#include "llvm/ADT/ArrayRef.h"
+#include "llvm/ADT/StringRef.h"
+#include <optional>
+#include <string>
+#include <vector>
 
 #ifndef FOVEA_CUDA_PATH
 #define FOVEA_CUDA_PATH ""
 #endif
 
-namespace mlir::vision {
+namespace fovea {
 
-/// Options of the CPU pipeline.
-struct CpuPipelineOptions : PassPipelineOptions<CpuPipelineOptions> {
-  PassOptions::Option<bool> lowerToLLVM{
-      *this, "lower-to-llvm",
-      llvm::cl::desc("Lower to the LLVM dialect (false stops after "
-                     "bufferization and loop lowering, for inspection)"),
-      llvm::cl::init(true)};
-  PassOptions::Option<bool> hoistWeightOnly{
-      *this, "hoist-weight-only",
-      llvm::cl::desc("Move computations that depend only on weights (e.g. "
-                     "weight transposes, position-embedding interpolation) "
-                     "into @init (vision-hoist-weight-only)"),
-      llvm::cl::init(true)};
-  PassOptions::Option<bool> vectorize{
-      *this, "vectorize",
-      llvm::cl::desc("Tile the matmul-shaped ops into register blocks and "
-                     "vectorize them (fovea-cpu-tile-and-vectorize)"),
-      llvm::cl::init(true)};
-  PassOptions::ListOption<int64_t> tileSizes{
-      *this, "tile-sizes",
-      llvm::cl::desc("Register block m,n,k of the vectorized matmuls "
-                     "(default 8,64,32)")};
-  PassOptions::Option<bool> approximateErf{
-      *this, "approximate-erf",
-      llvm::cl::desc("Compute erf (exact GELU) with a vectorizable "
-                     "polynomial instead of libm's erff"),
-      llvm::cl::init(true)};
-  PassOptions::Option<bool> expandBf16{
-      *this, "expand-bf16",
-      llvm::cl::desc("Expand bf16 <-> f32 conversions to integer arithmetic "
-                     "(portable); false leaves them to LLVM, which uses "
-                     "native conversion instructions where the target has "
-                     "them"),
-      llvm::cl::init(true)};
-  PassOptions::Option<bool> fuseElementwise{
-      *this, "fuse-elementwise",
-      llvm::cl::desc("Fuse elementwise linalg ops with their producers "
-                     "before bufferization"),
-      llvm::cl::init(true)};
+/// What code is generated for.
+enum class Target { CPU, CUDA };
+
+/// The named phases of the pipeline, in order. Each phase's IR can be
+/// printed (`fovea-compile --compile-to <name>`).
+enum class Phase {
+  /// The imported vision IR, canonicalized.
+  Vision,
+  /// After the vision-level fusion passes (fusion groups).
+  Fused,
+  /// After convert-vision-to-linalg (linalg/tensor/arith/math/scf).
+  Linalg,
+  /// After weight-only hoisting, target shaping of the linalg ops and
+  /// bufferization: loops on memrefs (CPU), loops mapped to blocks and
+  /// threads (GPU).
+  Bufferized,
+  /// GPU target: after kernel outlining (host functions launching
+  /// gpu.module kernels, before NVVM).
+  GPU,
+  /// The LLVM dialect (for GPUs with the kernels embedded as gpu.binary).
+  LLVM,
+  /// GPU target: the PTX of every kernel module (translated from `LLVM`).
+  PTX,
+  /// LLVM IR text (translated from `LLVM`).
+  LLVMIR,
 };
 
-/// vision (tensors) -> linalg -> bufferized loops -> LLVM dialect, for the
-/// host CPU. bf16/f16 are storage types: every op computes in f32 and
-/// rounds to them (round to nearest even); by default bf16 conversions are
-/// expanded to integer arithmetic so no target support is needed.
-void buildCpuPipeline(OpPassManager &pm, const CpuPipelineOptions &options);
+/// The name of a phase (`vision`, `fused`, ..., `llvm-ir`).
+llvm::StringRef phaseName(Phase phase);
+/// One line on what a phase's IR is.
+llvm::StringRef phaseDescription(Phase phase);
+/// Parses a phase name.
+std::optional<Phase> parsePhase(llvm::StringRef name);
+/// The phases of `target`, in pipeline order.
+llvm::ArrayRef<Phase> phasesOf(Target target);
+/// The phases that are translations of the LLVM dialect rather than pass
+/// pipelines (`ptx`, `llvm-ir`).
+inline bool isTranslationPhase(Phase phase) {
+  return phase == Phase::PTX || phase == Phase::LLVMIR;
+}
+
+/// The options of the pipeline: one field per entry of PipelineOptions.def.
+struct PipelineOptions {
+#define FOVEA_PIPELINE_OPTION(SCOPE, FLAG, FIELD, TYPE, DEFAULT, VALUE_DESC,   \
+                              HELP)                                            \
+  TYPE FIELD = DEFAULT;
+#define FOVEA_PIPELINE_LIST_OPTION(SCOPE, FLAG, FIELD, ELEMENT, VALUE_DESC,    \
+                                   HELP)                                       \
+  std::vector<ELEMENT> FIELD;
+#include "fovea/Pipelines/PipelineOptions.def"
+  /// GPU, for tests: lower the loop nests mapped to blocks and threads (and
+  /// the emulated tensor-core kernels) for the host CPU instead of the GPU.
+  bool emulateOnHost = false;
+};
+
+/// Adds the passes of phases `first` to `last` (both included) for
+/// `target`. Translation phases add no passes (they print `LLVM`).
+void buildPipeline(mlir::OpPassManager &pm, Target target,
+                   const PipelineOptions &options, Phase first, Phase last);
 
 /// One-shot bufferization (identity layouts at function boundaries) with
 /// buffer deallocation, then bufferization ops to memref.
-void buildBufferizationPipeline(OpPassManager &pm);
+void buildBufferizationPipeline(mlir::OpPassManager &pm);
 
 /// Bufferized loops, vectors, memrefs and arith/math to the LLVM dialect for
 /// the host (the tail of the CPU pipeline).
-void buildHostLoweringPipeline(OpPassManager &pm, bool expandBf16);
+void buildHostLoweringPipeline(mlir::OpPassManager &pm, bool expandBf16);
 
-struct GpuPipelineOptions : PassPipelineOptions<GpuPipelineOptions> {
-  PassOptions::Option<bool> lowerToLLVM{
+// Option declarations of the registered pipelines: an entry of
+// PipelineOptions.def becomes an option of `fovea-<TARGET>-pipeline` when its
+// scope is Common or TARGET.
+#define FOVEA_SCOPE_CPU_Common(...) __VA_ARGS__
+#define FOVEA_SCOPE_CPU_CPU(...) __VA_ARGS__
+#define FOVEA_SCOPE_CPU_GPU(...)
+#define FOVEA_SCOPE_GPU_Common(...) __VA_ARGS__
+#define FOVEA_SCOPE_GPU_CPU(...)
+#define FOVEA_SCOPE_GPU_GPU(...) __VA_ARGS__
+#define FOVEA_REGISTERED_OPTION(TARGET, SCOPE, FLAG, FIELD, TYPE, DEFAULT,     \
+                                HELP)                                          \
+  FOVEA_SCOPE_##TARGET##_##SCOPE(Option<TYPE> FIELD{                           \
+      *this, FLAG, llvm::cl::desc(HELP), llvm::cl::init(DEFAULT)};)
+#define FOVEA_REGISTERED_LIST_OPTION(TARGET, SCOPE, FLAG, FIELD, ELEMENT,      \
+                                     HELP)                                     \
+  FOVEA_SCOPE_##TARGET##_##SCOPE(                                              \
+      ListOption<ELEMENT> FIELD{*this, FLAG, llvm::cl::desc(HELP)};)
+
+/// The textual options of `fovea-cpu-pipeline`.
+struct CpuPipelineOptions : mlir::PassPipelineOptions<CpuPipelineOptions> {
+  Option<bool> lowerToLLVM{
       *this, "lower-to-llvm",
-      llvm::cl::desc("Lower to NVVM/PTX and the host's LLVM dialect (false "
-                     "stops after kernel outlining, for inspection)"),
+      llvm::cl::desc("Lower to the LLVM dialect (false stops after the "
+                     "`bufferized` phase, for inspection)"),
       llvm::cl::init(true)};
-  PassOptions::Option<bool> hoistWeightOnly{
-      *this, "hoist-weight-only",
-      llvm::cl::desc("Move computations that depend only on weights into "
-                     "@init (vision-hoist-weight-only)"),
-      llvm::cl::init(true)};
-  PassOptions::Option<bool> emulateOnHost{
-      *this, "emulate-on-host",
-      llvm::cl::desc("Stop after mapping the loop nests to blocks and threads "
-                     "and lower them for the host CPU instead of the GPU: "
-                     "runs the GPU loop structure on the CPU, to test it"),
-      llvm::cl::init(false)};
-  PassOptions::Option<bool> tensorCores{
-      *this, "tensor-cores",
-      llvm::cl::desc("Experimental: bf16 attention and matmuls as mma.sync "
-                     "tensor-core kernels (fovea-gpu-flash-attention, "
-                     "fovea-gpu-mma-contractions); not yet run on a GPU"),
-      llvm::cl::init(false)};
-  PassOptions::Option<int64_t> blockSize{
-      *this, "block-size",
-      llvm::cl::desc("Threads per block of the elementwise/loop kernels"),
-      llvm::cl::init(256)};
-  PassOptions::Option<std::string> chip{
-      *this, "chip", llvm::cl::desc("GPU architecture: sm_90a or sm_80"),
-      llvm::cl::init("sm_90a")};
-  PassOptions::Option<std::string> features{
-      *this, "features", llvm::cl::desc("PTX features (ISA version)"),
-      llvm::cl::init("+ptx80")};
-  PassOptions::Option<std::string> binaryFormat{
-      *this, "format",
-      llvm::cl::desc("Kernel binary: isa (PTX, JIT-compiled by the driver at "
-                     "load), bin (cubin) or fatbin (both need ptxas)"),
-      llvm::cl::init("isa")};
-  PassOptions::Option<std::string> cudaPath{
-      *this, "cuda-path",
-      llvm::cl::desc("CUDA toolkit (libdevice for math functions, ptxas for "
-                     "bin/fatbin); default: the toolkit found at build time"),
-      llvm::cl::init(FOVEA_CUDA_PATH)};
-  PassOptions::Option<int> optLevel{
-      *this, "opt-level", llvm::cl::desc("LLVM optimization level of kernels"),
-      llvm::cl::init(3)};
+#define FOVEA_PIPELINE_OPTION(SCOPE, FLAG, FIELD, TYPE, DEFAULT, VALUE_DESC,   \
+                              HELP)                                            \
+  FOVEA_REGISTERED_OPTION(CPU, SCOPE, FLAG, FIELD, TYPE, DEFAULT, HELP)
+#define FOVEA_PIPELINE_LIST_OPTION(SCOPE, FLAG, FIELD, ELEMENT, VALUE_DESC,    \
+                                   HELP)                                       \
+  FOVEA_REGISTERED_LIST_OPTION(CPU, SCOPE, FLAG, FIELD, ELEMENT, HELP)
+#include "fovea/Pipelines/PipelineOptions.def"
+
+  /// The values as the builder takes them (the other fields default).
+  PipelineOptions toPipelineOptions() const;
 };
 
-void buildGpuPipeline(OpPassManager &pm, const GpuPipelineOptions &options);
+/// The textual options of `fovea-gpu-pipeline`.
+struct GpuPipelineOptions : mlir::PassPipelineOptions<GpuPipelineOptions> {
+  Option<bool> lowerToLLVM{
+      *this, "lower-to-llvm",
+      llvm::cl::desc("Lower to NVVM/PTX and the host's LLVM dialect (false "
+                     "stops after the `gpu` phase, for inspection)"),
+      llvm::cl::init(true)};
+  Option<bool> emulateOnHost{
+      *this, "emulate-on-host",
+      llvm::cl::desc("For tests: stop after mapping the loop nests to blocks "
+                     "and threads and lower them for the host CPU instead of "
+                     "the GPU: runs the GPU loop structure on the CPU"),
+      llvm::cl::init(false)};
+#define FOVEA_PIPELINE_OPTION(SCOPE, FLAG, FIELD, TYPE, DEFAULT, VALUE_DESC,   \
+                              HELP)                                            \
+  FOVEA_REGISTERED_OPTION(GPU, SCOPE, FLAG, FIELD, TYPE, DEFAULT, HELP)
+#define FOVEA_PIPELINE_LIST_OPTION(SCOPE, FLAG, FIELD, ELEMENT, VALUE_DESC,    \
+                                   HELP)                                       \
+  FOVEA_REGISTERED_LIST_OPTION(GPU, SCOPE, FLAG, FIELD, ELEMENT, HELP)
+#include "fovea/Pipelines/PipelineOptions.def"
 
-/// Registers `fovea-cpu-pipeline` with the pass registry.
+  /// The values as the builder takes them (the other fields default).
+  PipelineOptions toPipelineOptions() const;
+};
+
+/// Registers `fovea-cpu-pipeline` and `fovea-gpu-pipeline` (phases `fused`
+/// to `llvm`) with the pass registry.
 void registerFoveaPipelines();
 
-} // namespace mlir::vision
+} // namespace fovea
 
 #endif // FOVEA_PIPELINES_PIPELINES_H

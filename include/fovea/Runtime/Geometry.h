@@ -33,6 +33,10 @@ struct ModuleGeometry {
   /// Packed images (one input each); empty for other modules.
   std::vector<PackedImageGeometry> packed;
 };
+/// Whether the module metadata carries this runtime's ABI version
+/// (ModuleAbi.h); otherwise false with a one-line `error`.
+bool checkAbiVersion(const JsonValue &metadata, std::string &error);
+
 std::optional<ModuleGeometry> parseModuleGeometry(const JsonValue &metadata,
                                                   std::string &error);
 

@@ -8,7 +8,7 @@
 // fovea-opt --help lists Fovea's passes and pipelines.
 // RUN: fovea-opt --help | FileCheck %s --check-prefix=HELP
 // HELP-DAG: --convert-vision-to-linalg
-// HELP-DAG: --fovea-cpu-expand-erf
+// HELP-DAG: --fovea-expand-erf
 // HELP-DAG: --fovea-cpu-pipeline
 // HELP-DAG: --fovea-cpu-tile-and-vectorize
 
