@@ -8,24 +8,24 @@
 
 func.func @image_pipeline(
     %pixels: tensor<?x3x64x64xui8>,
-    %patch_w: tensor<64x768xbf16> {fovea.weight = "vision_model.radio_model.model.patch_generator.embedder.weight"},
-    %pos_table: tensor<1x64x64xbf16> {fovea.weight = "vision_model.radio_model.model.patch_generator.pos_embed"},
-    %cls: tensor<2x64xbf16> {fovea.weight = "vision_model.radio_model.model.patch_generator.cls_token.token"},
-    %ln1_w: tensor<64xbf16> {fovea.weight = "vision_model.radio_model.model.blocks.0.norm1.weight"},
-    %ln1_b: tensor<64xbf16> {fovea.weight = "vision_model.radio_model.model.blocks.0.norm1.bias"},
-    %qkv_w: tensor<192x64xbf16> {fovea.weight = "vision_model.radio_model.model.blocks.0.attn.qkv.weight"},
-    %qkv_b: tensor<192xbf16> {fovea.weight = "vision_model.radio_model.model.blocks.0.attn.qkv.bias"},
-    %proj_w: tensor<64x64xbf16> {fovea.weight = "vision_model.radio_model.model.blocks.0.attn.proj.weight"},
-    %proj_b: tensor<64xbf16> {fovea.weight = "vision_model.radio_model.model.blocks.0.attn.proj.bias"},
-    %ln2_w: tensor<64xbf16> {fovea.weight = "vision_model.radio_model.model.blocks.0.norm2.weight"},
-    %ln2_b: tensor<64xbf16> {fovea.weight = "vision_model.radio_model.model.blocks.0.norm2.bias"},
-    %fc1_w: tensor<256x64xbf16> {fovea.weight = "vision_model.radio_model.model.blocks.0.mlp.fc1.weight"},
-    %fc1_b: tensor<256xbf16> {fovea.weight = "vision_model.radio_model.model.blocks.0.mlp.fc1.bias"},
-    %fc2_w: tensor<64x256xbf16> {fovea.weight = "vision_model.radio_model.model.blocks.0.mlp.fc2.weight"},
-    %fc2_b: tensor<64xbf16> {fovea.weight = "vision_model.radio_model.model.blocks.0.mlp.fc2.bias"},
-    %mlp1_0: tensor<256xbf16> {fovea.weight = "mlp1.0.weight"},
-    %mlp1_1: tensor<512x256xbf16> {fovea.weight = "mlp1.1.weight"},
-    %mlp1_3: tensor<128x512xbf16> {fovea.weight = "mlp1.3.weight"})
+    %patch_w: tensor<64x768xbf16> {vision.weight = "vision_model.radio_model.model.patch_generator.embedder.weight"},
+    %pos_table: tensor<1x64x64xbf16> {vision.weight = "vision_model.radio_model.model.patch_generator.pos_embed"},
+    %cls: tensor<2x64xbf16> {vision.weight = "vision_model.radio_model.model.patch_generator.cls_token.token"},
+    %ln1_w: tensor<64xbf16> {vision.weight = "vision_model.radio_model.model.blocks.0.norm1.weight"},
+    %ln1_b: tensor<64xbf16> {vision.weight = "vision_model.radio_model.model.blocks.0.norm1.bias"},
+    %qkv_w: tensor<192x64xbf16> {vision.weight = "vision_model.radio_model.model.blocks.0.attn.qkv.weight"},
+    %qkv_b: tensor<192xbf16> {vision.weight = "vision_model.radio_model.model.blocks.0.attn.qkv.bias"},
+    %proj_w: tensor<64x64xbf16> {vision.weight = "vision_model.radio_model.model.blocks.0.attn.proj.weight"},
+    %proj_b: tensor<64xbf16> {vision.weight = "vision_model.radio_model.model.blocks.0.attn.proj.bias"},
+    %ln2_w: tensor<64xbf16> {vision.weight = "vision_model.radio_model.model.blocks.0.norm2.weight"},
+    %ln2_b: tensor<64xbf16> {vision.weight = "vision_model.radio_model.model.blocks.0.norm2.bias"},
+    %fc1_w: tensor<256x64xbf16> {vision.weight = "vision_model.radio_model.model.blocks.0.mlp.fc1.weight"},
+    %fc1_b: tensor<256xbf16> {vision.weight = "vision_model.radio_model.model.blocks.0.mlp.fc1.bias"},
+    %fc2_w: tensor<64x256xbf16> {vision.weight = "vision_model.radio_model.model.blocks.0.mlp.fc2.weight"},
+    %fc2_b: tensor<64xbf16> {vision.weight = "vision_model.radio_model.model.blocks.0.mlp.fc2.bias"},
+    %mlp1_0: tensor<256xbf16> {vision.weight = "mlp1.0.weight"},
+    %mlp1_1: tensor<512x256xbf16> {vision.weight = "mlp1.1.weight"},
+    %mlp1_3: tensor<128x512xbf16> {vision.weight = "mlp1.3.weight"})
     -> tensor<?x4x128xbf16> {
   // Input conditioning. The images already have the compiled size, so the
   // resize folds away.

@@ -7,9 +7,11 @@
 #include "fovea/Driver/Compile.h"
 
 #include "fovea/Codegen/Common/Passes.h"
+#include "fovea/Dialect/Vision/IR/VisionDialect.h"
 #include "fovea/InitFovea.h"
-#include "fovea/Runtime/ModuleAbi.h"
 #include "fovea/Pipelines/Pipelines.h"
+#include "fovea/Runtime/ModuleAbi.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/IR/Builders.h"
@@ -19,11 +21,11 @@
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Export.h"
 #include "llvm/ADT/StringExtras.h"
-#include "llvm/Support/Path.h"
 #include "llvm/IR/LLVMContext.h"
 #include "llvm/IR/Module.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/JSON.h"
+#include "llvm/Support/Path.h"
 #include "llvm/Support/Program.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -50,8 +52,59 @@ llvm::Expected<ModelConfig> fovea::loadModel(llvm::StringRef configPath,
   return config;
 }
 
+/// The metadata's name of an element type.
+static std::string dtypeName(Type element) {
+  if (element.isUnsignedInteger(8))
+    return "u8";
+  if (element.isInteger(64))
+    return "i64";
+  if (element.isBF16())
+    return "bf16";
+  if (element.isF16())
+    return "f16";
+  return "f32";
+}
+
+/// A tensor of the metadata from a ranked tensor type.
+static ModuleSignature::Tensor describe(std::string name, Type type) {
+  auto tensor = cast<RankedTensorType>(type);
+  std::vector<int64_t> shape;
+  for (int64_t d : tensor.getShape())
+    shape.push_back(ShapedType::isDynamic(d) ? -1 : d);
+  return {std::move(name), dtypeName(tensor.getElementType()),
+          std::move(shape)};
+}
+
+llvm::Expected<ModuleSignature>
+fovea::readSignature(ModuleOp module, const ImportOptions &options) {
+  auto run = module.lookupSymbol<func::FuncOp>("run");
+  if (!run)
+    return llvm::createStringError("internal error: no @run to describe");
+  ModuleSignature signature;
+  bool video = options.inputKind == InputKind::Video;
+  bool packed = !options.packedSources.empty();
+  for (auto [i, type] : llvm::enumerate(run.getArgumentTypes())) {
+    if (auto name = run.getArgAttrOfType<StringAttr>(
+            i, vision::VisionDialect::WeightAttrHelper::getNameStr())) {
+      signature.weights.push_back(describe(name.str(), type));
+      continue;
+    }
+    std::string name = packed  ? "image" + std::to_string(i)
+                       : video ? "frames"
+                               : "pixels";
+    signature.inputs.push_back(describe(name, type));
+  }
+  // EVS returns the kept rows and their per-tubelet counts.
+  ArrayRef<Type> results = run.getResultTypes();
+  const char *names[] = {results.size() == 2 ? "kept" : "embeddings", "counts"};
+  for (auto [i, type] : llvm::enumerate(results))
+    signature.outputs.push_back(describe(names[std::min<size_t>(i, 1)], type));
+  return signature;
+}
+
 std::string fovea::moduleMetadata(const ModelConfig &config,
                                   const ImportOptions &options, Target target,
+                                  const ModuleSignature &signature,
                                   llvm::ArrayRef<Type> derivedTypes,
                                   llvm::ArrayRef<int64_t> initOnlyWeights) {
   const char *dtype = options.elementType == ElementType::BF16 ? "bf16" : "f32";
@@ -64,39 +117,30 @@ std::string fovea::moduleMetadata(const ModelConfig &config,
                               {"dtype", std::move(type)},
                               {"shape", llvm::json::Array(shape)}};
   };
-  llvm::json::Array weights, outputs;
-  for (auto [i, w] : llvm::enumerate(weightInfos(config, options))) {
-    llvm::json::Object entry = tensor(w.name, dtype, w.shape);
-    if (llvm::is_contained(initOnlyWeights, static_cast<int64_t>(i)))
-      entry["init_only"] = true;
-    weights.push_back(std::move(entry));
-  }
-  for (const ResultInfo &r : resultInfos(config, options))
-    outputs.push_back(tensor(r.name, r.counts ? "i64" : dtype, r.shape));
-  llvm::json::Array inputs, packed;
-  if (g.packed.empty())
-    inputs.push_back(tensor(video ? "frames" : "pixels", "u8",
-                            {-1, 3, g.sourceHeight, g.sourceWidth}));
-  for (auto [i, image] : llvm::enumerate(g.packed)) {
-    inputs.push_back(tensor("image" + std::to_string(i), "u8",
-                            {1, 3, image.sourceHeight, image.sourceWidth}));
+  auto list = [&](const std::vector<ModuleSignature::Tensor> &tensors) {
+    llvm::json::Array array;
+    for (const ModuleSignature::Tensor &t : tensors)
+      array.push_back(tensor(t.name, t.dtype, t.shape));
+    return array;
+  };
+  llvm::json::Array inputs = list(signature.inputs),
+                    outputs = list(signature.outputs),
+                    weights = list(signature.weights);
+  for (int64_t i : initOnlyWeights)
+    if (i >= 0 && static_cast<size_t>(i) < weights.size())
+      (*weights[i].getAsObject())["init_only"] = true;
+  llvm::json::Array packed;
+  for (const PackedImage &image : g.packed)
     packed.push_back(llvm::json::Object{
         {"source_height", image.sourceHeight},
         {"source_width", image.sourceWidth},
         {"height", image.height},
         {"width", image.width},
         {"tokens", config.tokensFor(image.height, image.width)}});
-  }
-  llvm::json::Array derived;
-  for (auto [i, type] : llvm::enumerate(derivedTypes)) {
-    auto shaped = cast<RankedTensorType>(type);
-    Type element = shaped.getElementType();
-    derived.push_back(tensor("derived" + std::to_string(i),
-                             element.isBF16()  ? "bf16"
-                             : element.isF16() ? "f16"
-                                               : "f32",
-                             shaped.getShape()));
-  }
+  std::vector<ModuleSignature::Tensor> derivedTensors;
+  for (auto [i, type] : llvm::enumerate(derivedTypes))
+    derivedTensors.push_back(describe("derived" + std::to_string(i), type));
+  llvm::json::Array derived = list(derivedTensors);
   llvm::json::Object metadata{
       {fovea::abi::kVersionKey, fovea::abi::kVersion},
       {"model", config.name},
@@ -160,11 +204,12 @@ static llvm::Error linkArtifact(llvm::StringRef llvmIR, Emit emit,
   // A module exports the whole C ABI of the runtime; an executable pulls
   // in what its main uses.
   if (emit == Emit::Module)
-    args.insert(args.end(), {"-shared", "-Wl,--whole-archive",
-                             FOVEA_RUNTIME_LIBRARY, "-Wl,--no-whole-archive"});
+    args.insert(args.end(),
+                {"-shared", "-Wl,--whole-archive", FOVEA_RUNTIME_LIBRARY,
+                 FOVEA_SUPPORT_LIBRARY, "-Wl,--no-whole-archive"});
   else
     args.insert(args.end(), {FOVEA_RUNTIME_MAIN_LIBRARY, FOVEA_RUNTOOL_LIBRARY,
-                             FOVEA_RUNTIME_LIBRARY});
+                             FOVEA_RUNTIME_LIBRARY, FOVEA_SUPPORT_LIBRARY});
   args.insert(args.end(),
               {"-o", output.str(), "-L" + libDir, "-Wl,-rpath," + libDir,
                "-lmlir_c_runner_utils", "-lm"});
@@ -205,19 +250,22 @@ static llvm::Error printLLVMIR(ModuleOp module, llvm::raw_ostream &os,
 static llvm::Error emitArtifact(ModuleOp module, const ModelConfig &config,
                                 const CompileOptions &options,
                                 const ImportOptions &import,
+                                const ModuleSignature &signature,
                                 const std::string &diagnostics) {
   SmallVector<Type> derived;
-  if (auto types = module->getAttrOfType<ArrayAttr>("fovea.derived_types"))
+  if (auto types = module->getAttrOfType<ArrayAttr>(
+          vision::VisionDialect::DerivedTypesAttrHelper::getNameStr()))
     for (Attribute t : types)
       derived.push_back(cast<TypeAttr>(t).getValue());
   ArrayRef<int64_t> initOnly;
-  if (auto indices =
-          module->getAttrOfType<DenseI64ArrayAttr>("fovea.init_only_weights"))
+  if (auto indices = module->getAttrOfType<DenseI64ArrayAttr>(
+          vision::VisionDialect::InitOnlyWeightsAttrHelper::getNameStr()))
     initOnly = indices.asArrayRef();
-  module->setAttr("fovea.metadata",
-                  StringAttr::get(module.getContext(),
-                                  moduleMetadata(config, import, options.target,
-                                                 derived, initOnly)));
+  module->setAttr(
+      vision::VisionDialect::MetadataAttrHelper::getNameStr(),
+      StringAttr::get(module.getContext(),
+                      moduleMetadata(config, import, options.target, signature,
+                                     derived, initOnly)));
   PassManager pm(module.getContext());
   pm.addPass(vision::createAddEntryPoints());
   if (failed(pm.run(module)))
@@ -265,6 +313,10 @@ llvm::Error fovea::compileModel(const ModelConfig &config,
       importModel(context, config, import);
   if (!module)
     return module.takeError();
+  // The metadata describes @run as imported: its tensors do not change.
+  llvm::Expected<ModuleSignature> signature = readSignature(**module, import);
+  if (!signature)
+    return signature.takeError();
 
   PassManager pm(&context);
   if (options.configurePassManager && failed(options.configurePassManager(pm)))
@@ -279,7 +331,8 @@ llvm::Error fovea::compileModel(const ModelConfig &config,
         ("compilation failed: " + diagnostics).c_str());
 
   if (options.emit != Emit::IR)
-    return emitArtifact(**module, config, options, import, diagnostics);
+    return emitArtifact(**module, config, options, import, *signature,
+                        diagnostics);
   if (options.phase == Phase::PTX) {
     printKernelAssembly(**module, os);
     return llvm::Error::success();

@@ -17,6 +17,7 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/ImplicitLocOpBuilder.h"
 #include "mlir/IR/Verifier.h"
+#include "llvm/ADT/StringMap.h"
 #include <cmath>
 #include <limits>
 
@@ -146,30 +147,6 @@ static std::vector<WeightSpec> weightSpecs(const ModelConfig &c,
   specs.push_back({"mlp1.1.weight", {c.projectorHidden, 4 * c.width}});
   specs.push_back({"mlp1.3.weight", {c.llmHidden, c.projectorHidden}});
   return specs;
-}
-
-std::vector<WeightInfo> fovea::weightInfos(const ModelConfig &config,
-                                           const ImportOptions &options) {
-  std::vector<WeightInfo> infos;
-  for (WeightSpec &spec : weightSpecs(config, geometryOf(config, options)))
-    infos.push_back(
-        {std::move(spec.name),
-         std::vector<int64_t>(spec.shape.begin(), spec.shape.end())});
-  return infos;
-}
-
-std::vector<ResultInfo> fovea::resultInfos(const ModelConfig &config,
-                                           const ImportOptions &options) {
-  Geometry g = geometryOf(config, options);
-  if (!g.packed.empty()) {
-    int64_t tokens = 0;
-    for (const PackedImage &image : g.packed)
-      tokens += config.tokensFor(image.height, image.width);
-    return {{"embeddings", {tokens, config.llmHidden}, false}};
-  }
-  if (g.video && options.evsRate > 0.0)
-    return {{"kept", {-1, config.llmHidden}, false}, {"counts", {-1}, true}};
-  return {{"embeddings", {-1, g.patches / 4, config.llmHidden}, false}};
 }
 
 /// Resizes the decoded `pixels` [N, 3, Hs, Ws] x ui8 to what the encoder
@@ -305,6 +282,285 @@ static llvm::Error checkOptions(const ModelConfig &c, const ImportOptions &o,
   return llvm::Error::success();
 }
 
+namespace {
+/// Builds `@run` stage by stage: the signature, the embeddings, the ViT
+/// blocks, the projector and the results. Weights are taken by their
+/// checkpoint names (the `vision.weight` of their argument).
+class RunBuilder {
+public:
+  RunBuilder(ImplicitLocOpBuilder &b, const ModelConfig &c,
+             const ImportOptions &o, const Geometry &g);
+
+  /// `func.func @run`: pixels (one argument per packed image), then the
+  /// weights; the builder is left at the start of its body.
+  void buildSignature();
+  /// Input conditioning, patch (or tubelet) embedding and the position
+  /// embedding of every input: `[B, L, C]`, or `[1, sum L_i, C]` packed.
+  Value buildEmbeddings();
+  /// The prefix tokens and the ViT blocks; packed images attend within
+  /// their own segment (§5.4).
+  Value buildEncoder(Value x);
+  /// Back to patch tokens, 2x2 merge (per image), the projector (vLLM's
+  /// rounding order), and the results (EVS-pruned for video with a rate).
+  void buildProjectorAndResults(Value x);
+
+  /// A weight's name that has no argument (a builder bug), or empty.
+  const std::string &missingWeight() const { return missing; }
+
+private:
+  /// The argument of the weight named `name`.
+  Value weight(const llvm::Twine &name);
+  /// Pixels `[B, 3, Hs, Ws] x ui8` -> patch embeddings `[B, L, C]`.
+  Value embed(Value input, const Geometry &ig);
+  /// The position embedding interpolated to a `rows x cols` grid.
+  Value posEmbed(int64_t rows, int64_t cols);
+  /// Packed images side by side on the token axis of one row (§3.5).
+  Value embedPacked();
+  /// One ViT block (pre-norm attention and MLP with residuals).
+  Value buildBlock(Value x, int64_t index);
+
+  ImplicitLocOpBuilder &b;
+  const ModelConfig &c;
+  const ImportOptions &o;
+  const Geometry &g;
+  Type element;
+  bool packed;
+  /// Patches per sequence, their grids (rows, cols per image) and total.
+  SmallVector<int64_t> lengths, grids;
+  int64_t patches = 0;
+  func::FuncOp func;
+  Block *body = nullptr;
+  llvm::StringMap<Value> weights;
+  std::string missing;
+  /// The batch of the sequences (dynamic, or 1 when packed) and the packed
+  /// segments.
+  OpFoldResult batch;
+  DenseI64ArrayAttr segments;
+  /// Packed: the segment boundaries of the block-diagonal attention.
+  Value cuSeqlens;
+};
+} // namespace
+
+RunBuilder::RunBuilder(ImplicitLocOpBuilder &b, const ModelConfig &c,
+                       const ImportOptions &o, const Geometry &g)
+    : b(b), c(c), o(o), g(g),
+      element(o.elementType == ElementType::BF16 ? Type(b.getBF16Type())
+                                                 : Type(b.getF32Type())),
+      packed(!g.packed.empty()) {
+  // The sequences: one per batch row, or the packed images of one row.
+  if (packed) {
+    for (const PackedImage &image : g.packed) {
+      int64_t rows = image.height / c.patchSize,
+              cols = image.width / c.patchSize;
+      lengths.push_back(rows * cols);
+      grids.append({rows, cols});
+    }
+  } else {
+    lengths.push_back(g.patches);
+    grids.append({g.rows, g.cols});
+  }
+  for (int64_t l : lengths)
+    patches += l;
+}
+
+static RankedTensorType tensorOf(ArrayRef<int64_t> shape, Type type) {
+  return RankedTensorType::get(shape, type);
+}
+
+void RunBuilder::buildSignature() {
+  int64_t dyn = ShapedType::kDynamic;
+  std::vector<WeightSpec> specs = weightSpecs(c, g);
+  auto u8 = IntegerType::get(b.getContext(), 8, IntegerType::Unsigned);
+  SmallVector<Type> argTypes;
+  if (packed)
+    for (const PackedImage &image : g.packed)
+      argTypes.push_back(
+          tensorOf({1, 3, image.sourceHeight, image.sourceWidth}, u8));
+  else
+    argTypes.push_back(tensorOf({dyn, 3, g.sourceHeight, g.sourceWidth}, u8));
+  unsigned numInputs = argTypes.size();
+  for (const WeightSpec &spec : specs)
+    argTypes.push_back(tensorOf(spec.shape, element));
+
+  int64_t tokens = tokensOfPatches(patches);
+  SmallVector<Type> resultTypes;
+  if (g.video && o.evsRate > 0.0)
+    resultTypes = {tensorOf({dyn, c.llmHidden}, element),
+                   tensorOf({dyn}, b.getI64Type())};
+  else if (packed)
+    resultTypes = {tensorOf({tokens, c.llmHidden}, element)};
+  else
+    resultTypes = {tensorOf({dyn, tokens, c.llmHidden}, element)};
+  func =
+      func::FuncOp::create(b, "run", b.getFunctionType(argTypes, resultTypes));
+  func->setAttr("llvm.emit_c_interface", b.getUnitAttr());
+  for (auto [i, spec] : llvm::enumerate(specs))
+    func.setArgAttr(i + numInputs,
+                    vision::VisionDialect::WeightAttrHelper::getNameStr(),
+                    b.getStringAttr(spec.name));
+  body = func.addEntryBlock();
+  for (auto [i, spec] : llvm::enumerate(specs))
+    weights[spec.name] = body->getArgument(i + numInputs);
+  b.setInsertionPointToStart(body);
+}
+
+Value RunBuilder::weight(const llvm::Twine &name) {
+  std::string key = name.str();
+  Value value = weights.lookup(key);
+  if (!value && missing.empty())
+    missing = key;
+  return value;
+}
+
+Value RunBuilder::embed(Value input, const Geometry &ig) {
+  std::string gen = (kTower + "model.patch_generator.").str();
+  Value pixels = preprocess(b, input, ig, o);
+  Value x = vision::NormalizeOp::create(b, pixels, c.normMean, c.normStd);
+  if (!element.isF32())
+    x = arith::TruncFOp::create(
+        b, cast<RankedTensorType>(x.getType()).clone(element), x);
+  if (ig.temporal > 1)
+    return vision::TubeletEmbedOp::create(b, x,
+                                          weight(gen + "video_embedder.weight"),
+                                          c.patchSize, ig.temporal)
+        .getResult();
+  return vision::PatchEmbedOp::create(b, x, weight(gen + "embedder.weight"),
+                                      c.patchSize)
+      .getResult();
+}
+
+Value RunBuilder::posEmbed(int64_t rows, int64_t cols) {
+  return vision::InterpPosEmbedOp::create(
+      b, weight(kTower + "model.patch_generator.pos_embed"),
+      ArrayRef<int64_t>{rows, cols},
+      /*align_corners=*/false);
+}
+
+Value RunBuilder::embedPacked() {
+  // Per image: its own resize, embedding and position embedding.
+  Value x = tensor::EmptyOp::create(b, tensorOf({1, patches, c.width}, element),
+                                    ValueRange{});
+  int64_t offset = 0;
+  for (auto [i, image] : llvm::enumerate(g.packed)) {
+    Geometry ig = g;
+    ig.packed.clear();
+    ig.sourceHeight = image.sourceHeight;
+    ig.sourceWidth = image.sourceWidth;
+    ig.height = image.height;
+    ig.width = image.width;
+    Value one = arith::AddFOp::create(b, embed(body->getArgument(i), ig),
+                                      posEmbed(grids[2 * i], grids[2 * i + 1]));
+    SmallVector<OpFoldResult> offsets = {
+        b.getIndexAttr(0), b.getIndexAttr(offset), b.getIndexAttr(0)};
+    SmallVector<OpFoldResult> sizes = {
+        b.getIndexAttr(1), b.getIndexAttr(lengths[i]), b.getIndexAttr(c.width)};
+    SmallVector<OpFoldResult> strides(3, b.getIndexAttr(1));
+    x = tensor::InsertSliceOp::create(b, one, x, offsets, sizes, strides);
+    offset += lengths[i];
+  }
+  return x;
+}
+
+Value RunBuilder::buildEmbeddings() {
+  Value zero = arith::ConstantIndexOp::create(b, 0);
+  if (packed) {
+    batch = b.getIndexAttr(1);
+    return embedPacked();
+  }
+  Value embedded = embed(body->getArgument(0), g);
+  // pos [1, L, C] -> broadcast over the batch and add.
+  Value batchSize = tensor::DimOp::create(b, embedded, zero);
+  Value pos2d = tensor::CollapseShapeOp::create(
+      b, posEmbed(g.rows, g.cols),
+      SmallVector<ReassociationIndices>{{0, 1}, {2}});
+  Value posInit = tensor::EmptyOp::create(
+      b, tensorOf({ShapedType::kDynamic, g.patches, c.width}, element),
+      ValueRange{batchSize});
+  Value posBatch =
+      linalg::BroadcastOp::create(b, pos2d, posInit, ArrayRef<int64_t>{0})
+          .getResult()[0];
+  batch = batchSize;
+  return arith::AddFOp::create(b, embedded, posBatch);
+}
+
+Value RunBuilder::buildBlock(Value x, int64_t index) {
+  std::string p =
+      (kTower + "model.blocks." + std::to_string(index) + ".").str();
+  int64_t seq = patches + c.numPrefix * static_cast<int64_t>(lengths.size());
+  auto seqType =
+      tensorOf({packed ? 1 : ShapedType::kDynamic, seq, c.width}, element);
+  Value h = vision::LayerNormOp::create(b, x, weight(p + "norm1.weight"),
+                                        weight(p + "norm1.bias"),
+                                        APFloat(c.layerNormEps));
+  Value qkv = vision::LinearOp::create(b, h, weight(p + "attn.qkv.weight"),
+                                       weight(p + "attn.qkv.bias"));
+  auto part = [&](int64_t k) -> Value {
+    SmallVector<OpFoldResult> offsets = {b.getIndexAttr(0), b.getIndexAttr(0),
+                                         b.getIndexAttr(k * c.width)};
+    SmallVector<OpFoldResult> sizes = {batch, b.getIndexAttr(seq),
+                                       b.getIndexAttr(c.width)};
+    SmallVector<OpFoldResult> strides(3, b.getIndexAttr(1));
+    return tensor::ExtractSliceOp::create(b, seqType, qkv, offsets, sizes,
+                                          strides);
+  };
+  double scale = 1.0 / std::sqrt(static_cast<double>(c.width / c.heads));
+  Value attn = vision::AttentionOp::create(b, part(0), part(1), part(2),
+                                           cuSeqlens, c.heads, APFloat(scale));
+  Value proj = vision::LinearOp::create(b, attn, weight(p + "attn.proj.weight"),
+                                        weight(p + "attn.proj.bias"));
+  x = arith::AddFOp::create(b, x, proj);
+  h = vision::LayerNormOp::create(b, x, weight(p + "norm2.weight"),
+                                  weight(p + "norm2.bias"),
+                                  APFloat(c.layerNormEps));
+  Value fc1 = vision::LinearOp::create(b, h, weight(p + "mlp.fc1.weight"),
+                                       weight(p + "mlp.fc1.bias"));
+  Value act = vision::GeluOp::create(b, fc1, vision::GeluApproximation::none);
+  Value fc2 = vision::LinearOp::create(b, act, weight(p + "mlp.fc2.weight"),
+                                       weight(p + "mlp.fc2.bias"));
+  return arith::AddFOp::create(b, x, fc2);
+}
+
+Value RunBuilder::buildEncoder(Value x) {
+  segments = packed ? b.getDenseI64ArrayAttr(lengths) : DenseI64ArrayAttr();
+  x = vision::PrependTokensOp::create(
+      b, weight(kTower + "model.patch_generator.cls_token.token"), x, segments);
+  if (packed) {
+    SmallVector<int32_t> bounds = {0};
+    for (int64_t l : lengths)
+      bounds.push_back(bounds.back() + static_cast<int32_t>(l + c.numPrefix));
+    auto type = tensorOf({static_cast<int64_t>(bounds.size())}, b.getI32Type());
+    cuSeqlens = arith::ConstantOp::create(
+        b, DenseElementsAttr::get(type, ArrayRef<int32_t>(bounds)));
+  }
+  for (int64_t i = 0; i < c.depth; ++i)
+    x = buildBlock(x, i);
+  return x;
+}
+
+void RunBuilder::buildProjectorAndResults(Value x) {
+  x = vision::StripPrefixOp::create(b, x, c.numPrefix, segments);
+  x = vision::PixelShuffleOp::create(b, x, grids,
+                                     c.pixelShuffleV2
+                                         ? vision::PixelShuffleVersion::v2
+                                         : vision::PixelShuffleVersion::v1);
+  x = vision::RmsNormOp::create(b, x, weight("mlp1.0.weight"),
+                                APFloat(c.rmsNormEps),
+                                vision::RmsNormWeightOrder::cast_then_scale);
+  x = vision::LinearOp::create(b, x, weight("mlp1.1.weight"), Value());
+  x = vision::Relu2Op::create(b, x);
+  x = vision::LinearOp::create(b, x, weight("mlp1.3.weight"), Value());
+  if (packed)
+    x = tensor::CollapseShapeOp::create(
+        b, x, SmallVector<ReassociationIndices>{{0, 1}, {2}});
+
+  if (g.video && o.evsRate > 0.0) {
+    auto prune = vision::EvsPruneOp::create(b, x, APFloat(o.evsRate));
+    func::ReturnOp::create(b, prune.getResults());
+  } else {
+    func::ReturnOp::create(b, x);
+  }
+}
+
 llvm::Expected<OwningOpRef<ModuleOp>>
 fovea::importModel(MLIRContext &context, const ModelConfig &c,
                    const ImportOptions &o) {
@@ -319,199 +575,14 @@ fovea::importModel(MLIRContext &context, const ModelConfig &c,
   OwningOpRef<ModuleOp> module = ModuleOp::create(loc);
   ImplicitLocOpBuilder b(loc, &context);
   b.setInsertionPointToEnd(module->getBody());
-
-  Type element = o.elementType == ElementType::BF16 ? Type(b.getBF16Type())
-                                                    : Type(b.getF32Type());
-  int64_t dyn = ShapedType::kDynamic;
-  auto tensorOf = [&](ArrayRef<int64_t> shape, Type type) {
-    return RankedTensorType::get(shape, type);
-  };
-
-  // Signature: pixels (one argument per packed image), then the weights.
-  std::vector<WeightSpec> specs = weightSpecs(c, g);
-  auto u8 = IntegerType::get(&context, 8, IntegerType::Unsigned);
-  SmallVector<Type> argTypes;
-  bool packed = !g.packed.empty();
-  if (packed)
-    for (const PackedImage &image : g.packed)
-      argTypes.push_back(
-          tensorOf({1, 3, image.sourceHeight, image.sourceWidth}, u8));
-  else
-    argTypes.push_back(tensorOf({dyn, 3, g.sourceHeight, g.sourceWidth}, u8));
-  unsigned numInputs = argTypes.size();
-  for (const WeightSpec &spec : specs)
-    argTypes.push_back(tensorOf(spec.shape, element));
-
-  // The sequences: one per batch row, or the packed images of one row.
-  int64_t batchDim = packed ? 1 : dyn;
-  SmallVector<int64_t> lengths, grids;
-  if (packed) {
-    for (const PackedImage &image : g.packed) {
-      int64_t rows = image.height / c.patchSize,
-              cols = image.width / c.patchSize;
-      lengths.push_back(rows * cols);
-      grids.append({rows, cols});
-    }
-  } else {
-    lengths.push_back(g.patches);
-    grids.append({g.rows, g.cols});
-  }
-  int64_t patches = 0;
-  for (int64_t l : lengths)
-    patches += l;
-  int64_t tokens = patches / 4;
-  SmallVector<Type> resultTypes;
-  bool evs = g.video && o.evsRate > 0.0;
-  if (evs)
-    resultTypes = {tensorOf({dyn, c.llmHidden}, element),
-                   tensorOf({dyn}, b.getI64Type())};
-  else if (packed)
-    resultTypes = {tensorOf({tokens, c.llmHidden}, element)};
-  else
-    resultTypes = {tensorOf({dyn, tokens, c.llmHidden}, element)};
-  auto func =
-      func::FuncOp::create(b, "run", b.getFunctionType(argTypes, resultTypes));
-  func->setAttr("llvm.emit_c_interface", b.getUnitAttr());
-  for (auto [i, spec] : llvm::enumerate(specs))
-    func.setArgAttr(i + numInputs, "fovea.weight", b.getStringAttr(spec.name));
-  Block *body = func.addEntryBlock();
-  b.setInsertionPointToStart(body);
-
-  // Weights by name, in the order of `specs`.
-  unsigned next = numInputs;
-  auto weight = [&]() { return body->getArgument(next++); };
-
-  // Input conditioning and embedding of one input: pixels
-  // [B, 3, Hs, Ws] x ui8 -> patch embeddings [B, L, C].
-  auto embed = [&](Value input, const Geometry &ig, Value embedder) -> Value {
-    Value pixels = preprocess(b, input, ig, o);
-    Value x = vision::NormalizeOp::create(b, pixels, c.normMean, c.normStd);
-    if (!element.isF32())
-      x = arith::TruncFOp::create(
-          b, cast<RankedTensorType>(x.getType()).clone(element), x);
-    if (ig.temporal > 1)
-      return vision::TubeletEmbedOp::create(b, x, embedder, c.patchSize,
-                                            ig.temporal)
-          .getResult();
-    return vision::PatchEmbedOp::create(b, x, embedder, c.patchSize)
-        .getResult();
-  };
-  Value embedder = weight(), posTable = weight(), prefix = weight();
-  auto posEmbed = [&](int64_t rows, int64_t cols) -> Value {
-    return vision::InterpPosEmbedOp::create(b, posTable,
-                                            ArrayRef<int64_t>{rows, cols},
-                                            /*align_corners=*/false);
-  };
-  Value zero = arith::ConstantIndexOp::create(b, 0);
-  OpFoldResult batch;
-  Value x;
-  if (packed) {
-    // Per image: its own resize, embedding and position embedding (§3.5),
-    // then the images side by side on the token axis of one row.
-    x = tensor::EmptyOp::create(b, tensorOf({1, patches, c.width}, element),
-                                ValueRange{});
-    int64_t offset = 0;
-    for (auto [i, image] : llvm::enumerate(g.packed)) {
-      Geometry ig = g;
-      ig.packed.clear();
-      ig.sourceHeight = image.sourceHeight;
-      ig.sourceWidth = image.sourceWidth;
-      ig.height = image.height;
-      ig.width = image.width;
-      Value one =
-          arith::AddFOp::create(b, embed(body->getArgument(i), ig, embedder),
-                                posEmbed(grids[2 * i], grids[2 * i + 1]));
-      SmallVector<OpFoldResult> offsets = {
-          b.getIndexAttr(0), b.getIndexAttr(offset), b.getIndexAttr(0)};
-      SmallVector<OpFoldResult> sizes = {b.getIndexAttr(1),
-                                         b.getIndexAttr(lengths[i]),
-                                         b.getIndexAttr(c.width)};
-      SmallVector<OpFoldResult> strides(3, b.getIndexAttr(1));
-      x = tensor::InsertSliceOp::create(b, one, x, offsets, sizes, strides);
-      offset += lengths[i];
-    }
-    batch = b.getIndexAttr(1);
-  } else {
-    Value embedded = embed(body->getArgument(0), g, embedder);
-    // pos [1, L, C] -> broadcast over the batch and add.
-    Value batchSize = tensor::DimOp::create(b, embedded, zero);
-    Value pos2d = tensor::CollapseShapeOp::create(
-        b, posEmbed(g.rows, g.cols),
-        SmallVector<ReassociationIndices>{{0, 1}, {2}});
-    Value posInit = tensor::EmptyOp::create(
-        b, tensorOf({dyn, g.patches, c.width}, element), ValueRange{batchSize});
-    Value posBatch =
-        linalg::BroadcastOp::create(b, pos2d, posInit, ArrayRef<int64_t>{0})
-            .getResult()[0];
-    x = arith::AddFOp::create(b, embedded, posBatch);
-    batch = batchSize;
-  }
-  DenseI64ArrayAttr segments =
-      packed ? b.getDenseI64ArrayAttr(lengths) : DenseI64ArrayAttr();
-  x = vision::PrependTokensOp::create(b, prefix, x, segments);
-
-  // ViT blocks; packed images attend within their own segment (§5.4).
-  int64_t seq = patches + c.numPrefix * static_cast<int64_t>(lengths.size());
-  auto seqType = tensorOf({batchDim, seq, c.width}, element);
-  Value cuSeqlens;
-  if (packed) {
-    SmallVector<int32_t> bounds = {0};
-    for (int64_t l : lengths)
-      bounds.push_back(bounds.back() + static_cast<int32_t>(l + c.numPrefix));
-    auto type = tensorOf({static_cast<int64_t>(bounds.size())}, b.getI32Type());
-    cuSeqlens = arith::ConstantOp::create(
-        b, DenseElementsAttr::get(type, ArrayRef<int32_t>(bounds)));
-  }
-  double scale = 1.0 / std::sqrt(static_cast<double>(c.width / c.heads));
-  for (int64_t i = 0; i < c.depth; ++i) {
-    Value ln1w = weight(), ln1b = weight(), qkvW = weight(), qkvB = weight(),
-          projW = weight(), projB = weight(), ln2w = weight(), ln2b = weight(),
-          fc1W = weight(), fc1B = weight(), fc2W = weight(), fc2B = weight();
-    Value h =
-        vision::LayerNormOp::create(b, x, ln1w, ln1b, APFloat(c.layerNormEps));
-    Value qkv = vision::LinearOp::create(b, h, qkvW, qkvB);
-    auto part = [&](int64_t k) -> Value {
-      SmallVector<OpFoldResult> offsets = {b.getIndexAttr(0), b.getIndexAttr(0),
-                                           b.getIndexAttr(k * c.width)};
-      SmallVector<OpFoldResult> sizes = {batch, b.getIndexAttr(seq),
-                                         b.getIndexAttr(c.width)};
-      SmallVector<OpFoldResult> strides(3, b.getIndexAttr(1));
-      return tensor::ExtractSliceOp::create(b, seqType, qkv, offsets, sizes,
-                                            strides);
-    };
-    Value attn = vision::AttentionOp::create(
-        b, part(0), part(1), part(2), cuSeqlens, c.heads, APFloat(scale));
-    Value proj = vision::LinearOp::create(b, attn, projW, projB);
-    x = arith::AddFOp::create(b, x, proj);
-    h = vision::LayerNormOp::create(b, x, ln2w, ln2b, APFloat(c.layerNormEps));
-    Value fc1 = vision::LinearOp::create(b, h, fc1W, fc1B);
-    Value act = vision::GeluOp::create(b, fc1, vision::GeluApproximation::none);
-    Value fc2 = vision::LinearOp::create(b, act, fc2W, fc2B);
-    x = arith::AddFOp::create(b, x, fc2);
-  }
-
-  // Back to patch tokens, 2x2 merge (per image), projector (vLLM's rounding
-  // order).
-  x = vision::StripPrefixOp::create(b, x, c.numPrefix, segments);
-  x = vision::PixelShuffleOp::create(b, x, grids,
-                                     c.pixelShuffleV2
-                                         ? vision::PixelShuffleVersion::v2
-                                         : vision::PixelShuffleVersion::v1);
-  x = vision::RmsNormOp::create(b, x, weight(), APFloat(c.rmsNormEps),
-                                vision::RmsNormWeightOrder::cast_then_scale);
-  x = vision::LinearOp::create(b, x, weight(), Value());
-  x = vision::Relu2Op::create(b, x);
-  x = vision::LinearOp::create(b, x, weight(), Value());
-  if (packed)
-    x = tensor::CollapseShapeOp::create(
-        b, x, SmallVector<ReassociationIndices>{{0, 1}, {2}});
-
-  if (evs) {
-    auto prune = vision::EvsPruneOp::create(b, x, APFloat(o.evsRate));
-    func::ReturnOp::create(b, prune.getResults());
-  } else {
-    func::ReturnOp::create(b, x);
-  }
+  RunBuilder run(b, c, o, g);
+  run.buildSignature();
+  Value x = run.buildEmbeddings();
+  x = run.buildEncoder(x);
+  run.buildProjectorAndResults(x);
+  if (!run.missingWeight().empty())
+    return llvm::createStringError("internal error: no argument for weight '" +
+                                   run.missingWeight() + "'");
   if (failed(verify(*module)))
     return llvm::createStringError("internal error: the imported module does "
                                    "not verify");

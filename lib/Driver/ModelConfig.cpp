@@ -145,43 +145,52 @@ static std::optional<T> firstOf(std::initializer_list<std::optional<T>> list) {
   return std::nullopt;
 }
 
-llvm::Expected<ModelConfig> fovea::parseModelConfig(llvm::StringRef text,
-                                                    llvm::StringRef source) {
-  llvm::Expected<Value> parsed = llvm::json::parse(text);
-  if (!parsed)
-    return llvm::createStringError("%s: malformed JSON: %s",
-                                   source.str().c_str(),
-                                   llvm::toString(parsed.takeError()).c_str());
-  const Object *top = parsed->getAsObject();
-  if (!top)
-    return llvm::createStringError("%s: expected a JSON object at the top",
-                                   source.str().c_str());
+namespace {
+/// The sections of a config (absent ones are null), their paths for error
+/// messages, and the reader that records the first error.
+struct ConfigSections {
+  ConfigSections(const Object *top, Path::Root &root)
+      : path(root), top(top), vision(r.object(top, "vision_config", path)),
+        visionPath(path.field("vision_config")),
+        args(r.object(vision, "args", visionPath)),
+        argsPath(visionPath.field("args")),
+        // The LLM section is `llm_config` in newer checkpoints,
+        // `text_config` in older ones.
+        llmKey(top->get("llm_config") ? "llm_config" : "text_config"),
+        llm(r.object(top, llmKey, path)), llmPath(path.field(llmKey)) {}
 
-  Path::Root root("config");
-  Path path(root);
-  Reader r;
-  ModelConfig c;
-  c.name = source.str();
-
-  const Object *vision = r.object(top, "vision_config", path);
-  Path visionPath = path.field("vision_config");
-  const Object *args = r.object(vision, "args", visionPath);
-  Path argsPath = visionPath.field("args");
-  // The LLM section is `llm_config` in newer checkpoints, `text_config` in
-  // older ones.
-  const char *llmKey = top->get("llm_config") ? "llm_config" : "text_config";
-  const Object *llm = r.object(top, llmKey, path);
-  Path llmPath = path.field(llmKey);
-
-  auto require = [&](std::optional<int64_t> v, Path p,
-                     llvm::StringLiteral what) -> int64_t {
+  /// `v`, or 0 after recording `what` at `p`.
+  int64_t require(std::optional<int64_t> v, Path p, llvm::StringLiteral what) {
     if (!v) {
       r.fail(p, what);
       return 0;
     }
     return *v;
-  };
+  }
 
+  /// The stages of parseModelConfig, in order (see each definition).
+  void readImageKeys(ModelConfig &c);
+  void readVitSize(ModelConfig &c);
+  void readPrefixTokens(ModelConfig &c);
+  void readWidths(ModelConfig &c);
+  void readVideoKeys(ModelConfig &c);
+  void readImageTiling(ModelConfig &c);
+  void checkRanges(ModelConfig &c);
+
+  Reader r;
+  Path path;
+  const Object *top, *vision;
+  Path visionPath;
+  const Object *args;
+  Path argsPath;
+  const char *llmKey;
+  const Object *llm;
+  Path llmPath;
+};
+} // namespace
+
+/// Tile size, patch size, pixel shuffle and input normalization.
+void ConfigSections::readImageKeys(ModelConfig &c) {
   if (!vision)
     r.fail(path.field("vision_config"), "missing (the vision tower's "
                                         "configuration)");
@@ -212,8 +221,10 @@ llvm::Expected<ModelConfig> fovea::parseModelConfig(llvm::StringRef text,
     c.normMean = *mean;
     c.normStd = *std;
   }
+}
 
-  // ViT size: a timm model name in args, or HF-native flat keys.
+/// The ViT size: a timm model name in args, or HF-native flat keys.
+void ConfigSections::readVitSize(ModelConfig &c) {
   if (std::optional<llvm::StringRef> model =
           r.string(args, "model", argsPath)) {
     auto it = vitSizes().find(*model);
@@ -243,8 +254,10 @@ llvm::Expected<ModelConfig> fovea::parseModelConfig(llvm::StringRef text,
     if (*vit != c.width && !r.failed)
       r.fail(path.field("vit_hidden_size"),
              "disagrees with the ViT width of vision_config");
+}
 
-  // Prefix tokens (§4): cls tokens per teacher plus registers.
+/// Prefix tokens (§4): cls tokens per teacher plus registers.
+void ConfigSections::readPrefixTokens(ModelConfig &c) {
   int64_t numCls = 1;
   c.numPrefixFromConfig = (args && (args->get("cls_token_per_teacher") ||
                                     args->get("cpe_num_registers") ||
@@ -282,7 +295,10 @@ llvm::Expected<ModelConfig> fovea::parseModelConfig(llvm::StringRef text,
       firstOf<int64_t>({r.integer(vision, "num_prefix_tokens", visionPath),
                         std::optional<int64_t>(numCls + registers)})
           .value();
+}
 
+/// The position-embedding table, the projector and the LLM width.
+void ConfigSections::readWidths(ModelConfig &c) {
   std::optional<int64_t> cpe =
       firstOf<int64_t>({r.integer(args, "cpe_max_size", argsPath),
                         r.integer(vision, "cpe_max_size", visionPath)});
@@ -297,8 +313,11 @@ llvm::Expected<ModelConfig> fovea::parseModelConfig(llvm::StringRef text,
     r.fail(path.field("llm_config"), "missing (or text_config)");
   c.llmHidden = require(r.integer(llm, "hidden_size", llmPath),
                         llmPath.field("hidden_size"), "missing");
+}
 
-  // Video: T at the top level or in vision_config; both must agree.
+/// Video: the tubelet size T (top level or vision_config; both must agree) and
+/// the frame sizing of §1.4 (a patch target or a pixel side, not both).
+void ConfigSections::readVideoKeys(ModelConfig &c) {
   std::optional<int64_t> tTop =
       r.integer(top, "video_temporal_patch_size", path);
   std::optional<int64_t> tVision =
@@ -332,9 +351,11 @@ llvm::Expected<ModelConfig> fovea::parseModelConfig(llvm::StringRef text,
   c.videoMaintainAspect =
       r.boolean(vision, "video_maintain_aspect_ratio", visionPath)
           .value_or(false);
+}
 
-  // Images: dynamic resolution iff args has min_num_patches (§10.1), else
-  // InternVL tiles (§10.2).
+/// Images: dynamic resolution iff args has min_num_patches (§10.1), else
+/// InternVL tiles (§10.2).
+void ConfigSections::readImageTiling(ModelConfig &c) {
   if (std::optional<int64_t> minPatches =
           r.integer(args, "min_num_patches", argsPath)) {
     c.dynamicResolution = true;
@@ -345,8 +366,10 @@ llvm::Expected<ModelConfig> fovea::parseModelConfig(llvm::StringRef text,
   }
   c.useThumbnail = r.boolean(top, "use_thumbnail", path).value_or(true);
   c.maxNumTiles = r.integer(top, "max_dynamic_patch", path).value_or(12);
+}
 
-  // Sanity of what was read.
+/// Sanity of what was read: sizes positive, heads dividing the width.
+void ConfigSections::checkRanges(ModelConfig &c) {
   auto positive = [&](int64_t v, Path p) {
     if (v <= 0)
       r.fail(p, "must be positive");
@@ -365,7 +388,32 @@ llvm::Expected<ModelConfig> fovea::parseModelConfig(llvm::StringRef text,
       r.fail(visionPath.field("num_attention_heads"),
              "must be positive and divide the ViT width");
   }
-  if (r.failed)
+}
+
+llvm::Expected<ModelConfig> fovea::parseModelConfig(llvm::StringRef text,
+                                                    llvm::StringRef source) {
+  llvm::Expected<Value> parsed = llvm::json::parse(text);
+  if (!parsed)
+    return llvm::createStringError("%s: malformed JSON: %s",
+                                   source.str().c_str(),
+                                   llvm::toString(parsed.takeError()).c_str());
+  const Object *top = parsed->getAsObject();
+  if (!top)
+    return llvm::createStringError("%s: expected a JSON object at the top",
+                                   source.str().c_str());
+
+  Path::Root root("config");
+  ConfigSections sections(top, root);
+  ModelConfig c;
+  c.name = source.str();
+  sections.readImageKeys(c);
+  sections.readVitSize(c);
+  sections.readPrefixTokens(c);
+  sections.readWidths(c);
+  sections.readVideoKeys(c);
+  sections.readImageTiling(c);
+  sections.checkRanges(c);
+  if (sections.r.failed)
     return llvm::createStringError("%s: %s", source.str().c_str(),
                                    llvm::toString(root.getError()).c_str());
   return c;

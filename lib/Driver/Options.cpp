@@ -91,7 +91,9 @@ template <> struct ValueTraits<Phase> {
     std::string text;
     llvm::ArrayRef<Phase> phases = phasesOf(Target::CUDA);
     for (auto [i, phase] : llvm::enumerate(phases))
-      text += (i == 0 ? "" : i + 1 == phases.size() ? " or " : ", ") +
+      text += (i == 0                   ? ""
+               : i + 1 == phases.size() ? " or "
+                                        : ", ") +
               phaseName(phase).str();
     return "a phase (" + text + ")";
   }
@@ -155,9 +157,9 @@ template <> struct ValueTraits<std::vector<int64_t>> {
     return true;
   }
   static std::string print(const std::vector<int64_t> &value) {
-    return llvm::join(llvm::map_range(
-                          value, [](int64_t v) { return std::to_string(v); }),
-                      ",");
+    return llvm::join(
+        llvm::map_range(value, [](int64_t v) { return std::to_string(v); }),
+        ",");
   }
   static std::string expects() { return "a list of integers (e.g. 8,64,32)"; }
 };
@@ -170,8 +172,9 @@ template <> struct ValueTraits<Size2D> {
            value.width > 0;
   }
   static std::string print(const Size2D &value) {
-    return value.empty() ? "" : std::to_string(value.height) + "x" +
-                                    std::to_string(value.width);
+    return value.empty() ? ""
+                         : std::to_string(value.height) + "x" +
+                               std::to_string(value.width);
   }
   static std::string expects() { return "HxW (e.g. 512x512)"; }
 };
@@ -200,8 +203,8 @@ llvm::Error parseInto(llvm::StringRef flag, llvm::StringRef value, T &field) {
   if (ValueTraits<T>::parse(value, field))
     return llvm::Error::success();
   return llvm::createStringError("--" + flag + " expects " +
-                                 ValueTraits<T>::expects() + ", got '" +
-                                 value + "'");
+                                 ValueTraits<T>::expects() + ", got '" + value +
+                                 "'");
 }
 } // namespace
 
@@ -312,9 +315,9 @@ llvm::Error CompileOptions::validate() const {
         "--gpu-binary expects ptx, cubin or fatbin, got '" +
         pipeline.gpuBinary + "'");
   if (cuda && !llvm::is_contained(supportedGpuArchs(), pipeline.gpuArch))
-    return llvm::createStringError(
-        "unsupported GPU architecture '" + pipeline.gpuArch +
-        "' (sm_90a, sm_90, sm_89, sm_86, sm_80)");
+    return llvm::createStringError("unsupported GPU architecture '" +
+                                   pipeline.gpuArch +
+                                   "' (sm_90a, sm_90, sm_89, sm_86, sm_80)");
   if (pipeline.blockSize < 32 || pipeline.blockSize > 1024)
     return llvm::createStringError("--block-size must be in [32, 1024], got " +
                                    std::to_string(pipeline.blockSize));
@@ -329,9 +332,9 @@ llvm::Error CompileOptions::validate() const {
         ValueTraits<std::vector<int64_t>>::print(pipeline.tileSizes) + "'");
 
   // What the module takes.
-  if (llvm::Error e = checkNotGiven(*this, "max-frames",
-                                    inputKind != InputKind::Video,
-                                    "applies to video input only"))
+  if (llvm::Error e =
+          checkNotGiven(*this, "max-frames", inputKind != InputKind::Video,
+                        "applies to video input only"))
     return e;
   if (maxFrames <= 0)
     return llvm::createStringError("--max-frames must be positive, got " +
@@ -361,9 +364,9 @@ llvm::Error CompileOptions::validate() const {
       return llvm::createStringError("--emit and --compile-to exclude each "
                                      "other");
     if (outputPath.empty() || outputPath == "-")
-      return llvm::createStringError(
-          "--emit " + ValueTraits<Emit>::print(emit) +
-          " needs an output file (-o)");
+      return llvm::createStringError("--emit " +
+                                     ValueTraits<Emit>::print(emit) +
+                                     " needs an output file (-o)");
   }
   return llvm::Error::success();
 }

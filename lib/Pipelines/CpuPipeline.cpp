@@ -89,7 +89,6 @@ void fovea::addCpuBufferizedPhase(OpPassManager &pm,
   pm.addPass(createCanonicalizerPass());
 }
 
-void fovea::addCpuLLVMPhase(OpPassManager &pm,
-                            const PipelineOptions &options) {
+void fovea::addCpuLLVMPhase(OpPassManager &pm, const PipelineOptions &options) {
   buildHostLoweringPipeline(pm, options.expandBf16);
 }

@@ -67,8 +67,7 @@ void fovea::addGpuKernelsPhase(OpPassManager &pm) {
   pm.addPass(createCSEPass());
 }
 
-void fovea::addGpuLLVMPhase(OpPassManager &pm,
-                            const PipelineOptions &options) {
+void fovea::addGpuLLVMPhase(OpPassManager &pm, const PipelineOptions &options) {
   // Host and kernels to LLVM; kernels through NVVM to PTX (upstream's
   // gpu-lower-to-nvvm-pipeline, with the CUDA toolkit named so libdevice is
   // linked whatever the environment says).

@@ -62,13 +62,12 @@ std::optional<Phase> fovea::parsePhase(llvm::StringRef name) {
 }
 
 llvm::ArrayRef<Phase> fovea::phasesOf(Target target) {
-  static constexpr Phase cpu[] = {Phase::Vision,     Phase::Fused,
-                                  Phase::Linalg,     Phase::Bufferized,
-                                  Phase::LLVM,       Phase::LLVMIR};
-  static constexpr Phase gpu[] = {Phase::Vision, Phase::Fused,
+  static constexpr Phase cpu[] = {Phase::Vision, Phase::Fused,
                                   Phase::Linalg, Phase::Bufferized,
-                                  Phase::GPU,    Phase::LLVM,
-                                  Phase::PTX,    Phase::LLVMIR};
+                                  Phase::LLVM,   Phase::LLVMIR};
+  static constexpr Phase gpu[] = {
+      Phase::Vision, Phase::Fused, Phase::Linalg, Phase::Bufferized,
+      Phase::GPU,    Phase::LLVM,  Phase::PTX,    Phase::LLVMIR};
   if (target == Target::CUDA)
     return gpu;
   return cpu;

@@ -10,8 +10,7 @@
 using namespace fovea;
 using namespace fovea::rt;
 
-bool fovea::rt::checkAbiVersion(const JsonValue &metadata,
-                                std::string &error) {
+bool fovea::rt::checkAbiVersion(const JsonValue &metadata, std::string &error) {
   const JsonValue *version = metadata.get(abi::kVersionKey);
   std::optional<int64_t> found = version ? version->integer() : std::nullopt;
   if (found == abi::kVersion)

@@ -21,7 +21,6 @@
 
 using namespace fovea::rt;
 
-
 namespace {
 struct TensorSpec {
   std::string name;
@@ -144,8 +143,7 @@ extern "C" fovea_module *fovea_module_create(const char *weightsPath,
     return nullptr;
   };
   std::string message;
-  std::optional<JsonValue> metadata =
-      parseJson(FOVEA_ABI_METADATA(), message);
+  std::optional<JsonValue> metadata = parseJson(FOVEA_ABI_METADATA(), message);
   if (!metadata)
     return fail("module metadata: " + message);
   if (!checkAbiVersion(*metadata, message))
@@ -382,8 +380,7 @@ extern "C" int fovea_module_geometry(int64_t count, const int64_t *frameIndices,
       *error = copyError(message);
     return 1;
   };
-  std::optional<JsonValue> metadata =
-      parseJson(FOVEA_ABI_METADATA(), message);
+  std::optional<JsonValue> metadata = parseJson(FOVEA_ABI_METADATA(), message);
   if (!metadata)
     return fail();
   std::optional<ModuleGeometry> geometry =

@@ -301,9 +301,46 @@ int checkGeometry(const char *tool, const ModuleApi &api, int64_t units,
 }
 } // namespace
 
-int fovea::rt::runTool(const char *tool, int argc, char **argv, int first,
-                       const ModuleApi &api) {
-  Options o;
+namespace {
+/// One flag of the run tools and its help line.
+struct FlagHelp {
+  const char *flag, *help;
+};
+constexpr FlagHelp kFlags[] = {
+    {"--weights PATH",
+     "safetensors checkpoint: a file, a shard index or a directory"},
+    {"--input FILE", "a .npy tensor, an image or a video (repeat for several "
+                     "images)"},
+    {"--output FILE.npy", "write a result (repeat per result)"},
+    {"--expected-output FILE.npy",
+     "compare a result against a golden file (repeat per result)"},
+    {"--rtol R", "relative tolerance of the comparison"},
+    {"--atol A", "absolute tolerance of the comparison"},
+    {"--fps F", "video: frames per second to sample (0: every frame)"},
+    {"--max-frames N", "video: the most frames to sample"},
+    {"--geometry", "print the predicted token geometry (no weights needed)"},
+    {"--save-input FILE.npy", "write the decoded input and exit"},
+    {"--benchmark N", "time N runs and print the median"},
+    {"--warmup M", "runs before timing (with --benchmark)"},
+    {"--device cpu|cuda", "where the module runs (its compiled target)"},
+    {"--print-metadata", "print the module's metadata JSON"},
+    {"--help", "print this help"},
+};
+} // namespace
+
+void fovea::rt::printRunToolHelp(const char *tool, const char *module) {
+  std::printf("USAGE: %s%s%s --weights PATH --input FILE... [options]\n\n"
+              "OPTIONS:\n",
+              tool, *module ? " " : "", module);
+  for (const FlagHelp &flag : kFlags)
+    std::printf("  %-28s - %s\n", flag.flag, flag.help);
+}
+
+namespace {
+/// Parses the flags after the module into `o`. Returns an exit code when the
+/// tool is done already (a bad flag, or --help).
+std::optional<int> parseFlags(const char *tool, int argc, char **argv,
+                              int first, Options &o) {
   for (int i = first; i < argc; ++i) {
     std::string arg = argv[i];
     auto value = [&](std::string &out) {
@@ -355,23 +392,129 @@ int fovea::rt::runTool(const char *tool, int argc, char **argv, int first,
       (arg == "--benchmark" ? o.benchmark : o.warmup) = static_cast<int>(n);
     } else if (arg == "--print-metadata") {
       o.printMetadata = true;
+    } else if (arg == "--help") {
+      printRunToolHelp(tool, first > 1 ? "MODULE.so" : "");
+      return 0;
     } else {
       return fail(tool, "unknown or incomplete option '" + arg + "'");
     }
   }
+  return std::nullopt;
+}
+
+/// Checks the flags against each other: an error message, or empty.
+std::string checkFlags(const Options &o) {
+  if (o.inputs.empty())
+    return "--input is required";
+  if (o.weights.empty() && !o.geometry && o.saveInput.empty())
+    return "--weights is required (or --geometry or --save-input alone to "
+           "predict the tokens or decode the input)";
+  if (o.warmup && !o.benchmark)
+    return "--warmup needs --benchmark";
+  return "";
+}
+
+/// The images, frames or packed images of one run.
+int64_t unitsOf(const Input &input) {
+  if (!input.packed.empty())
+    return static_cast<int64_t>(input.packed.size());
+  if (input.pixels.shape().empty())
+    return static_cast<int64_t>(input.frameIndices.size());
+  return input.pixels.shape()[0];
+}
+
+/// What the runs of one module returned and how long they took.
+struct Runs {
+  fovea_tensor outs[8];
+  int32_t count = 0;
+  /// Milliseconds of the module's creation and of each timed run.
+  double loadMs = 0;
+  std::vector<double> times;
+};
+
+/// Runs the module on `inputs`: the warm-up runs, then the timed ones; the
+/// outputs of the last stay in `runs`.
+bool runTimed(const ModuleApi &api, fovea_module *module,
+              const std::vector<Tensor *> &inputs, const Options &o, Runs &runs,
+              std::string &error) {
+  std::vector<std::vector<int64_t>> shapes;
+  std::vector<fovea_tensor> ins;
+  for (Tensor *t : inputs)
+    shapes.push_back(t->shape());
+  for (size_t i = 0; i < inputs.size(); ++i)
+    ins.push_back({static_cast<int32_t>(inputs[i]->dtype()),
+                   static_cast<int32_t>(shapes[i].size()), shapes[i].data(),
+                   inputs[i]->data()});
+  auto runOnce = [&]() -> bool {
+    for (int32_t k = 0; k < runs.count; ++k)
+      api.release(&runs.outs[k]);
+    runs.count = 0;
+    char *cerror = nullptr;
+    if (api.run(module, ins.data(), static_cast<int32_t>(ins.size()), runs.outs,
+                8, &runs.count, &cerror) != 0) {
+      error = cerror ? cerror : "run failed";
+      api.freeError(cerror);
+      return false;
+    }
+    return true;
+  };
+  for (int k = 0; k < o.warmup; ++k)
+    if (!runOnce())
+      return false;
+  for (int k = 0, e = std::max(o.benchmark, 1); k < e; ++k) {
+    auto t0 = std::chrono::steady_clock::now();
+    if (!runOnce())
+      return false;
+    runs.times.push_back(std::chrono::duration<double, std::milli>(
+                             std::chrono::steady_clock::now() - t0)
+                             .count());
+  }
+  return true;
+}
+
+/// Prints the outputs, writes them and compares them with the expected
+/// ones. Returns the exit code.
+int reportOutputs(const char *tool, const Options &o, const Runs &runs) {
+  std::string error;
+  if (o.outputs.size() > static_cast<size_t>(runs.count) ||
+      o.expected.size() > static_cast<size_t>(runs.count))
+    return fail(tool, "the module returns " + std::to_string(runs.count) +
+                          " outputs; more --output/--expected-output given");
+  for (int32_t k = 0; k < runs.count; ++k) {
+    Tensor result = toTensor(runs.outs[k]);
+    std::printf("output %d: %s %s\n", k, dtypeName(result.dtype()),
+                formatShape(result.shape()).c_str());
+    if (static_cast<size_t>(k) < o.outputs.size() &&
+        !writeNpy(o.outputs[k], result, error))
+      return fail(tool, error);
+    if (static_cast<size_t>(k) >= o.expected.size())
+      continue;
+    std::optional<Tensor> expected = readNpy(o.expected[k], error);
+    if (!expected)
+      return fail(tool, error);
+    if (std::string why = compare(result, *expected, o); !why.empty())
+      return fail(tool, "output " + std::to_string(k) + " vs " + o.expected[k] +
+                            ": " + why);
+    std::printf("output %d matches %s\n", k, o.expected[k].c_str());
+  }
+  return 0;
+}
+} // namespace
+
+int fovea::rt::runTool(const char *tool, int argc, char **argv, int first,
+                       const ModuleApi &api) {
+  Options o;
+  if (std::optional<int> done = parseFlags(tool, argc, argv, first, o))
+    return *done;
   if (o.printMetadata) {
     std::printf("%s\n", api.metadata());
     if (o.inputs.empty() && o.weights.empty())
       return 0;
   }
-  if (o.inputs.empty())
-    return fail(tool, "--input is required");
-  if (o.weights.empty() && !o.geometry && o.saveInput.empty())
-    return fail(tool, "--weights is required (or --geometry or --save-input "
-                      "alone to predict the tokens or decode the input)");
-  if (o.warmup && !o.benchmark)
-    return fail(tool, "--warmup needs --benchmark");
+  if (std::string problem = checkFlags(o); !problem.empty())
+    return fail(tool, problem);
 
+  // The input as the module's geometry wants it, and the tokens predicted.
   std::string error;
   std::optional<JsonValue> metadata = parseJson(api.metadata(), error);
   if (!metadata)
@@ -390,11 +533,7 @@ int fovea::rt::runTool(const char *tool, int argc, char **argv, int first,
                       "input per packed image");
   if (!o.saveInput.empty() && !writeNpy(o.saveInput, loaded->pixels, error))
     return fail(tool, error);
-  int64_t units = !loaded->packed.empty()
-                      ? static_cast<int64_t>(loaded->packed.size())
-                  : loaded->pixels.shape().empty()
-                      ? static_cast<int64_t>(loaded->frameIndices.size())
-                      : loaded->pixels.shape()[0];
+  int64_t units = unitsOf(*loaded);
   std::optional<JsonValue> predicted;
   if (o.geometry) {
     std::optional<std::string> json = moduleGeometry(
@@ -415,94 +554,38 @@ int fovea::rt::runTool(const char *tool, int argc, char **argv, int first,
     if (inputs[i]->shape().empty())
       return fail(tool, "input '" + o.inputs[i] + "' holds no pixels");
 
+  // The module with its weights, its runs and their outputs.
   if (o.device.empty())
     o.device =
         metadata->get("target") ? metadata->get("target")->string() : "cpu";
+  Runs runs;
   char *cerror = nullptr;
   auto start = std::chrono::steady_clock::now();
   fovea_module *module =
       api.create(o.weights.c_str(), o.device.c_str(), &cerror);
-  double loadMs = std::chrono::duration<double, std::milli>(
-                      std::chrono::steady_clock::now() - start)
-                      .count();
+  runs.loadMs = std::chrono::duration<double, std::milli>(
+                    std::chrono::steady_clock::now() - start)
+                    .count();
   if (!module) {
     std::string message = cerror ? cerror : "cannot create the module";
     api.freeError(cerror);
     return fail(tool, message);
   }
-
-  std::vector<std::vector<int64_t>> shapes;
-  std::vector<fovea_tensor> ins;
-  for (Tensor *t : inputs)
-    shapes.push_back(t->shape());
-  for (size_t i = 0; i < inputs.size(); ++i)
-    ins.push_back({static_cast<int32_t>(inputs[i]->dtype()),
-                   static_cast<int32_t>(shapes[i].size()), shapes[i].data(),
-                   inputs[i]->data()});
-  fovea_tensor outs[8];
-  int32_t count = 0;
-  auto runOnce = [&]() -> bool {
-    for (int32_t k = 0; k < count; ++k)
-      api.release(&outs[k]);
-    count = 0;
-    if (api.run(module, ins.data(), static_cast<int32_t>(ins.size()), outs, 8,
-                &count, &cerror) != 0) {
-      error = cerror ? cerror : "run failed";
-      api.freeError(cerror);
-      return false;
-    }
-    return true;
-  };
-  for (int k = 0; k < o.warmup; ++k)
-    if (!runOnce())
-      return api.destroy(module), fail(tool, error);
-  std::vector<double> times;
-  int runs = std::max(o.benchmark, 1);
-  for (int k = 0; k < runs; ++k) {
-    auto t0 = std::chrono::steady_clock::now();
-    if (!runOnce())
-      return api.destroy(module), fail(tool, error);
-    times.push_back(std::chrono::duration<double, std::milli>(
-                        std::chrono::steady_clock::now() - t0)
-                        .count());
-  }
-
-  int status = 0;
-  if (o.outputs.size() > static_cast<size_t>(count) ||
-      o.expected.size() > static_cast<size_t>(count)) {
-    status = fail(tool, "the module returns " + std::to_string(count) +
-                            " outputs; more --output/--expected-output given");
-  }
-  for (int32_t k = 0; !status && k < count; ++k) {
-    Tensor result = toTensor(outs[k]);
-    std::printf("output %d: %s %s\n", k, dtypeName(result.dtype()),
-                formatShape(result.shape()).c_str());
-    if (static_cast<size_t>(k) < o.outputs.size() &&
-        !writeNpy(o.outputs[k], result, error))
-      status = fail(tool, error);
-    if (!status && static_cast<size_t>(k) < o.expected.size()) {
-      std::optional<Tensor> expected = readNpy(o.expected[k], error);
-      if (!expected) {
-        status = fail(tool, error);
-      } else if (std::string why = compare(result, *expected, o);
-                 !why.empty()) {
-        status = fail(tool, "output " + std::to_string(k) + " vs " +
-                                o.expected[k] + ": " + why);
-      } else {
-        std::printf("output %d matches %s\n", k, o.expected[k].c_str());
-      }
-    }
-  }
+  int status = runTimed(api, module, inputs, o, runs, error)
+                   ? reportOutputs(tool, o, runs)
+                   : fail(tool, error);
   if (!status && predicted)
-    status = checkGeometry(tool, api, units, *loaded, *predicted, outs, count);
+    status = checkGeometry(tool, api, units, *loaded, *predicted, runs.outs,
+                           runs.count);
   if (!status && o.benchmark) {
-    std::sort(times.begin(), times.end());
-    std::printf("load: %.1f ms; run: median %.3f ms, min %.3f ms over %d "
+    std::sort(runs.times.begin(), runs.times.end());
+    std::printf("load: %.1f ms; run: median %.3f ms, min %.3f ms over %zu "
                 "runs (%d warm-up)\n",
-                loadMs, times[times.size() / 2], times.front(), runs, o.warmup);
+                runs.loadMs, runs.times[runs.times.size() / 2],
+                runs.times.front(), runs.times.size(), o.warmup);
   }
-  for (int32_t k = 0; k < count; ++k)
-    api.release(&outs[k]);
+  for (int32_t k = 0; k < runs.count; ++k)
+    api.release(&runs.outs[k]);
   api.destroy(module);
   return status;
 }

@@ -31,7 +31,8 @@ std::optional<int64_t> fovea::evsRetainedTokenCount(int64_t tokensPerTubelet,
 }
 
 int64_t fovea::tokensPerUnit(int64_t height, int64_t width, int64_t patchSize) {
-  return (height / patchSize / 2) * (width / patchSize / 2);
+  return (height / patchSize / kPixelShuffle) *
+         (width / patchSize / kPixelShuffle);
 }
 
 /// Python's round(): to nearest, ties to even.

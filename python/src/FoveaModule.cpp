@@ -19,10 +19,10 @@
 #include <cstring>
 #include <dlfcn.h>
 #include <optional>
-#include <tuple>
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
+#include <tuple>
 
 namespace py = pybind11;
 using namespace fovea;
@@ -37,10 +37,9 @@ class FoveaError : public std::runtime_error {
 /// Compiles with the options model: `options` are (flag, value) pairs as
 /// fovea-compile's command line gives them. Returns the IR text, or `output`
 /// for an artifact.
-std::string compile(const std::string &configOrPreset,
-                    const std::string &output,
-                    const std::vector<std::pair<std::string, std::string>>
-                        &flags) {
+std::string
+compile(const std::string &configOrPreset, const std::string &output,
+        const std::vector<std::pair<std::string, std::string>> &flags) {
   CompileOptions options;
   for (const auto &[flag, value] : flags)
     if (llvm::Error e = options.set(flag, value))

@@ -8,16 +8,28 @@
 #include "fovea/Support/TokenGeometry.h"
 
 #include "gtest/gtest.h"
+#include <ostream>
 
 using namespace fovea;
 
 namespace {
+
+/// A test name for a width x height case (gtest prints parameters as bytes
+/// otherwise).
+std::string sizeName(int64_t width, int64_t height) {
+  return "W" + std::to_string(width) + "xH" + std::to_string(height);
+}
 
 struct FrameCase {
   int64_t width, height;
   Size expected;
   int64_t tokens;
 };
+
+void PrintTo(const FrameCase &c, std::ostream *os) {
+  *os << c.width << "x" << c.height << " -> " << c.expected.width << "x"
+      << c.expected.height << ", " << c.tokens << " tokens";
+}
 
 class VideoFrameSizeTest : public ::testing::TestWithParam<FrameCase> {};
 
@@ -37,7 +49,10 @@ INSTANTIATE_TEST_SUITE_P(
                       FrameCase{640, 480, {576, 448}, 252},
                       FrameCase{1080, 1920, {384, 672}, 252},
                       FrameCase{512, 512, {512, 512}, 256},
-                      FrameCase{3840, 1080, {960, 256}, 240}));
+                      FrameCase{3840, 1080, {960, 256}, 240}),
+    [](const ::testing::TestParamInfo<FrameCase> &info) {
+      return sizeName(info.param.width, info.param.height);
+    });
 
 TEST(VideoFrameSize, Square) {
   EXPECT_EQ(videoFrameSize(1920, 1080, 1024, false), (Size{512, 512}));
@@ -48,6 +63,11 @@ TEST(VideoFrameSize, Square) {
 struct GridCase {
   int64_t width, height, budget, minPatches, rows, columns;
 };
+
+void PrintTo(const GridCase &c, std::ostream *os) {
+  *os << c.width << "x" << c.height << ", budget " << c.budget << ", min "
+      << c.minPatches << " -> " << c.rows << " x " << c.columns;
+}
 
 class DynamicResolutionTest : public ::testing::TestWithParam<GridCase> {};
 
@@ -68,7 +88,11 @@ INSTANTIATE_TEST_SUITE_P(
                       GridCase{640, 480, 13312, 1024, 30, 40},
                       GridCase{4000, 3000, 13312, 1024, 100, 132},
                       GridCase{100, 60, 13312, 1024, 26, 44},
-                      GridCase{200, 200, 169, 4, 12, 14}));
+                      GridCase{200, 200, 169, 4, 12, 14}),
+    [](const ::testing::TestParamInfo<GridCase> &info) {
+      return sizeName(info.param.width, info.param.height) + "_budget" +
+             std::to_string(info.param.budget);
+    });
 
 TEST(DynamicResolution, Tokens) {
   PatchGrid grid = dynamicResolutionGrid(1920, 1080, 13312, 1024);
@@ -78,6 +102,10 @@ TEST(DynamicResolution, Tokens) {
 struct TileCase {
   int64_t width, height, columns, rows;
 };
+
+void PrintTo(const TileCase &c, std::ostream *os) {
+  *os << c.width << "x" << c.height << " -> " << c.columns << " x " << c.rows;
+}
 
 class InternvlTilingTest : public ::testing::TestWithParam<TileCase> {};
 
@@ -97,7 +125,10 @@ INSTANTIATE_TEST_SUITE_P(
                       TileCase{512, 512, 1, 1}, TileCase{1000, 3000, 2, 6},
                       TileCase{2048, 512, 4, 1}, TileCase{800, 600, 4, 3},
                       TileCase{1250, 1000, 4, 3}, TileCase{300, 200, 3, 2},
-                      TileCase{4000, 1000, 4, 1}));
+                      TileCase{4000, 1000, 4, 1}),
+    [](const ::testing::TestParamInfo<TileCase> &info) {
+      return sizeName(info.param.width, info.param.height);
+    });
 
 TEST(InternvlTiling, NoThumbnailAndSmallerMaximum) {
   EXPECT_EQ(internvlTiling(1920, 1080, 12, false).tiles, 8);

@@ -188,6 +188,17 @@ def errors():
     expect(lambda: fovea.compile("tiny", "x.so", source_size=(64, 64), resize_domain="f16"),
            "--resize-domain expects u8 or f32_clamp, got 'f16'")
     expect(lambda: module.geometry(0), "must be positive")
+    # A module of another ABI version is refused in one line, before anything
+    # reads its metadata or calls it.
+    with open(so, "rb") as f:
+        binary = f.read()
+    assert binary.count(b'"fovea_module":2') == 1
+    old = os.path.join(WORK, "old_abi.so")
+    with open(old, "wb") as f:
+        f.write(binary.replace(b'"fovea_module":2', b'"fovea_module":1'))
+    refused = "module ABI version 1, this runtime reads version 2: recompile the module"
+    expect(lambda: fovea.metadata(old), refused)
+    expect(lambda: fovea.load(old, weights=empty), refused)
 
 
 def options_model():

@@ -13,13 +13,14 @@
 #include <string>
 
 int main(int argc, char **argv) {
+  if (argc >= 2 && std::string(argv[1]) == "--help") {
+    fovea::rt::printRunToolHelp("fovea-run", "MODULE.so");
+    return 0;
+  }
   if (argc < 2 || argv[1][0] == '-') {
-    std::fprintf(stderr, "usage: fovea-run MODULE.so --weights PATH --input "
-                         "X.npy|IMAGE...|VIDEO [--output Y.npy]... "
-                         "[--expected-output R.npy]... [--rtol R] [--atol A] "
-                         "[--fps F] [--max-frames N] [--geometry] "
-                         "[--save-input P.npy] [--benchmark N] [--warmup M] "
-                         "[--device cpu|cuda] [--print-metadata]\n");
+    std::fprintf(stderr, "fovea-run: error: expected a module first: "
+                         "fovea-run MODULE.so --weights PATH --input FILE... "
+                         "(--help lists the options)\n");
     return 1;
   }
   fovea::rt::ModuleApi api{};

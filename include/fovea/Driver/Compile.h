@@ -19,11 +19,29 @@ namespace fovea {
 llvm::Expected<ModelConfig> loadModel(llvm::StringRef configPath,
                                       llvm::StringRef preset);
 
+/// The tensors `@run` takes and returns, as the metadata lists them: its
+/// inputs (pixels or frames, one per packed image), its outputs and its
+/// weights (named by `vision.weight`), each with dtype and shape (-1:
+/// dynamic), in argument and result order.
+struct ModuleSignature {
+  struct Tensor {
+    std::string name, dtype;
+    std::vector<int64_t> shape;
+  };
+  std::vector<Tensor> inputs, outputs, weights;
+};
+
+/// Reads the signature of `@run` in `module` (vision IR, before lowering).
+llvm::Expected<ModuleSignature> readSignature(mlir::ModuleOp module,
+                                              const ImportOptions &options);
+
 /// The metadata JSON of a module compiled with `options` (model, entry
-/// point, inputs, outputs, weights, geometry) whose @init returns values of
-/// `derivedTypes` and alone reads the weights at `initOnlyWeights`.
+/// point, inputs, outputs, weights, geometry): the tensors of `signature`,
+/// @init returning values of `derivedTypes` and alone reading the weights at
+/// `initOnlyWeights`, the geometry of `config`.
 std::string moduleMetadata(const ModelConfig &config,
                            const ImportOptions &options, Target target,
+                           const ModuleSignature &signature,
                            llvm::ArrayRef<mlir::Type> derivedTypes,
                            llvm::ArrayRef<int64_t> initOnlyWeights);
 

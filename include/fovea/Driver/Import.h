@@ -86,33 +86,13 @@ struct InputGeometry {
 InputGeometry inputGeometry(const ModelConfig &config,
                             const ImportOptions &options);
 
-/// A weight the pipeline reads: its checkpoint name and shape.
-struct WeightInfo {
-  std::string name;
-  std::vector<int64_t> shape;
-};
-
-/// Every weight the pipeline reads, in argument order.
-std::vector<WeightInfo> weightInfos(const ModelConfig &config,
-                                    const ImportOptions &options);
-
-/// The result of `@run`: its name, shape (-1 dynamic) and whether it is the
-/// i64 per-tubelet counts of EVS.
-struct ResultInfo {
-  std::string name;
-  std::vector<int64_t> shape;
-  bool counts;
-};
-std::vector<ResultInfo> resultInfos(const ModelConfig &config,
-                                    const ImportOptions &options);
-
 /// Builds `func.func @run` in a new module. Image: pixels
 /// `[N, 3, H, W] x ui8` -> embeddings `[N, tokens, llm]`; packed: one
 /// `[1, 3, H_i, W_i] x ui8` argument per image -> `[sum tokens_i, llm]`,
 /// each image's tokens in order. Video: frames
 /// `[F, 3, H, W] x ui8` (F dynamic) -> `[ceil(F/T), tokens, llm]`, or with
 /// EVS the kept embeddings `[keep, llm]` and per-tubelet counts `[nt] x i64`.
-/// Weights follow the pixels as arguments named by `fovea.weight`.
+/// Weights follow the pixels as arguments named by `vision.weight`.
 llvm::Expected<mlir::OwningOpRef<mlir::ModuleOp>>
 importModel(mlir::MLIRContext &context, const ModelConfig &config,
             const ImportOptions &options);

@@ -8,6 +8,7 @@
 #ifndef FOVEA_DRIVER_MODELCONFIG_H
 #define FOVEA_DRIVER_MODELCONFIG_H
 
+#include "fovea/Support/TokenGeometry.h"
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/Error.h"
 #include <array>
@@ -65,7 +66,7 @@ struct ModelConfig {
 
   /// Tokens per tile/frame/tubelet after pixel shuffle for an H x W input.
   int64_t tokensFor(int64_t height, int64_t width) const {
-    return (height / patchSize / 2) * (width / patchSize / 2);
+    return tokensPerUnit(height, width, patchSize);
   }
 };
 

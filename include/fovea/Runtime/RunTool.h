@@ -52,6 +52,10 @@ moduleGeometry(const ModuleApi &api, int64_t count,
                const std::vector<int64_t> &frameIndices, double sourceFps,
                const std::vector<int64_t> *counts, std::string &error);
 
+/// Prints the usage of `tool` and one line per flag (`--help`); `module`
+/// names the module argument fovea-run takes first (empty for executables).
+void printRunToolHelp(const char *tool, const char *module);
+
 int runTool(const char *tool, int argc, char **argv, int first,
             const ModuleApi &api);
 

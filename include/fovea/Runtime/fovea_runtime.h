@@ -46,19 +46,20 @@ const char *fovea_module_metadata(void);
 fovea_module *fovea_module_create(const char *weights_path, const char *device,
                                   char **error);
 
-/* Runs the entry point on `input` (modules with one input). Writes up to
+/* Runs the entry point on `inputs` (one per entry of the metadata's
+ * "inputs", in that order: packed images take one per image). Writes up to
  * `max_outputs` results to `outputs` and their count to *num_outputs.
  * Returns 0 on success, non-zero with *error set otherwise. */
-int fovea_module_run(fovea_module *module, const fovea_tensor *input,
-                     fovea_tensor *outputs, int32_t max_outputs,
-                     int32_t *num_outputs, char **error);
-
-/* The same for modules with several inputs (packed images: one per image,
- * in the order of the metadata's "inputs"). */
 int fovea_module_run_inputs(fovea_module *module, const fovea_tensor *inputs,
                             int32_t num_inputs, fovea_tensor *outputs,
                             int32_t max_outputs, int32_t *num_outputs,
                             char **error);
+
+/* A thin wrapper for modules with one input:
+ * fovea_module_run_inputs(module, input, 1, ...). */
+int fovea_module_run(fovea_module *module, const fovea_tensor *input,
+                     fovea_tensor *outputs, int32_t max_outputs,
+                     int32_t *num_outputs, char **error);
 
 /* The token geometry this module predicts, as JSON, before it runs (for the
  * serving side's placeholder tokens): for `count` images, or for a video of

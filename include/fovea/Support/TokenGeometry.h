@@ -26,6 +26,15 @@ namespace fovea {
 std::optional<int64_t> evsRetainedTokenCount(int64_t tokensPerTubelet,
                                              int64_t numTubelets, double rate);
 
+/// The pixel shuffle merges `kPixelShuffle x kPixelShuffle` patches into one
+/// token (§7).
+inline constexpr int64_t kPixelShuffle = 2;
+
+/// Tokens of `patches` patches (an even grid) after the pixel shuffle.
+inline int64_t tokensOfPatches(int64_t patches) {
+  return patches / (kPixelShuffle * kPixelShuffle);
+}
+
 /// Tokens of an H x W tile, frame or tubelet after the 2x2 pixel shuffle:
 /// `(H / P / 2) * (W / P / 2)` (§7).
 int64_t tokensPerUnit(int64_t height, int64_t width, int64_t patchSize = 16);

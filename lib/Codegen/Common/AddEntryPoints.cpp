@@ -7,6 +7,7 @@
 
 #include "fovea/Codegen/Common/Passes.h"
 
+#include "fovea/Dialect/Vision/IR/VisionDialect.h"
 #include "fovea/Runtime/ModuleAbi.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/IR/Builders.h"
@@ -20,7 +21,8 @@ namespace mlir::vision {
 using namespace mlir;
 
 /// The module attribute holding the metadata JSON.
-static constexpr llvm::StringLiteral kMetadataAttr = "fovea.metadata";
+static constexpr llvm::StringLiteral kMetadataAttr =
+    vision::VisionDialect::MetadataAttrHelper::getNameStr();
 
 /// Defines `name(void **descriptors)`, which calls `callee` (a C-interface
 /// function taking only pointers) with the pointers of the array; an empty
@@ -69,8 +71,7 @@ struct AddEntryPointsPass
     : vision::impl::AddEntryPointsBase<AddEntryPointsPass> {
   void runOnOperation() override {
     ModuleOp module = getOperation();
-    auto run =
-        module.lookupSymbol<LLVM::LLVMFuncOp>(fovea::abi::kRunFunction);
+    auto run = module.lookupSymbol<LLVM::LLVMFuncOp>(fovea::abi::kRunFunction);
     if (!run) {
       module.emitError() << "expects the C interface of @run ('"
                          << fovea::abi::kRunFunction

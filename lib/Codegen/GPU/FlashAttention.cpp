@@ -180,7 +180,30 @@ private:
     lanes([&] { set(r, i, get(scratch, 0)); });
   }
 
+  /// Builds one warp's walk over the keys, from loading Q to storing O.
   void buildWarp();
+  /// Allocates the warp's register arrays and its f32 constants.
+  void allocateRegisters();
+  /// Loads the lane's rows of Q as A fragments (needs the lane's frame).
+  void loadQueries();
+  /// Clears O and sets the running maxima to -inf and the sums to zero.
+  void resetState();
+  /// S = Q K^T for the keys key0.. key0 + 31.
+  void computeScores(Value key0);
+  /// Scales S, masks keys past L and reduces the row maxima into `part`.
+  void maskScores(Value key0);
+  /// Online softmax step: rescales O and the sums, turns S into P.
+  void updateSoftmax();
+  /// Moves the running maxima to `newMax` and rescales O and the sums.
+  void rescaleRows(Value newMax[2]);
+  /// P = exp(S - newMax), with the lane's row sums into `part`.
+  void exponentiateScores(Value newMax[2]);
+  /// Repacks P's C fragments as the A fragments of O += P V.
+  void packProbabilities();
+  /// O += P V for the keys key0.. key0 + 31.
+  void accumulateValues(Value key0);
+  /// Writes O / sum, rounded once to bf16, for the rows below L.
+  void storeOutput();
 
   AttentionOp op;
   bool emulate;
@@ -196,148 +219,174 @@ private:
   // The current lane and its frame.
   Value lane, g, t2, row[2], rowOk[2];
   Registers scratch;
+  // The warp's register arrays, set by allocateRegisters.
+  int64_t kSteps = 0, dFragments = 0;
+  Registers qa, acc, stats, s, part, kb, pa, vb;
+  Value negInf, zero;
 };
 
-void FlashKernelBuilder::buildWarp() {
-  int64_t kSteps = headDim / 16, dFragments = headDim / 8;
+void FlashKernelBuilder::allocateRegisters() {
+  kSteps = headDim / 16;
+  dFragments = headDim / 8;
   Type f32 = b.getF32Type(), i32 = b.getI32Type();
-  Registers qa = registers(i32, 4 * kSteps);      // Q as A fragments
-  Registers acc = registers(f32, 4 * dFragments); // O, 16 x headDim
-  Registers stats = registers(f32, 4);            // max0, max1, sum0, sum1
-  Registers s = registers(f32, 16);               // S/P, 16 x 32
-  Registers part = registers(f32, 2);             // per-row partials
-  Registers kb = registers(i32, 8);               // K^T as B fragments
-  Registers pa = registers(i32, 8);               // P as A fragments
-  Registers vb = registers(i32, 2 * dFragments);  // V as B fragments
+  qa = registers(i32, 4 * kSteps);      // Q as A fragments
+  acc = registers(f32, 4 * dFragments); // O, 16 x headDim
+  stats = registers(f32, 4);            // max0, max1, sum0, sum1
+  s = registers(f32, 16);               // S/P, 16 x 32
+  part = registers(f32, 2);             // per-row partials
+  kb = registers(i32, 8);               // K^T as B fragments
+  pa = registers(i32, 8);               // P as A fragments
+  vb = registers(i32, 2 * dFragments);  // V as B fragments
   if (emulate)
     scratch = registers(f32, 1); // quadReduce's results before write-back
-  Value negInf = wb.f32(-std::numeric_limits<double>::infinity());
-  Value zero = wb.f32(0);
+  negInf = wb.f32(-std::numeric_limits<double>::infinity());
+  zero = wb.f32(0);
+}
 
+void FlashKernelBuilder::loadQueries() {
+  for (int64_t ks = 0; ks < kSteps; ++ks) {
+    Value col = wb.add(wb.add(column0, 16 * ks), t2);
+    for (int64_t r = 0; r < 4; ++r) {
+      // a0: row g, cols 2t..; a1: row g + 8; a2, a3: cols + 8.
+      Value c = wb.add(col, 8 * (r / 2));
+      set(qa, 4 * ks + r,
+          wb.pack(load(q, rowOk[r % 2], row[r % 2], c),
+                  load(q, rowOk[r % 2], row[r % 2], wb.add(c, 1))));
+    }
+  }
+}
+
+void FlashKernelBuilder::resetState() {
+  for (int64_t i = 0; i < 4 * dFragments; ++i)
+    set(acc, i, zero);
+  set(stats, 0, negInf);
+  set(stats, 1, negInf);
+  set(stats, 2, zero);
+  set(stats, 3, zero);
+}
+
+void FlashKernelBuilder::computeScores(Value key0) {
   lanes([&] {
-    frame();
-    for (int64_t ks = 0; ks < kSteps; ++ks) {
-      Value col = wb.add(wb.add(column0, 16 * ks), t2);
-      for (int64_t r = 0; r < 4; ++r) {
-        // a0: row g, cols 2t..; a1: row g + 8; a2, a3: cols + 8.
-        Value c = wb.add(col, 8 * (r / 2));
-        set(qa, 4 * ks + r,
-            wb.pack(load(q, rowOk[r % 2], row[r % 2], c),
-                    load(q, rowOk[r % 2], row[r % 2], wb.add(c, 1))));
-      }
-    }
-    for (int64_t i = 0; i < 4 * dFragments; ++i)
-      set(acc, i, zero);
-    set(stats, 0, negInf);
-    set(stats, 1, negInf);
-    set(stats, 2, zero);
-    set(stats, 3, zero);
+    for (int64_t i = 0; i < 16; ++i)
+      set(s, i, zero);
   });
-
-  int64_t steps = (length + kKeys - 1) / kKeys;
-  wb.loop(steps, [&](Value step) {
-    Value key0 = wb.mul(step, kKeys);
-    lanes([&] {
-      for (int64_t i = 0; i < 16; ++i)
-        set(s, i, zero);
-    });
-    // S = Q K^T: B[k][n] = K[key0 + 8j + n][column0 + 16 ks + k].
-    for (int64_t ks = 0; ks < kSteps; ++ks) {
-      lanes([&] {
-        frame();
-        Value col = wb.add(wb.add(column0, 16 * ks), t2);
-        for (int64_t j = 0; j < 4; ++j) {
-          Value key = wb.add(wb.add(key0, 8 * j), g);
-          Value ok = wb.less(key, index(length));
-          for (int64_t r = 0; r < 2; ++r) {
-            Value c = wb.add(col, 8 * r);
-            set(kb, 2 * j + r,
-                wb.pack(load(k, ok, key, c), load(k, ok, key, wb.add(c, 1))));
-          }
-        }
-      });
-      for (int64_t j = 0; j < 4; ++j)
-        mma(qa, 4 * ks, kb, 2 * j, s, 4 * j);
-    }
-    // Scale, mask keys past L, row maxima of the lane's values.
+  // B[k][n] = K[key0 + 8j + n][column0 + 16 ks + k].
+  for (int64_t ks = 0; ks < kSteps; ++ks) {
     lanes([&] {
       frame();
-      Value rowMax[2] = {negInf, negInf};
-      for (int64_t j = 0; j < 4; ++j)
-        for (int64_t e = 0; e < 4; ++e) {
-          Value key = wb.add(wb.add(wb.add(key0, 8 * j), t2), e % 2);
-          Value x = arith::MulFOp::create(b, get(s, 4 * j + e), wb.f32(scale));
-          x = arith::SelectOp::create(b, wb.less(key, index(length)), x,
-                                      negInf);
-          set(s, 4 * j + e, x);
-          rowMax[e / 2] = arith::MaximumFOp::create(b, rowMax[e / 2], x);
+      Value col = wb.add(wb.add(column0, 16 * ks), t2);
+      for (int64_t j = 0; j < 4; ++j) {
+        Value key = wb.add(wb.add(key0, 8 * j), g);
+        Value ok = wb.less(key, index(length));
+        for (int64_t r = 0; r < 2; ++r) {
+          Value c = wb.add(col, 8 * r);
+          set(kb, 2 * j + r,
+              wb.pack(load(k, ok, key, c), load(k, ok, key, wb.add(c, 1))));
         }
-      set(part, 0, rowMax[0]);
-      set(part, 1, rowMax[1]);
-    });
-    quadReduce(part, 0, /*isMax=*/true);
-    quadReduce(part, 1, /*isMax=*/true);
-    // Online softmax: rescale O and the sums by exp(old max - new max).
-    lanes([&] {
-      Value newMax[2], rowSum[2] = {zero, zero};
-      for (int64_t r = 0; r < 2; ++r) {
-        newMax[r] = arith::MaximumFOp::create(b, get(stats, r), get(part, r));
-        Value alpha = math::ExpOp::create(
-            b, arith::SubFOp::create(b, get(stats, r), newMax[r]));
-        set(stats, r, newMax[r]);
-        set(stats, 2 + r, arith::MulFOp::create(b, get(stats, 2 + r), alpha));
-        for (int64_t n = 0; n < dFragments; ++n)
-          for (int64_t e = 0; e < 2; ++e) {
-            int64_t i = 4 * n + 2 * r + e;
-            set(acc, i, arith::MulFOp::create(b, get(acc, i), alpha));
-          }
       }
-      for (int64_t j = 0; j < 4; ++j)
-        for (int64_t e = 0; e < 4; ++e) {
-          Value p = math::ExpOp::create(
-              b, arith::SubFOp::create(b, get(s, 4 * j + e), newMax[e / 2]));
-          set(s, 4 * j + e, p);
-          rowSum[e / 2] = arith::AddFOp::create(b, rowSum[e / 2], p);
-        }
-      set(part, 0, rowSum[0]);
-      set(part, 1, rowSum[1]);
-      // P's C fragments are A fragments of the next mma: keys 16 kk.. are
-      // fragments 2 kk (a0, a1) and 2 kk + 1 (a2, a3).
-      for (int64_t kk = 0; kk < 2; ++kk)
-        for (int64_t r = 0; r < 4; ++r) {
-          int64_t from = 4 * (2 * kk + r / 2) + 2 * (r % 2);
-          set(pa, 4 * kk + r, wb.packF32(get(s, from), get(s, from + 1)));
-        }
     });
-    quadReduce(part, 0, /*isMax=*/false);
-    quadReduce(part, 1, /*isMax=*/false);
-    lanes([&] {
-      for (int64_t r = 0; r < 2; ++r)
-        set(stats, 2 + r,
-            arith::AddFOp::create(b, get(stats, 2 + r), get(part, r)));
-    });
-    // O += P V: B[k][n] = V[key0 + 16 kk + k][column0 + 8 n + n'].
-    for (int64_t kk = 0; kk < 2; ++kk) {
-      lanes([&] {
-        frame();
-        Value keyA = wb.add(wb.add(key0, 16 * kk), t2);
-        for (int64_t n = 0; n < dFragments; ++n) {
-          Value col = wb.add(wb.add(column0, 8 * n), g);
-          for (int64_t r = 0; r < 2; ++r) {
-            Value key = wb.add(keyA, 8 * r);
-            Value next = wb.add(key, 1);
-            set(vb, 2 * n + r,
-                wb.pack(load(v, wb.less(key, index(length)), key, col),
-                        load(v, wb.less(next, index(length)), next, col)));
-          }
-        }
-      });
-      for (int64_t n = 0; n < dFragments; ++n)
-        mma(pa, 4 * kk, vb, 2 * n, acc, 4 * n);
-    }
-  });
+    for (int64_t j = 0; j < 4; ++j)
+      mma(qa, 4 * ks, kb, 2 * j, s, 4 * j);
+  }
+}
 
-  // O / sum, rounded once to bf16, for the rows below L.
+void FlashKernelBuilder::maskScores(Value key0) {
+  lanes([&] {
+    frame();
+    Value rowMax[2] = {negInf, negInf};
+    for (int64_t j = 0; j < 4; ++j)
+      for (int64_t e = 0; e < 4; ++e) {
+        Value key = wb.add(wb.add(wb.add(key0, 8 * j), t2), e % 2);
+        Value x = arith::MulFOp::create(b, get(s, 4 * j + e), wb.f32(scale));
+        x = arith::SelectOp::create(b, wb.less(key, index(length)), x, negInf);
+        set(s, 4 * j + e, x);
+        rowMax[e / 2] = arith::MaximumFOp::create(b, rowMax[e / 2], x);
+      }
+    set(part, 0, rowMax[0]);
+    set(part, 1, rowMax[1]);
+  });
+  quadReduce(part, 0, /*isMax=*/true);
+  quadReduce(part, 1, /*isMax=*/true);
+}
+
+void FlashKernelBuilder::updateSoftmax() {
+  lanes([&] {
+    Value newMax[2];
+    rescaleRows(newMax);
+    exponentiateScores(newMax);
+    packProbabilities();
+  });
+  quadReduce(part, 0, /*isMax=*/false);
+  quadReduce(part, 1, /*isMax=*/false);
+  lanes([&] {
+    for (int64_t r = 0; r < 2; ++r)
+      set(stats, 2 + r,
+          arith::AddFOp::create(b, get(stats, 2 + r), get(part, r)));
+  });
+}
+
+void FlashKernelBuilder::rescaleRows(Value newMax[2]) {
+  // exp(old max - new max) keeps O and the sums relative to the new max.
+  for (int64_t r = 0; r < 2; ++r) {
+    newMax[r] = arith::MaximumFOp::create(b, get(stats, r), get(part, r));
+    Value alpha = math::ExpOp::create(
+        b, arith::SubFOp::create(b, get(stats, r), newMax[r]));
+    set(stats, r, newMax[r]);
+    set(stats, 2 + r, arith::MulFOp::create(b, get(stats, 2 + r), alpha));
+    for (int64_t n = 0; n < dFragments; ++n)
+      for (int64_t e = 0; e < 2; ++e) {
+        int64_t i = 4 * n + 2 * r + e;
+        set(acc, i, arith::MulFOp::create(b, get(acc, i), alpha));
+      }
+  }
+}
+
+void FlashKernelBuilder::exponentiateScores(Value newMax[2]) {
+  Value rowSum[2] = {zero, zero};
+  for (int64_t j = 0; j < 4; ++j)
+    for (int64_t e = 0; e < 4; ++e) {
+      Value p = math::ExpOp::create(
+          b, arith::SubFOp::create(b, get(s, 4 * j + e), newMax[e / 2]));
+      set(s, 4 * j + e, p);
+      rowSum[e / 2] = arith::AddFOp::create(b, rowSum[e / 2], p);
+    }
+  set(part, 0, rowSum[0]);
+  set(part, 1, rowSum[1]);
+}
+
+void FlashKernelBuilder::packProbabilities() {
+  // P's C fragments are A fragments of the next mma: keys 16 kk.. are
+  // fragments 2 kk (a0, a1) and 2 kk + 1 (a2, a3).
+  for (int64_t kk = 0; kk < 2; ++kk)
+    for (int64_t r = 0; r < 4; ++r) {
+      int64_t from = 4 * (2 * kk + r / 2) + 2 * (r % 2);
+      set(pa, 4 * kk + r, wb.packF32(get(s, from), get(s, from + 1)));
+    }
+}
+
+void FlashKernelBuilder::accumulateValues(Value key0) {
+  // B[k][n] = V[key0 + 16 kk + k][column0 + 8 n + n'].
+  for (int64_t kk = 0; kk < 2; ++kk) {
+    lanes([&] {
+      frame();
+      Value keyA = wb.add(wb.add(key0, 16 * kk), t2);
+      for (int64_t n = 0; n < dFragments; ++n) {
+        Value col = wb.add(wb.add(column0, 8 * n), g);
+        for (int64_t r = 0; r < 2; ++r) {
+          Value key = wb.add(keyA, 8 * r);
+          Value next = wb.add(key, 1);
+          set(vb, 2 * n + r,
+              wb.pack(load(v, wb.less(key, index(length)), key, col),
+                      load(v, wb.less(next, index(length)), next, col)));
+        }
+      }
+    });
+    for (int64_t n = 0; n < dFragments; ++n)
+      mma(pa, 4 * kk, vb, 2 * n, acc, 4 * n);
+  }
+}
+
+void FlashKernelBuilder::storeOutput() {
   lanes([&] {
     frame();
     for (int64_t r = 0; r < 2; ++r) {
@@ -356,6 +405,24 @@ void FlashKernelBuilder::buildWarp() {
       });
     }
   });
+}
+
+void FlashKernelBuilder::buildWarp() {
+  allocateRegisters();
+  lanes([&] {
+    frame();
+    loadQueries();
+    resetState();
+  });
+  int64_t steps = (length + kKeys - 1) / kKeys;
+  wb.loop(steps, [&](Value step) {
+    Value key0 = wb.mul(step, kKeys);
+    computeScores(key0);
+    maskScores(key0);
+    updateSoftmax();
+    accumulateValues(key0);
+  });
+  storeOutput();
 }
 
 void FlashKernelBuilder::build() {

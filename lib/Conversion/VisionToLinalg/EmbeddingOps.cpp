@@ -48,18 +48,11 @@ static Value embedPatches(OpBuilder &b, Location loc, Value frames,
                            {units, b.getIndexAttr(rows), b.getIndexAttr(cols),
                             b.getIndexAttr(width)},
                            b.getF32FloatAttr(0.0f));
-  acc = linalg::GenericOp::create(
-            b, loc, acc.getType(), ValueRange{frames, w}, acc,
-            {framesMap, dimsMap(ctx, 8, {3, 4, 5, 6, 7}),
-             dimsMap(ctx, 8, {0, 1, 2, 3})},
-            iterators(8, {4, 5, 6, 7}),
-            [&](OpBuilder &nb, Location nl, ValueRange args) {
-              Value prod = arith::MulFOp::create(nb, nl, toF32(nb, nl, args[0]),
-                                                 toF32(nb, nl, args[1]));
-              linalg::YieldOp::create(
-                  nb, nl,
-                  arith::AddFOp::create(nb, nl, args[2], prod).getResult());
-            })
+  acc = linalg::GenericOp::create(b, loc, acc.getType(), ValueRange{frames, w},
+                                  acc,
+                                  {framesMap, dimsMap(ctx, 8, {3, 4, 5, 6, 7}),
+                                   dimsMap(ctx, 8, {0, 1, 2, 3})},
+                                  iterators(8, {4, 5, 6, 7}), yieldMulAdd)
             .getResult(0);
   Value rounded = mapElements(b, loc, acc, element,
                               [&](OpBuilder &nb, Location nl, Value v) {

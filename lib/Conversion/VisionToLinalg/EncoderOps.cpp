@@ -200,14 +200,7 @@ struct LowerLinear : OpRewritePattern<LinearOp> {
               rewriter, loc, acc.getType(), ValueRange{x, weightT}, acc,
               {dimsMap(ctx, 3, {0, 1}), dimsMap(ctx, 3, {1, 2}),
                dimsMap(ctx, 3, {0, 2})},
-              iterators(3, {1}),
-              [&](OpBuilder &nb, Location nl, ValueRange args) {
-                Value prod = arith::MulFOp::create(
-                    nb, nl, toF32(nb, nl, args[0]), toF32(nb, nl, args[1]));
-                linalg::YieldOp::create(
-                    nb, nl,
-                    arith::AddFOp::create(nb, nl, args[2], prod).getResult());
-              })
+              iterators(3, {1}), yieldMulAdd)
               .getResult(0);
     SmallVector<Value> bias;
     if (op.getBias())
@@ -282,6 +275,202 @@ struct LowerRelu2 : OpRewritePattern<Relu2Op> {
   }
 };
 
+} // namespace
+
+/// The logit of one (b, h, i, j) from a generic body's leading arguments.
+using LogitFn = function_ref<Value(OpBuilder &, Location, ValueRange)>;
+
+/// Builds the [B, L, H, d] view of a [B, L, E] tensor of `type`.
+static Value splitHeads(OpBuilder &b, Location loc, Value v,
+                        RankedTensorType type, int64_t heads) {
+  auto splitType =
+      RankedTensorType::get({type.getDimSize(0), type.getDimSize(1), heads,
+                             type.getDimSize(2) / heads},
+                            type.getElementType());
+  return tensor::ExpandShapeOp::create(
+      b, loc, splitType, v,
+      SmallVector<ReassociationIndices>{{0}, {1}, {2, 3}});
+}
+
+/// Builds the f32 scores[b, h, i, j] = sum_c q[b, i, h, c] * k[b, j, h, c].
+static Value buildScores(OpBuilder &b, Location loc, Value q, Value k,
+                         OpFoldResult batch, int64_t heads, int64_t tokens,
+                         Type element) {
+  MLIRContext *ctx = b.getContext();
+  // k is transposed to [B, H, d, L] so the loops (b, h, i, c, j) end in a
+  // unit-stride loop over j.
+  SmallVector<OpFoldResult> kSizes = sizesOf(b, loc, k);
+  Value kT = createEmpty(b, loc, {kSizes[0], kSizes[2], kSizes[3], kSizes[1]},
+                         element);
+  kT = linalg::TransposeOp::create(b, loc, k, kT, ArrayRef<int64_t>{0, 2, 3, 1})
+           .getResult()[0];
+  Value scores = createFilled(b, loc,
+                              {batch, b.getIndexAttr(heads),
+                               b.getIndexAttr(tokens), b.getIndexAttr(tokens)},
+                              b.getF32FloatAttr(0.0f));
+  return linalg::GenericOp::create(
+             b, loc, scores.getType(), ValueRange{q, kT}, scores,
+             {dimsMap(ctx, 5, {0, 2, 1, 3}), dimsMap(ctx, 5, {0, 1, 3, 4}),
+              dimsMap(ctx, 5, {0, 1, 2, 4})},
+             iterators(5, {3}), yieldMulAdd)
+      .getResult(0);
+}
+
+/// Builds the i32 [L] segment id of every token from the boundaries `cu`.
+static Value buildSegmentIds(OpBuilder &b, Location loc, Value cu,
+                             int64_t tokens) {
+  MLIRContext *ctx = b.getContext();
+  Value init =
+      createFilled(b, loc, {b.getIndexAttr(tokens)}, b.getI32IntegerAttr(0));
+  return linalg::GenericOp::create(
+             b, loc, init.getType(), cu, init,
+             {dimsMap(ctx, 2, {1}), dimsMap(ctx, 2, {0})}, iterators(2, {1}),
+             [&](OpBuilder &nb, Location nl, ValueRange args) {
+               Value token = arith::IndexCastOp::create(
+                   nb, nl, nb.getI32Type(), linalg::IndexOp::create(nb, nl, 0));
+               Value starts = arith::CmpIOp::create(
+                   nb, nl, arith::CmpIPredicate::sle, args[0], token);
+               Value inc =
+                   arith::ExtUIOp::create(nb, nl, nb.getI32Type(), starts);
+               linalg::YieldOp::create(
+                   nb, nl,
+                   arith::AddIOp::create(nb, nl, args[1], inc).getResult());
+             })
+      .getResult(0);
+}
+
+/// Builds the f32 [B, H, L] row maximum of the logits.
+static Value buildRowMax(OpBuilder &b, Location loc, ValueRange logitInputs,
+                         ArrayRef<AffineMap> logitMaps,
+                         ArrayRef<OpFoldResult> rowSizes, LogitFn logitOf) {
+  MLIRContext *ctx = b.getContext();
+  SmallVector<AffineMap> maps(logitMaps);
+  maps.push_back(dimsMap(ctx, 4, {0, 1, 2}));
+  Value rowMax =
+      createFilled(b, loc, rowSizes,
+                   b.getF32FloatAttr(-std::numeric_limits<float>::infinity()));
+  return linalg::GenericOp::create(
+             b, loc, rowMax.getType(), logitInputs, rowMax, maps,
+             iterators(4, {3}),
+             [&](OpBuilder &nb, Location nl, ValueRange args) {
+               linalg::YieldOp::create(
+                   nb, nl,
+                   arith::MaximumFOp::create(nb, nl, args.back(),
+                                             logitOf(nb, nl, args))
+                       .getResult());
+             })
+      .getResult(0);
+}
+
+/// Builds the f32 [B, H, L, L] exp(logit - max) of every score.
+static Value buildExpLogits(OpBuilder &b, Location loc, Value scores,
+                            ValueRange logitInputs,
+                            ArrayRef<AffineMap> logitMaps, Value rowMax,
+                            LogitFn logitOf) {
+  MLIRContext *ctx = b.getContext();
+  SmallVector<Value> probInputs(logitInputs);
+  probInputs.push_back(rowMax);
+  SmallVector<AffineMap> probMaps(logitMaps);
+  probMaps.push_back(dimsMap(ctx, 4, {0, 1, 2}));
+  probMaps.push_back(dimsMap(ctx, 4, {0, 1, 2, 3}));
+  Value probs = createEmpty(b, loc, sizesOf(b, loc, scores), b.getF32Type());
+  return linalg::GenericOp::create(
+             b, loc, probs.getType(), probInputs, probs, probMaps, iterators(4),
+             [&](OpBuilder &nb, Location nl, ValueRange args) {
+               Value shifted = arith::SubFOp::create(
+                   nb, nl, logitOf(nb, nl, args), args[args.size() - 2]);
+               linalg::YieldOp::create(
+                   nb, nl, math::ExpOp::create(nb, nl, shifted).getResult());
+             })
+      .getResult(0);
+}
+
+/// Builds the f32 [B, H, L] row sums of the [B, H, L, L] `probs`.
+static Value buildRowSums(OpBuilder &b, Location loc, Value probs,
+                          ArrayRef<OpFoldResult> rowSizes) {
+  MLIRContext *ctx = b.getContext();
+  Value rowSum = createFilled(b, loc, rowSizes, b.getF32FloatAttr(0.0f));
+  return linalg::GenericOp::create(
+             b, loc, rowSum.getType(), probs, rowSum,
+             {dimsMap(ctx, 4, {0, 1, 2, 3}), dimsMap(ctx, 4, {0, 1, 2})},
+             iterators(4, {3}),
+             [&](OpBuilder &nb, Location nl, ValueRange args) {
+               linalg::YieldOp::create(
+                   nb, nl,
+                   arith::AddFOp::create(nb, nl, args[1], args[0]).getResult());
+             })
+      .getResult(0);
+}
+
+/// Builds the unnormalized softmax and its row sums (divided in the v sum).
+static std::pair<Value, Value>
+buildSoftmaxTerms(OpBuilder &b, Location loc, Value scores, Value segments,
+                  double scaleFactor, ArrayRef<OpFoldResult> rowSizes) {
+  MLIRContext *ctx = b.getContext();
+  Value scale = f32Constant(b, loc, scaleFactor);
+  Value negInf = f32Constant(b, loc, -std::numeric_limits<double>::infinity());
+  // The scaled, masked logit of (i, j) from the generic's arguments.
+  auto logit = [&](OpBuilder &nb, Location nl, Value score, Value segI,
+                   Value segJ) -> Value {
+    Value scaled = arith::MulFOp::create(nb, nl, score, scale);
+    if (!segI)
+      return scaled;
+    Value same =
+        arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::eq, segI, segJ);
+    return arith::SelectOp::create(nb, nl, same, scaled, negInf);
+  };
+  SmallVector<Value> logitInputs = {scores};
+  SmallVector<AffineMap> logitMaps = {dimsMap(ctx, 4, {0, 1, 2, 3})};
+  if (segments) {
+    logitInputs.append({segments, segments});
+    logitMaps.append({dimsMap(ctx, 4, {2}), dimsMap(ctx, 4, {3})});
+  }
+  auto logitOf = [&](OpBuilder &nb, Location nl, ValueRange args) {
+    return logit(nb, nl, args[0], segments ? args[1] : Value(),
+                 segments ? args[2] : Value());
+  };
+
+  Value rowMax = buildRowMax(b, loc, logitInputs, logitMaps, rowSizes, logitOf);
+  Value probs =
+      buildExpLogits(b, loc, scores, logitInputs, logitMaps, rowMax, logitOf);
+  Value rowSum = buildRowSums(b, loc, probs, rowSizes);
+  return {probs, rowSum};
+}
+
+/// Builds the [B, L, H, d] softmax-weighted sum of v, rounded to `element`.
+static Value buildWeightedValues(OpBuilder &b, Location loc, Value probs,
+                                 Value rowSum, Value v, OpFoldResult batch,
+                                 int64_t tokens, int64_t heads, int64_t headDim,
+                                 Type element) {
+  MLIRContext *ctx = b.getContext();
+  // out[b, i, h, c] = sum_j p[b, h, i, j] / sum[b, h, i] * v[b, j, h, c];
+  // loops (b, i, h, j, c) end in a unit-stride loop over c.
+  Value acc = createFilled(b, loc,
+                           {batch, b.getIndexAttr(tokens),
+                            b.getIndexAttr(heads), b.getIndexAttr(headDim)},
+                           b.getF32FloatAttr(0.0f));
+  acc = linalg::GenericOp::create(
+            b, loc, acc.getType(), ValueRange{probs, rowSum, v}, acc,
+            {dimsMap(ctx, 5, {0, 2, 1, 3}), dimsMap(ctx, 5, {0, 2, 1}),
+             dimsMap(ctx, 5, {0, 3, 2, 4}), dimsMap(ctx, 5, {0, 1, 2, 4})},
+            iterators(5, {3}),
+            [&](OpBuilder &nb, Location nl, ValueRange args) {
+              Value p = arith::DivFOp::create(nb, nl, args[0], args[1]);
+              Value prod =
+                  arith::MulFOp::create(nb, nl, p, toF32(nb, nl, args[2]));
+              linalg::YieldOp::create(
+                  nb, nl,
+                  arith::AddFOp::create(nb, nl, args[3], prod).getResult());
+            })
+            .getResult(0);
+  return mapElements(b, loc, acc, element,
+                     [&](OpBuilder &nb, Location nl, Value in) {
+                       return fromF32(nb, nl, in, element);
+                     });
+}
+
+namespace {
+
 /// Attention: f32 scores, max-subtracted softmax, f32 weighted sum of v; a
 /// segment id per token from `cu_seqlens` masks scores across segments.
 struct LowerAttention : OpRewritePattern<AttentionOp> {
@@ -289,177 +478,29 @@ struct LowerAttention : OpRewritePattern<AttentionOp> {
   LogicalResult matchAndRewrite(AttentionOp op,
                                 PatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
-    MLIRContext *ctx = rewriter.getContext();
     auto type = op.getType();
     Type element = type.getElementType();
     int64_t heads = static_cast<int64_t>(op.getNumHeads());
     int64_t tokens = type.getDimSize(1);
     int64_t headDim = type.getDimSize(2) / heads;
 
-    // [B, L, E] -> [B, L, H, d].
-    auto split = [&](Value v) -> Value {
-      auto splitType = RankedTensorType::get(
-          {type.getDimSize(0), tokens, heads, headDim}, element);
-      return tensor::ExpandShapeOp::create(
-          rewriter, loc, splitType, v,
-          SmallVector<ReassociationIndices>{{0}, {1}, {2, 3}});
-    };
-    Value q = split(op.getQ()), k = split(op.getK()), v = split(op.getV());
+    Value q = splitHeads(rewriter, loc, op.getQ(), type, heads),
+          k = splitHeads(rewriter, loc, op.getK(), type, heads),
+          v = splitHeads(rewriter, loc, op.getV(), type, heads);
     OpFoldResult batch = sizesOf(rewriter, loc, q)[0];
-    auto idx = [&](int64_t n) { return rewriter.getIndexAttr(n); };
-
-    // scores[b, h, i, j] = sum_c q[b, i, h, c] * k[b, j, h, c], with k
-    // transposed to [B, H, d, L] so the loops (b, h, i, c, j) end in a
-    // unit-stride loop over j.
-    SmallVector<OpFoldResult> kSizes = sizesOf(rewriter, loc, k);
-    Value kT = createEmpty(
-        rewriter, loc, {kSizes[0], kSizes[2], kSizes[3], kSizes[1]}, element);
-    kT = linalg::TransposeOp::create(rewriter, loc, k, kT,
-                                     ArrayRef<int64_t>{0, 2, 3, 1})
-             .getResult()[0];
-    Value scores = createFilled(rewriter, loc,
-                                {batch, idx(heads), idx(tokens), idx(tokens)},
-                                rewriter.getF32FloatAttr(0.0f));
-    scores =
-        linalg::GenericOp::create(
-            rewriter, loc, scores.getType(), ValueRange{q, kT}, scores,
-            {dimsMap(ctx, 5, {0, 2, 1, 3}), dimsMap(ctx, 5, {0, 1, 3, 4}),
-             dimsMap(ctx, 5, {0, 1, 2, 4})},
-            iterators(5, {3}),
-            [&](OpBuilder &nb, Location nl, ValueRange args) {
-              Value prod = arith::MulFOp::create(nb, nl, toF32(nb, nl, args[0]),
-                                                 toF32(nb, nl, args[1]));
-              linalg::YieldOp::create(
-                  nb, nl,
-                  arith::AddFOp::create(nb, nl, args[2], prod).getResult());
-            })
-            .getResult(0);
-
-    // Segment id of every token: the number of boundaries at or before it.
+    Value scores =
+        buildScores(rewriter, loc, q, k, batch, heads, tokens, element);
     Value segments;
-    if (Value cu = op.getCuSeqlens()) {
-      Value init = createFilled(rewriter, loc, {idx(tokens)},
-                                rewriter.getI32IntegerAttr(0));
-      segments =
-          linalg::GenericOp::create(
-              rewriter, loc, init.getType(), cu, init,
-              {dimsMap(ctx, 2, {1}), dimsMap(ctx, 2, {0})}, iterators(2, {1}),
-              [&](OpBuilder &nb, Location nl, ValueRange args) {
-                Value token = arith::IndexCastOp::create(
-                    nb, nl, nb.getI32Type(),
-                    linalg::IndexOp::create(nb, nl, 0));
-                Value starts = arith::CmpIOp::create(
-                    nb, nl, arith::CmpIPredicate::sle, args[0], token);
-                Value inc =
-                    arith::ExtUIOp::create(nb, nl, nb.getI32Type(), starts);
-                linalg::YieldOp::create(
-                    nb, nl,
-                    arith::AddIOp::create(nb, nl, args[1], inc).getResult());
-              })
-              .getResult(0);
-    }
+    if (Value cu = op.getCuSeqlens())
+      segments = buildSegmentIds(rewriter, loc, cu, tokens);
 
-    Value scale = f32Constant(rewriter, loc, op.getScale().convertToDouble());
-    Value negInf =
-        f32Constant(rewriter, loc, -std::numeric_limits<double>::infinity());
-    // The scaled, masked logit of (i, j) from the generic's arguments.
-    auto logit = [&](OpBuilder &nb, Location nl, Value score, Value segI,
-                     Value segJ) -> Value {
-      Value scaled = arith::MulFOp::create(nb, nl, score, scale);
-      if (!segI)
-        return scaled;
-      Value same =
-          arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::eq, segI, segJ);
-      return arith::SelectOp::create(nb, nl, same, scaled, negInf);
-    };
-    SmallVector<Value> logitInputs = {scores};
-    SmallVector<AffineMap> logitMaps = {dimsMap(ctx, 4, {0, 1, 2, 3})};
-    if (segments) {
-      logitInputs.append({segments, segments});
-      logitMaps.append({dimsMap(ctx, 4, {2}), dimsMap(ctx, 4, {3})});
-    }
-    auto logitOf = [&](OpBuilder &nb, Location nl, ValueRange args) {
-      return logit(nb, nl, args[0], segments ? args[1] : Value(),
-                   segments ? args[2] : Value());
-    };
-    SmallVector<OpFoldResult> rowSizes = {batch, idx(heads), idx(tokens)};
-    auto rowMaps = [&](AffineMap out) {
-      SmallVector<AffineMap> maps = logitMaps;
-      maps.push_back(out);
-      return maps;
-    };
-
-    // Row maximum.
-    Value rowMax = createFilled(
-        rewriter, loc, rowSizes,
-        rewriter.getF32FloatAttr(-std::numeric_limits<float>::infinity()));
-    rowMax = linalg::GenericOp::create(
-                 rewriter, loc, rowMax.getType(), logitInputs, rowMax,
-                 rowMaps(dimsMap(ctx, 4, {0, 1, 2})), iterators(4, {3}),
-                 [&](OpBuilder &nb, Location nl, ValueRange args) {
-                   linalg::YieldOp::create(
-                       nb, nl,
-                       arith::MaximumFOp::create(nb, nl, args.back(),
-                                                 logitOf(nb, nl, args))
-                           .getResult());
-                 })
-                 .getResult(0);
-
-    // Probabilities: exp(logit - max), and their row sums.
-    SmallVector<Value> probInputs = logitInputs;
-    probInputs.push_back(rowMax);
-    SmallVector<AffineMap> probMaps = logitMaps;
-    probMaps.push_back(dimsMap(ctx, 4, {0, 1, 2}));
-    probMaps.push_back(dimsMap(ctx, 4, {0, 1, 2, 3}));
-    Value probs = createEmpty(rewriter, loc, sizesOf(rewriter, loc, scores),
-                              rewriter.getF32Type());
-    probs = linalg::GenericOp::create(
-                rewriter, loc, probs.getType(), probInputs, probs, probMaps,
-                iterators(4),
-                [&](OpBuilder &nb, Location nl, ValueRange args) {
-                  Value shifted = arith::SubFOp::create(
-                      nb, nl, logitOf(nb, nl, args), args[args.size() - 2]);
-                  linalg::YieldOp::create(
-                      nb, nl, math::ExpOp::create(nb, nl, shifted).getResult());
-                })
-                .getResult(0);
-    Value rowSum =
-        createFilled(rewriter, loc, rowSizes, rewriter.getF32FloatAttr(0.0f));
-    rowSum =
-        linalg::GenericOp::create(
-            rewriter, loc, rowSum.getType(), probs, rowSum,
-            {dimsMap(ctx, 4, {0, 1, 2, 3}), dimsMap(ctx, 4, {0, 1, 2})},
-            iterators(4, {3}),
-            [&](OpBuilder &nb, Location nl, ValueRange args) {
-              linalg::YieldOp::create(
-                  nb, nl,
-                  arith::AddFOp::create(nb, nl, args[1], args[0]).getResult());
-            })
-            .getResult(0);
-
-    // out[b, i, h, c] = sum_j p[b, h, i, j] / sum[b, h, i] * v[b, j, h, c];
-    // loops (b, i, h, j, c) end in a unit-stride loop over c.
-    Value acc = createFilled(rewriter, loc,
-                             {batch, idx(tokens), idx(heads), idx(headDim)},
-                             rewriter.getF32FloatAttr(0.0f));
-    acc = linalg::GenericOp::create(
-              rewriter, loc, acc.getType(), ValueRange{probs, rowSum, v}, acc,
-              {dimsMap(ctx, 5, {0, 2, 1, 3}), dimsMap(ctx, 5, {0, 2, 1}),
-               dimsMap(ctx, 5, {0, 3, 2, 4}), dimsMap(ctx, 5, {0, 1, 2, 4})},
-              iterators(5, {3}),
-              [&](OpBuilder &nb, Location nl, ValueRange args) {
-                Value p = arith::DivFOp::create(nb, nl, args[0], args[1]);
-                Value prod =
-                    arith::MulFOp::create(nb, nl, p, toF32(nb, nl, args[2]));
-                linalg::YieldOp::create(
-                    nb, nl,
-                    arith::AddFOp::create(nb, nl, args[3], prod).getResult());
-              })
-              .getResult(0);
-    Value rounded = mapElements(rewriter, loc, acc, element,
-                                [&](OpBuilder &nb, Location nl, Value in) {
-                                  return fromF32(nb, nl, in, element);
-                                });
+    SmallVector<OpFoldResult> rowSizes = {batch, rewriter.getIndexAttr(heads),
+                                          rewriter.getIndexAttr(tokens)};
+    auto [probs, rowSum] =
+        buildSoftmaxTerms(rewriter, loc, scores, segments,
+                          op.getScale().convertToDouble(), rowSizes);
+    Value rounded = buildWeightedValues(rewriter, loc, probs, rowSum, v, batch,
+                                        tokens, heads, headDim, element);
     rewriter.replaceOpWithNewOp<tensor::CollapseShapeOp>(
         op, type, rounded, SmallVector<ReassociationIndices>{{0}, {1}, {2, 3}});
     return success();

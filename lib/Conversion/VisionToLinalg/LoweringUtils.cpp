@@ -7,6 +7,7 @@
 #include "LoweringUtils.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/IR/BuiltinAttributes.h"
 
 using namespace mlir;
@@ -52,6 +53,14 @@ Value vision::lowering::toF32(OpBuilder &b, Location loc, Value scalar) {
   if (scalar.getType().isF32())
     return scalar;
   return arith::ExtFOp::create(b, loc, b.getF32Type(), scalar);
+}
+
+void vision::lowering::yieldMulAdd(OpBuilder &b, Location loc,
+                                   ValueRange args) {
+  Value prod = arith::MulFOp::create(b, loc, toF32(b, loc, args[0]),
+                                     toF32(b, loc, args[1]));
+  linalg::YieldOp::create(
+      b, loc, arith::AddFOp::create(b, loc, args[2], prod).getResult());
 }
 
 Value vision::lowering::fromF32(OpBuilder &b, Location loc, Value scalar,

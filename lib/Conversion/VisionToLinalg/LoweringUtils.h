@@ -39,6 +39,10 @@ Value createFilled(OpBuilder &b, Location loc, ArrayRef<OpFoldResult> sizes,
 /// Extends a bf16/f16 scalar to f32 (f32 passes through).
 Value toF32(OpBuilder &b, Location loc, Value scalar);
 
+/// The body of a contraction accumulating in f32: yields
+/// `args[2] + f32(args[0]) * f32(args[1])`.
+void yieldMulAdd(OpBuilder &b, Location loc, ValueRange args);
+
 /// Rounds an f32 scalar to `elementType` (f32 passes through).
 Value fromF32(OpBuilder &b, Location loc, Value scalar, Type elementType);
 

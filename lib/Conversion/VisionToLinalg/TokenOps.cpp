@@ -83,239 +83,276 @@ struct LowerPixelShuffle : OpRewritePattern<PixelShuffleOp> {
   }
 };
 
+} // namespace
+
+/// Builds norms[t, l] = max(round(sqrt(sum_d x^2)), round(1e-8)) in f32.
+static Value buildTokenNorms(OpBuilder &b, Location loc, Value x,
+                             OpFoldResult tubelets, int64_t perTubelet,
+                             Type element) {
+  MLIRContext *ctx = b.getContext();
+  Value norms = createFilled(b, loc, {tubelets, b.getIndexAttr(perTubelet)},
+                             b.getF32FloatAttr(0.0f));
+  norms = linalg::GenericOp::create(
+              b, loc, norms.getType(), x, norms,
+              {dimsMap(ctx, 3, {0, 1, 2}), dimsMap(ctx, 3, {0, 1})},
+              iterators(3, {2}),
+              [&](OpBuilder &nb, Location nl, ValueRange args) {
+                Value v = toF32(nb, nl, args[0]);
+                linalg::YieldOp::create(
+                    nb, nl,
+                    arith::AddFOp::create(nb, nl, args[1],
+                                          arith::MulFOp::create(nb, nl, v, v))
+                        .getResult());
+              })
+              .getResult(0);
+  return mapElements(
+      b, loc, norms, b.getF32Type(), [&](OpBuilder &nb, Location nl, Value v) {
+        Value n = roundThroughStorage(nb, nl, math::SqrtOp::create(nb, nl, v),
+                                      element);
+        Value eps =
+            roundThroughStorage(nb, nl, f32Constant(nb, nl, 1e-8), element);
+        return arith::MaximumFOp::create(nb, nl, n, eps).getResult();
+      });
+}
+
+/// Builds unit[t, l, d] = round(x / norm) in f32.
+static Value buildUnitVectors(OpBuilder &b, Location loc, Value x, Value norms,
+                              Type element) {
+  MLIRContext *ctx = b.getContext();
+  Value unit = createEmpty(b, loc, sizesOf(b, loc, x), b.getF32Type());
+  return linalg::GenericOp::create(
+             b, loc, unit.getType(), ValueRange{x, norms}, unit,
+             {dimsMap(ctx, 3, {0, 1, 2}), dimsMap(ctx, 3, {0, 1}),
+              dimsMap(ctx, 3, {0, 1, 2})},
+             iterators(3),
+             [&](OpBuilder &nb, Location nl, ValueRange args) {
+               Value q = arith::DivFOp::create(nb, nl, toF32(nb, nl, args[0]),
+                                               args[1]);
+               linalg::YieldOp::create(nb, nl,
+                                       roundThroughStorage(nb, nl, q, element));
+             })
+      .getResult(0);
+}
+
+/// Builds the flat [T * L] dissimilarities to the previous tubelet.
+static Value buildDissimilarities(OpBuilder &b, Location loc, Value unit,
+                                  OpFoldResult tubelets, int64_t perTubelet,
+                                  Type element) {
+  MLIRContext *ctx = b.getContext();
+  auto round = [&](OpBuilder &nb, Location nl, Value v) {
+    return roundThroughStorage(nb, nl, v, element);
+  };
+
+  // sim[t, l] = sum_d round(unit[t, l, d] * unit[t - 1, l, d]) (t >= 1;
+  // row 0 is overwritten below).
+  Value sims = createFilled(b, loc, {tubelets, b.getIndexAttr(perTubelet)},
+                            b.getF32FloatAttr(0.0f));
+  sims = linalg::GenericOp::create(
+             b, loc, sims.getType(), unit, sims,
+             {dimsMap(ctx, 3, {0, 1, 2}), dimsMap(ctx, 3, {0, 1})},
+             iterators(3, {2}),
+             [&](OpBuilder &nb, Location nl, ValueRange args) {
+               Value t = linalg::IndexOp::create(nb, nl, 0);
+               Value one = arith::ConstantIndexOp::create(nb, nl, 1);
+               Value prev = arith::SubIOp::create(
+                   nb, nl, arith::MaxUIOp::create(nb, nl, t, one), one);
+               Value previous = tensor::ExtractOp::create(
+                   nb, nl, unit,
+                   ValueRange{prev, linalg::IndexOp::create(nb, nl, 1),
+                              linalg::IndexOp::create(nb, nl, 2)});
+               Value prod = round(
+                   nb, nl, arith::MulFOp::create(nb, nl, args[0], previous));
+               linalg::YieldOp::create(
+                   nb, nl,
+                   arith::AddFOp::create(nb, nl, args[1], prod).getResult());
+             })
+             .getResult(0);
+  // dissimilarity = round(1 - round(sim)), 255 for the first tubelet.
+  Value dissim = createEmpty(b, loc, {tubelets, b.getIndexAttr(perTubelet)},
+                             b.getF32Type());
+  dissim = linalg::GenericOp::create(
+               b, loc, dissim.getType(), sims, dissim,
+               {dimsMap(ctx, 2, {0, 1}), dimsMap(ctx, 2, {0, 1})}, iterators(2),
+               [&](OpBuilder &nb, Location nl, ValueRange args) {
+                 Value d = round(nb, nl,
+                                 arith::SubFOp::create(nb, nl,
+                                                       f32Constant(nb, nl, 1.0),
+                                                       round(nb, nl, args[0])));
+                 Value first = arith::CmpIOp::create(
+                     nb, nl, arith::CmpIPredicate::eq,
+                     linalg::IndexOp::create(nb, nl, 0),
+                     arith::ConstantIndexOp::create(nb, nl, 0));
+                 linalg::YieldOp::create(
+                     nb, nl,
+                     arith::SelectOp::create(nb, nl, first,
+                                             f32Constant(nb, nl, 255.0), d)
+                         .getResult());
+               })
+               .getResult(0);
+  return tensor::CollapseShapeOp::create(
+      b, loc, dissim, SmallVector<ReassociationIndices>{{0, 1}});
+}
+
+/// Builds the i64 number of kept tokens, from integers and the rate (§9.1).
+static Value buildKeepCount(OpBuilder &b, Location loc,
+                            RankedTensorType keptType, Value numTubelets,
+                            int64_t perTubelet, double rate) {
+  if (!keptType.isDynamicDim(0))
+    return arith::ConstantIntOp::create(b, loc, keptType.getDimSize(0), 64);
+  Type i64 = b.getI64Type();
+  Value count = arith::IndexCastOp::create(b, loc, i64, numTubelets);
+  Value total = arith::MulIOp::create(
+      b, loc, count, arith::ConstantIntOp::create(b, loc, perTubelet, 64));
+  Value scaled = arith::MulFOp::create(
+      b, loc, arith::SIToFPOp::create(b, loc, b.getF64Type(), total),
+      arith::ConstantOp::create(b, loc, b.getF64FloatAttr(1.0 - rate)));
+  return arith::MaxSIOp::create(
+      b, loc, arith::FPToSIOp::create(b, loc, i64, scaled),
+      arith::ConstantIntOp::create(b, loc, perTubelet, 64));
+}
+
+/// Builds the i64 [T * L] flags, 1 for the tokens ranked below `keep`.
+static Value buildKeptFlags(OpBuilder &b, Location loc, Value flat,
+                            OpFoldResult total, Value keep) {
+  MLIRContext *ctx = b.getContext();
+  // rank[i] = #{j : d[j] > d[i]} + #{j < i : d[j] == d[i]}: the position of
+  // i in a stable descending sort. i is kept when rank[i] < keep.
+  Value ranks = createFilled(b, loc, {total}, b.getI64IntegerAttr(0));
+  ranks =
+      linalg::GenericOp::create(
+          b, loc, ranks.getType(), ValueRange{flat, flat}, ranks,
+          {dimsMap(ctx, 2, {0}), dimsMap(ctx, 2, {1}), dimsMap(ctx, 2, {0})},
+          iterators(2, {1}),
+          [&](OpBuilder &nb, Location nl, ValueRange args) {
+            Value greater = arith::CmpFOp::create(
+                nb, nl, arith::CmpFPredicate::OGT, args[1], args[0]);
+            Value equal = arith::CmpFOp::create(
+                nb, nl, arith::CmpFPredicate::OEQ, args[1], args[0]);
+            Value before =
+                arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::ult,
+                                      linalg::IndexOp::create(nb, nl, 1),
+                                      linalg::IndexOp::create(nb, nl, 0));
+            Value ahead = arith::OrIOp::create(
+                nb, nl, greater, arith::AndIOp::create(nb, nl, equal, before));
+            linalg::YieldOp::create(
+                nb, nl,
+                arith::AddIOp::create(
+                    nb, nl, args[2],
+                    arith::ExtUIOp::create(nb, nl, nb.getI64Type(), ahead))
+                    .getResult());
+          })
+          .getResult(0);
+  return mapElements(
+      b, loc, ranks, b.getI64Type(), [&](OpBuilder &nb, Location nl, Value r) {
+        Value k =
+            arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::slt, r, keep);
+        return arith::ExtUIOp::create(nb, nl, nb.getI64Type(), k).getResult();
+      });
+}
+
+/// Builds counts[t] = sum_l kept[t, l].
+static Value buildKeptCounts(OpBuilder &b, Location loc, Value kept,
+                             int64_t staticTubelets, int64_t perTubelet,
+                             OpFoldResult tubelets) {
+  MLIRContext *ctx = b.getContext();
+  auto grid =
+      RankedTensorType::get({staticTubelets, perTubelet}, b.getI64Type());
+  Value keptGrid = tensor::ExpandShapeOp::create(
+      b, loc, grid, kept, SmallVector<ReassociationIndices>{{0, 1}});
+  Value counts = createFilled(b, loc, {tubelets}, b.getI64IntegerAttr(0));
+  return linalg::GenericOp::create(
+             b, loc, counts.getType(), keptGrid, counts,
+             {dimsMap(ctx, 2, {0, 1}), dimsMap(ctx, 2, {0})}, iterators(2, {1}),
+             [&](OpBuilder &nb, Location nl, ValueRange args) {
+               linalg::YieldOp::create(
+                   nb, nl,
+                   arith::AddIOp::create(nb, nl, args[1], args[0]).getResult());
+             })
+      .getResult(0);
+}
+
+/// Builds the [keep, D] rows of `x` flagged in `kept`, in original order.
+static Value compactKeptRows(OpBuilder &b, Location loc, Value x, Value kept,
+                             Value keep, RankedTensorType keptType,
+                             OpFoldResult total, Type element) {
+  int64_t width = cast<RankedTensorType>(x.getType()).getDimSize(2);
+  Value rows = tensor::CollapseShapeOp::create(
+      b, loc, x, SmallVector<ReassociationIndices>{{0, 1}, {2}});
+  Value keepIndex = arith::IndexCastOp::create(b, loc, b.getIndexType(), keep);
+  SmallVector<OpFoldResult> keptSizes = {
+      keptType.isDynamicDim(0)
+          ? OpFoldResult(keepIndex)
+          : OpFoldResult(b.getIndexAttr(keptType.getDimSize(0))),
+      b.getIndexAttr(width)};
+  Value out = createEmpty(b, loc, keptSizes, element);
+  Value zero = arith::ConstantIndexOp::create(b, loc, 0);
+  Value one = arith::ConstantIndexOp::create(b, loc, 1);
+  Value end = getValueOrCreateConstantIndexOp(b, loc, total);
+  auto loop = scf::ForOp::create(
+      b, loc, zero, end, one, ValueRange{out, zero},
+      [&](OpBuilder &nb, Location nl, Value i, ValueRange iter) {
+        Value flag = tensor::ExtractOp::create(nb, nl, kept, i);
+        Value isKept =
+            arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::ne, flag,
+                                  arith::ConstantIntOp::create(nb, nl, 0, 64));
+        auto branch = scf::IfOp::create(
+            nb, nl, isKept,
+            [&](OpBuilder &tb, Location tl) {
+              SmallVector<OpFoldResult> strides = {tb.getIndexAttr(1),
+                                                   tb.getIndexAttr(1)};
+              SmallVector<OpFoldResult> rowSize = {tb.getIndexAttr(1),
+                                                   tb.getIndexAttr(width)};
+              Value row = tensor::ExtractSliceOp::create(
+                  tb, tl, rows, {OpFoldResult(i), tb.getIndexAttr(0)}, rowSize,
+                  strides);
+              Value updated = tensor::InsertSliceOp::create(
+                  tb, tl, row, iter[0],
+                  {OpFoldResult(iter[1]), tb.getIndexAttr(0)}, rowSize,
+                  strides);
+              Value next = arith::AddIOp::create(tb, tl, iter[1], one);
+              scf::YieldOp::create(tb, tl, ValueRange{updated, next});
+            },
+            [&](OpBuilder &eb, Location el) {
+              scf::YieldOp::create(eb, el, ValueRange{iter[0], iter[1]});
+            });
+        scf::YieldOp::create(nb, nl, branch.getResults());
+      });
+  return loop.getResult(0);
+}
+
+namespace {
+
 /// evs_prune (§9.1, §9.2).
 struct LowerEvsPrune : OpRewritePattern<EvsPruneOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(EvsPruneOp op,
                                 PatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
-    MLIRContext *ctx = rewriter.getContext();
     auto inputType = op.getInput().getType();
     Type element = inputType.getElementType();
     int64_t perTubelet = inputType.getDimSize(1);
-    int64_t width = inputType.getDimSize(2);
-    double rate = op.getRate().convertToDouble();
     Value x = op.getInput();
-    auto idx = [&](int64_t v) { return rewriter.getIndexAttr(v); };
     OpFoldResult tubelets = sizesOf(rewriter, loc, x)[0];
     Value numTubelets =
         getValueOrCreateConstantIndexOp(rewriter, loc, tubelets);
 
     // Every step rounds to the element type, as PyTorch on that dtype.
-    auto round = [&](OpBuilder &nb, Location nl, Value v) {
-      return roundThroughStorage(nb, nl, v, element);
-    };
+    Value norms =
+        buildTokenNorms(rewriter, loc, x, tubelets, perTubelet, element);
+    Value unit = buildUnitVectors(rewriter, loc, x, norms, element);
+    Value flat = buildDissimilarities(rewriter, loc, unit, tubelets, perTubelet,
+                                      element);
 
-    // norms[t, l] = max(round(sqrt(sum_d x^2)), round(1e-8)).
-    Value norms = createFilled(rewriter, loc, {tubelets, idx(perTubelet)},
-                               rewriter.getF32FloatAttr(0.0f));
-    norms = linalg::GenericOp::create(
-                rewriter, loc, norms.getType(), x, norms,
-                {dimsMap(ctx, 3, {0, 1, 2}), dimsMap(ctx, 3, {0, 1})},
-                iterators(3, {2}),
-                [&](OpBuilder &nb, Location nl, ValueRange args) {
-                  Value v = toF32(nb, nl, args[0]);
-                  linalg::YieldOp::create(
-                      nb, nl,
-                      arith::AddFOp::create(nb, nl, args[1],
-                                            arith::MulFOp::create(nb, nl, v, v))
-                          .getResult());
-                })
-                .getResult(0);
-    norms = mapElements(
-        rewriter, loc, norms, rewriter.getF32Type(),
-        [&](OpBuilder &nb, Location nl, Value v) {
-          Value n = round(nb, nl, math::SqrtOp::create(nb, nl, v));
-          Value eps = round(nb, nl, f32Constant(nb, nl, 1e-8));
-          return arith::MaximumFOp::create(nb, nl, n, eps).getResult();
-        });
-
-    // unit[t, l, d] = round(x / norm).
-    Value unit = createEmpty(rewriter, loc, sizesOf(rewriter, loc, x),
-                             rewriter.getF32Type());
-    unit = linalg::GenericOp::create(
-               rewriter, loc, unit.getType(), ValueRange{x, norms}, unit,
-               {dimsMap(ctx, 3, {0, 1, 2}), dimsMap(ctx, 3, {0, 1}),
-                dimsMap(ctx, 3, {0, 1, 2})},
-               iterators(3),
-               [&](OpBuilder &nb, Location nl, ValueRange args) {
-                 Value q = arith::DivFOp::create(nb, nl, toF32(nb, nl, args[0]),
-                                                 args[1]);
-                 linalg::YieldOp::create(nb, nl, round(nb, nl, q));
-               })
-               .getResult(0);
-
-    // sim[t, l] = sum_d round(unit[t, l, d] * unit[t - 1, l, d]) (t >= 1;
-    // row 0 is overwritten below).
-    Value sims = createFilled(rewriter, loc, {tubelets, idx(perTubelet)},
-                              rewriter.getF32FloatAttr(0.0f));
-    sims = linalg::GenericOp::create(
-               rewriter, loc, sims.getType(), unit, sims,
-               {dimsMap(ctx, 3, {0, 1, 2}), dimsMap(ctx, 3, {0, 1})},
-               iterators(3, {2}),
-               [&](OpBuilder &nb, Location nl, ValueRange args) {
-                 Value t = linalg::IndexOp::create(nb, nl, 0);
-                 Value one = arith::ConstantIndexOp::create(nb, nl, 1);
-                 Value prev = arith::SubIOp::create(
-                     nb, nl, arith::MaxUIOp::create(nb, nl, t, one), one);
-                 Value previous = tensor::ExtractOp::create(
-                     nb, nl, unit,
-                     ValueRange{prev, linalg::IndexOp::create(nb, nl, 1),
-                                linalg::IndexOp::create(nb, nl, 2)});
-                 Value prod = round(
-                     nb, nl, arith::MulFOp::create(nb, nl, args[0], previous));
-                 linalg::YieldOp::create(
-                     nb, nl,
-                     arith::AddFOp::create(nb, nl, args[1], prod).getResult());
-               })
-               .getResult(0);
-    // dissimilarity = round(1 - round(sim)), 255 for the first tubelet.
-    Value dissim = createEmpty(rewriter, loc, {tubelets, idx(perTubelet)},
-                               rewriter.getF32Type());
-    dissim =
-        linalg::GenericOp::create(
-            rewriter, loc, dissim.getType(), sims, dissim,
-            {dimsMap(ctx, 2, {0, 1}), dimsMap(ctx, 2, {0, 1})}, iterators(2),
-            [&](OpBuilder &nb, Location nl, ValueRange args) {
-              Value d =
-                  round(nb, nl,
-                        arith::SubFOp::create(nb, nl, f32Constant(nb, nl, 1.0),
-                                              round(nb, nl, args[0])));
-              Value first = arith::CmpIOp::create(
-                  nb, nl, arith::CmpIPredicate::eq,
-                  linalg::IndexOp::create(nb, nl, 0),
-                  arith::ConstantIndexOp::create(nb, nl, 0));
-              linalg::YieldOp::create(
-                  nb, nl,
-                  arith::SelectOp::create(nb, nl, first,
-                                          f32Constant(nb, nl, 255.0), d)
-                      .getResult());
-            })
-            .getResult(0);
-    Value flat = tensor::CollapseShapeOp::create(
-        rewriter, loc, dissim, SmallVector<ReassociationIndices>{{0, 1}});
-
-    // The kept count, from integers and the rate (§9.1).
-    Type i64 = rewriter.getI64Type();
-    Value keep;
     auto keptType = op.getKept().getType();
-    if (!keptType.isDynamicDim(0)) {
-      keep = arith::ConstantIntOp::create(rewriter, loc, keptType.getDimSize(0),
-                                          64);
-    } else {
-      Value count = arith::IndexCastOp::create(rewriter, loc, i64, numTubelets);
-      Value total = arith::MulIOp::create(
-          rewriter, loc, count,
-          arith::ConstantIntOp::create(rewriter, loc, perTubelet, 64));
-      Value scaled = arith::MulFOp::create(
-          rewriter, loc,
-          arith::SIToFPOp::create(rewriter, loc, rewriter.getF64Type(), total),
-          arith::ConstantOp::create(rewriter, loc,
-                                    rewriter.getF64FloatAttr(1.0 - rate)));
-      keep = arith::MaxSIOp::create(
-          rewriter, loc, arith::FPToSIOp::create(rewriter, loc, i64, scaled),
-          arith::ConstantIntOp::create(rewriter, loc, perTubelet, 64));
-    }
-
-    // rank[i] = #{j : d[j] > d[i]} + #{j < i : d[j] == d[i]}: the position of
-    // i in a stable descending sort. i is kept when rank[i] < keep.
+    Value keep = buildKeepCount(rewriter, loc, keptType, numTubelets,
+                                perTubelet, op.getRate().convertToDouble());
     OpFoldResult total = sizesOf(rewriter, loc, flat)[0];
-    Value ranks =
-        createFilled(rewriter, loc, {total}, rewriter.getI64IntegerAttr(0));
-    ranks =
-        linalg::GenericOp::create(
-            rewriter, loc, ranks.getType(), ValueRange{flat, flat}, ranks,
-            {dimsMap(ctx, 2, {0}), dimsMap(ctx, 2, {1}), dimsMap(ctx, 2, {0})},
-            iterators(2, {1}),
-            [&](OpBuilder &nb, Location nl, ValueRange args) {
-              Value greater = arith::CmpFOp::create(
-                  nb, nl, arith::CmpFPredicate::OGT, args[1], args[0]);
-              Value equal = arith::CmpFOp::create(
-                  nb, nl, arith::CmpFPredicate::OEQ, args[1], args[0]);
-              Value before =
-                  arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::ult,
-                                        linalg::IndexOp::create(nb, nl, 1),
-                                        linalg::IndexOp::create(nb, nl, 0));
-              Value ahead = arith::OrIOp::create(
-                  nb, nl, greater,
-                  arith::AndIOp::create(nb, nl, equal, before));
-              linalg::YieldOp::create(
-                  nb, nl,
-                  arith::AddIOp::create(
-                      nb, nl, args[2],
-                      arith::ExtUIOp::create(nb, nl, nb.getI64Type(), ahead))
-                      .getResult());
-            })
-            .getResult(0);
-    Value kept1 = mapElements(
-        rewriter, loc, ranks, rewriter.getI64Type(),
-        [&](OpBuilder &nb, Location nl, Value r) {
-          Value k =
-              arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::slt, r, keep);
-          return arith::ExtUIOp::create(nb, nl, nb.getI64Type(), k).getResult();
-        });
-
-    // counts[t] = sum_l kept[t, l].
-    auto grid = RankedTensorType::get({inputType.getDimSize(0), perTubelet},
-                                      rewriter.getI64Type());
-    Value keptGrid = tensor::ExpandShapeOp::create(
-        rewriter, loc, grid, kept1, SmallVector<ReassociationIndices>{{0, 1}});
-    Value counts =
-        createFilled(rewriter, loc, {tubelets}, rewriter.getI64IntegerAttr(0));
-    counts =
-        linalg::GenericOp::create(
-            rewriter, loc, counts.getType(), keptGrid, counts,
-            {dimsMap(ctx, 2, {0, 1}), dimsMap(ctx, 2, {0})}, iterators(2, {1}),
-            [&](OpBuilder &nb, Location nl, ValueRange args) {
-              linalg::YieldOp::create(
-                  nb, nl,
-                  arith::AddIOp::create(nb, nl, args[1], args[0]).getResult());
-            })
-            .getResult(0);
-
-    // Compaction in original order.
-    Value rows = tensor::CollapseShapeOp::create(
-        rewriter, loc, x, SmallVector<ReassociationIndices>{{0, 1}, {2}});
-    Value keepIndex = arith::IndexCastOp::create(rewriter, loc,
-                                                 rewriter.getIndexType(), keep);
-    SmallVector<OpFoldResult> keptSizes = {
-        keptType.isDynamicDim(0) ? OpFoldResult(keepIndex)
-                                 : OpFoldResult(idx(keptType.getDimSize(0))),
-        idx(width)};
-    Value out = createEmpty(rewriter, loc, keptSizes, element);
-    Value zero = arith::ConstantIndexOp::create(rewriter, loc, 0);
-    Value one = arith::ConstantIndexOp::create(rewriter, loc, 1);
-    Value end = getValueOrCreateConstantIndexOp(rewriter, loc, total);
-    auto loop = scf::ForOp::create(
-        rewriter, loc, zero, end, one, ValueRange{out, zero},
-        [&](OpBuilder &nb, Location nl, Value i, ValueRange iter) {
-          Value flag = tensor::ExtractOp::create(nb, nl, kept1, i);
-          Value isKept = arith::CmpIOp::create(
-              nb, nl, arith::CmpIPredicate::ne, flag,
-              arith::ConstantIntOp::create(nb, nl, 0, 64));
-          auto branch = scf::IfOp::create(
-              nb, nl, isKept,
-              [&](OpBuilder &tb, Location tl) {
-                SmallVector<OpFoldResult> strides = {tb.getIndexAttr(1),
-                                                     tb.getIndexAttr(1)};
-                SmallVector<OpFoldResult> rowSize = {tb.getIndexAttr(1),
-                                                     tb.getIndexAttr(width)};
-                Value row = tensor::ExtractSliceOp::create(
-                    tb, tl, rows, {OpFoldResult(i), tb.getIndexAttr(0)},
-                    rowSize, strides);
-                Value updated = tensor::InsertSliceOp::create(
-                    tb, tl, row, iter[0],
-                    {OpFoldResult(iter[1]), tb.getIndexAttr(0)}, rowSize,
-                    strides);
-                Value next = arith::AddIOp::create(tb, tl, iter[1], one);
-                scf::YieldOp::create(tb, tl, ValueRange{updated, next});
-              },
-              [&](OpBuilder &eb, Location el) {
-                scf::YieldOp::create(eb, el, ValueRange{iter[0], iter[1]});
-              });
-          scf::YieldOp::create(nb, nl, branch.getResults());
-        });
-    rewriter.replaceOp(op, {loop.getResult(0), counts});
+    Value kept = buildKeptFlags(rewriter, loc, flat, total, keep);
+    Value counts = buildKeptCounts(rewriter, loc, kept, inputType.getDimSize(0),
+                                   perTubelet, tubelets);
+    Value rows =
+        compactKeptRows(rewriter, loc, x, kept, keep, keptType, total, element);
+    rewriter.replaceOp(op, {rows, counts});
     return success();
   }
 };

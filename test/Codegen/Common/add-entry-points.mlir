@@ -4,7 +4,7 @@
 // the C interfaces of @run and @init; the metadata becomes a NUL-terminated
 // constant behind its accessor, and the attribute is gone.
 // CHECK-LABEL: module {
-// CHECK-NOT: fovea.metadata
+// CHECK-NOT: vision.metadata
 // CHECK-LABEL: llvm.func @fovea_entry(
 // CHECK-SAME: %[[ARRAY:.*]]: !llvm.ptr)
 // CHECK: %[[S0:.*]] = llvm.getelementptr %[[ARRAY]][0] : (!llvm.ptr) -> !llvm.ptr, !llvm.ptr
@@ -21,7 +21,7 @@
 // CHECK-LABEL: llvm.func @fovea_module_metadata_json() -> !llvm.ptr
 // CHECK: %[[ADDRESS:.*]] = llvm.mlir.addressof @fovea_metadata : !llvm.ptr
 // CHECK: llvm.return %[[ADDRESS]] : !llvm.ptr
-module attributes {fovea.metadata = "{\22fovea_module\22: 2}"} {
+module attributes {vision.metadata = "{\22fovea_module\22: 2}"} {
   llvm.func @_mlir_ciface_run(!llvm.ptr, !llvm.ptr, !llvm.ptr)
   llvm.func @_mlir_ciface_init(!llvm.ptr, !llvm.ptr)
 }
@@ -31,19 +31,19 @@ module attributes {fovea.metadata = "{\22fovea_module\22: 2}"} {
 // Without @init, the init entry does nothing.
 // CHECK-LABEL: llvm.func @fovea_init_entry(
 // CHECK-NEXT: llvm.return
-module attributes {fovea.metadata = "{}"} {
+module attributes {vision.metadata = "{}"} {
   llvm.func @_mlir_ciface_run(!llvm.ptr)
 }
 
 // -----
 
 // expected-error @+1 {{expects the C interface of @run ('_mlir_ciface_run'): lower to the LLVM dialect first}}
-module attributes {fovea.metadata = "{}"} {
+module attributes {vision.metadata = "{}"} {
 }
 
 // -----
 
-// expected-error @+1 {{expects the metadata JSON in the module attribute 'fovea.metadata'}}
+// expected-error @+1 {{expects the metadata JSON in the module attribute 'vision.metadata'}}
 module {
   llvm.func @_mlir_ciface_run(!llvm.ptr)
 }
@@ -51,7 +51,7 @@ module {
 // -----
 
 // expected-error @+1 {{already defines 'fovea_entry'}}
-module attributes {fovea.metadata = "{}"} {
+module attributes {vision.metadata = "{}"} {
   llvm.func @_mlir_ciface_run(!llvm.ptr)
   llvm.func @fovea_entry(!llvm.ptr)
 }

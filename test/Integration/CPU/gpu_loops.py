@@ -25,7 +25,7 @@ def run(flags, block_size, counts, temporal=1, evs_rate=0.0, dtype="f32",
         tensor_cores=False):
     vision = sh(f"{BIN}/fovea-compile", *flags, "--dtype", dtype,
                 "--compile-to", "vision").stdout
-    names = re.findall(r'fovea\.weight = "([^"]+)"', vision)
+    names = re.findall(r'vision\.weight = "([^"]+)"', vision)
     module = compile_mlir(vision, f"emulate-on-host=true hoist-weight-only=false "
                                   f"block-size={block_size} tensor-cores={str(tensor_cores).lower()}",
                           pipeline="fovea-gpu-pipeline")
@@ -54,7 +54,7 @@ def packed(block_size, dtype="f32", tensor_cores=False):
     vision = sh(f"{BIN}/fovea-compile", "--preset", "tiny-dynamic", "--dtype", dtype,
                 "--source-size", ",".join(f"{h}x{w}" for h, w in sizes),
                 "--compile-to", "vision").stdout
-    names = re.findall(r'fovea\.weight = "([^"]+)"', vision)
+    names = re.findall(r'vision\.weight = "([^"]+)"', vision)
     module = compile_mlir(vision, f"emulate-on-host=true hoist-weight-only=false "
                                   f"block-size={block_size} tensor-cores={str(tensor_cores).lower()}",
                           pipeline="fovea-gpu-pipeline")

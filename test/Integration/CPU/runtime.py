@@ -163,7 +163,7 @@ def run_checkpoint_rules():
     # The config states 3 teachers + registers to 4 = 4 prefix tokens.
     agree = checkpoint_dir("agree", base, {gen + "cls_token.token": torch.zeros(4, 64)})
     ir = sh(f"{BIN}/fovea-compile", "--config", agree, "--compile-to", "vision").stdout
-    assert "tensor<4x64xbf16> {fovea.weight = \"" + gen + "cls_token.token" in ir
+    assert "tensor<4x64xbf16> {vision.weight = \"" + gen + "cls_token.token" in ir
     disagree = checkpoint_dir("disagree", base, {gen + "cls_token.token": torch.zeros(5, 64)})
     expect_error([f"{BIN}/fovea-compile", "--config", disagree, "--compile-to", "vision"],
                  f"the config implies prefix tokens = 4 but the checkpoint's "
@@ -174,7 +174,7 @@ def run_checkpoint_rules():
         del open_config["vision_config"]["args"][key]
     decided = checkpoint_dir("decided", open_config, {gen + "cls_token.token": torch.zeros(6, 64)})
     ir = sh(f"{BIN}/fovea-compile", "--config", decided, "--compile-to", "vision").stdout
-    assert "tensor<6x64xbf16> {fovea.weight = \"" + gen + "cls_token.token" in ir
+    assert "tensor<6x64xbf16> {vision.weight = \"" + gen + "cls_token.token" in ir
     # T stated as 2 by the config, 3 by the video embedder.
     bad_t = checkpoint_dir("bad_t", base, {gen + "video_embedder.weight": torch.zeros(64, 2304)})
     expect_error([f"{BIN}/fovea-compile", "--config", bad_t, "--compile-to", "vision"],

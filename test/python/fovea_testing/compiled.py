@@ -217,5 +217,5 @@ def compile_model(*args):
     vision = _run([compiler, *args, "--compile-to", "vision"])
     # @run alone, with every weight as an argument (no @init).
     llvm_ir = _run([compiler, *args, "--hoist-weight-only=false", "--compile-to", "llvm-ir"])
-    names = re.findall(r'fovea\.weight = "([^"]+)"', vision)
+    names = re.findall(r'vision\.weight = "([^"]+)"', vision)
     return CompiledModule(vision, _shared_object(llvm_ir, workdir)), names

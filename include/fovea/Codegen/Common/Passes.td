@@ -35,14 +35,14 @@ def AddEntryPoints : Pass<"fovea-add-entry-points", "ModuleOp"> {
     pointers (results first) into calls of the C interfaces of `@run` and
     `@init` (`_mlir_ciface_run`, `_mlir_ciface_init`; the init entry is
     empty when there is no `@init`), and `fovea_module_metadata_json()`,
-    which returns the module attribute `fovea.metadata` (the metadata JSON
+    which returns the module attribute `vision.metadata` (the metadata JSON
     the driver derived) as a NUL-terminated constant. The attribute is
-    removed. A module without `_mlir_ciface_run` or without `fovea.metadata`
+    removed. A module without `_mlir_ciface_run` or without `vision.metadata`
     is an error.
 
     Example:
     ```mlir
-    module attributes {fovea.metadata = "{...}"} {
+    module attributes {vision.metadata = "{...}"} {
       llvm.func @_mlir_ciface_run(%arg0: !llvm.ptr, %arg1: !llvm.ptr)
     }
     // becomes (besides @_mlir_ciface_run)

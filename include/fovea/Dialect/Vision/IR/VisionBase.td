@@ -30,6 +30,27 @@ def Vision_Dialect : Dialect {
     the op carries a required attribute that selects the variant.
   }];
   let useDefaultAttributePrinterParser = 1;
+  // The attributes Fovea's pipeline attaches to ops it does not own, each
+  // checked by the dialect's verifier hooks (VisionDialect.cpp):
+  // - `vision.weight` (function arguments): the checkpoint name of the
+  //   weight the argument receives, a non-empty string;
+  // - `vision.derived` (arguments of `@run`): the index of the value of
+  //   `@init` the argument receives, set by vision-hoist-weight-only;
+  // - `vision.derived_types` (module): the types of the values `@init`
+  //   returns, ranked tensors, set by vision-hoist-weight-only;
+  // - `vision.init_only_weights` (module): the positions among the weights
+  //   of those only `@init` reads, increasing and non-negative;
+  // - `vision.metadata` (module): the metadata JSON that
+  //   fovea-add-entry-points embeds in the module.
+  let discardableAttrs = (ins
+    "::mlir::StringAttr":$weight,
+    "::mlir::IntegerAttr":$derived,
+    "::mlir::ArrayAttr":$derived_types,
+    "::mlir::DenseI64ArrayAttr":$init_only_weights,
+    "::mlir::StringAttr":$metadata
+  );
+  let hasOperationAttrVerify = 1;
+  let hasRegionArgAttrVerify = 1;
   // Canonicalizations produce tensor and arith ops.
   let dependentDialects = ["::mlir::arith::ArithDialect",
                            "::mlir::tensor::TensorDialect"];

@@ -14,16 +14,16 @@ def VisionHoistWeightOnly : Pass<"vision-hoist-weight-only", "::mlir::ModuleOp">
   let description = [{
     In the entry function (`entry`, default `run`), every side-effect-free
     op whose operands (and values its regions capture) are weights (arguments
-    carrying `fovea.weight`), constants or results of such ops depends on the
+    carrying `vision.weight`), constants or results of such ops depends on the
     weights only: the position-embedding interpolation for the compiled
     resolution, the weight transposes of the matmul lowering. The pass
     clones them into a new function `@init` that takes the weights and
     returns the values the rest of the entry function uses; the entry
     function takes those values as extra arguments (marked
-    `fovea.derived = i`) instead of computing them. The runtime calls `@init`
+    `vision.derived = i`) instead of computing them. The runtime calls `@init`
     once after loading the weights. The result types are recorded on the
-    module as `fovea.derived_types`, and the positions (among the weights)
-    of the weights that only `@init` reads as `fovea.init_only_weights`, so
+    module as `vision.derived_types`, and the positions (among the weights)
+    of the weights that only `@init` reads as `vision.init_only_weights`, so
     the runtime can release them after `@init`.
 
     Constants and the weights themselves are never hoisted; when nothing
@@ -31,18 +31,18 @@ def VisionHoistWeightOnly : Pass<"vision-hoist-weight-only", "::mlir::ModuleOp">
 
     Before:
     ```mlir
-    func.func @run(%x: tensor<?x16x64xf32>, %t: tensor<1x64x64xf32> {fovea.weight = "pos_embed"}) -> ... {
+    func.func @run(%x: tensor<?x16x64xf32>, %t: tensor<1x64x64xf32> {vision.weight = "pos_embed"}) -> ... {
       %pos = vision.interp_pos_embed %t {...} : tensor<1x64x64xf32> -> tensor<1x16x64xf32>
       ... uses %pos and %x ...
     }
     ```
     After:
     ```mlir
-    func.func @run(%x: ..., %t: ... {fovea.weight = "pos_embed"},
-                   %pos: tensor<1x16x64xf32> {fovea.derived = 0 : i64}) -> ... {
+    func.func @run(%x: ..., %t: ... {vision.weight = "pos_embed"},
+                   %pos: tensor<1x16x64xf32> {vision.derived = 0 : i64}) -> ... {
       ... uses %pos and %x ...
     }
-    func.func @init(%t: tensor<1x64x64xf32> {fovea.weight = "pos_embed"}) -> tensor<1x16x64xf32> {
+    func.func @init(%t: tensor<1x64x64xf32> {vision.weight = "pos_embed"}) -> tensor<1x16x64xf32> {
       %pos = vision.interp_pos_embed %t {...} : tensor<1x64x64xf32> -> tensor<1x16x64xf32>
       return %pos : tensor<1x16x64xf32>
     }
