@@ -91,6 +91,11 @@ int fovea::compileMain(int argc, char **argv) {
     printPhases(options.target);
     return 0;
   }
+  // Options are checked before anything is read or written.
+  if (options.emit != Emit::IR)
+    options.outputPath = tool.outputPath;
+  if (llvm::Error e = options.validate())
+    return fail(llvm::toString(std::move(e)));
   llvm::Expected<ModelConfig> config = loadModel(tool.configPath, tool.preset);
   if (!config)
     return fail(llvm::toString(config.takeError()));
@@ -104,7 +109,6 @@ int fovea::compileMain(int argc, char **argv) {
   };
   if (options.emit == Emit::IR)
     return compileToFile(*config, options, tool.outputPath);
-  options.outputPath = tool.outputPath;
   if (llvm::Error e = compileModel(*config, options, llvm::nulls()))
     return fail(llvm::toString(std::move(e)));
   return 0;

@@ -18,6 +18,7 @@
 #include "mlir/IR/ImplicitLocOpBuilder.h"
 #include "mlir/IR/Verifier.h"
 #include "llvm/ADT/StringMap.h"
+#include "llvm/Support/ErrorHandling.h"
 #include <cmath>
 #include <limits>
 
@@ -304,9 +305,6 @@ public:
   /// rounding order), and the results (EVS-pruned for video with a rate).
   void buildProjectorAndResults(Value x);
 
-  /// A weight's name that has no argument (a builder bug), or empty.
-  const std::string &missingWeight() const { return missing; }
-
 private:
   /// The argument of the weight named `name`.
   Value weight(const llvm::Twine &name);
@@ -331,7 +329,6 @@ private:
   func::FuncOp func;
   Block *body = nullptr;
   llvm::StringMap<Value> weights;
-  std::string missing;
   /// The batch of the sequences (dynamic, or 1 when packed) and the packed
   /// segments.
   OpFoldResult batch;
@@ -405,10 +402,12 @@ void RunBuilder::buildSignature() {
 }
 
 Value RunBuilder::weight(const llvm::Twine &name) {
-  std::string key = name.str();
-  Value value = weights.lookup(key);
-  if (!value && missing.empty())
-    missing = key;
+  Value value = weights.lookup(name.str());
+  // The names come from weightSpecs, which made the arguments: a miss is a
+  // bug of this builder, never of the input.
+  if (!value)
+    llvm::report_fatal_error("internal error: no argument for weight '" + name +
+                             "'");
   return value;
 }
 
@@ -580,9 +579,6 @@ fovea::importModel(MLIRContext &context, const ModelConfig &c,
   Value x = run.buildEmbeddings();
   x = run.buildEncoder(x);
   run.buildProjectorAndResults(x);
-  if (!run.missingWeight().empty())
-    return llvm::createStringError("internal error: no argument for weight '" +
-                                   run.missingWeight() + "'");
   if (failed(verify(*module)))
     return llvm::createStringError("internal error: the imported module does "
                                    "not verify");

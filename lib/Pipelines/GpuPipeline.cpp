@@ -94,11 +94,12 @@ void fovea::addGpuLLVMPhase(OpPassManager &pm, const PipelineOptions &options) {
   pm.addPass(createGpuToLLVMConversionPass());
   GpuModuleToBinaryPassOptions binary;
   binary.toolkitPath = options.cudaPath;
-  // gpu-module-to-binary's names of the embedded formats.
+  // gpu-module-to-binary's names of the embedded formats; any other value
+  // goes through for that pass to reject.
   binary.compilationTarget = llvm::StringSwitch<std::string>(options.gpuBinary)
+                                 .Case("ptx", "isa")
                                  .Case("cubin", "bin")
-                                 .Case("fatbin", "fatbin")
-                                 .Default("isa");
+                                 .Default(options.gpuBinary);
   pm.addPass(createGpuModuleToBinaryPass(binary));
   pm.addPass(createConvertMathToLLVMPass());
   pm.addPass(createCanonicalizerPass());

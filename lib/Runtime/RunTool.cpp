@@ -501,31 +501,20 @@ int reportOutputs(const char *tool, const Options &o, const Runs &runs) {
 }
 } // namespace
 
-int fovea::rt::runTool(const char *tool, int argc, char **argv, int first,
-                       const ModuleApi &api) {
-  Options o;
-  if (std::optional<int> done = parseFlags(tool, argc, argv, first, o))
-    return *done;
-  if (o.printMetadata) {
-    std::printf("%s\n", api.metadata());
-    if (o.inputs.empty() && o.weights.empty())
-      return 0;
-  }
-  if (std::string problem = checkFlags(o); !problem.empty())
-    return fail(tool, problem);
-
-  // The input as the module's geometry wants it, and the tokens predicted.
+namespace {
+/// Decodes the input as the module's geometry wants it, writes it with
+/// --save-input and predicts its tokens with --geometry. Returns an exit
+/// code when the tool is done (an error, or nothing to run).
+std::optional<int> prepareInput(const char *tool, const ModuleApi &api,
+                                const Options &o, const JsonValue &metadata,
+                                std::optional<Input> &loaded, int64_t &units,
+                                std::optional<JsonValue> &predicted) {
   std::string error;
-  std::optional<JsonValue> metadata = parseJson(api.metadata(), error);
-  if (!metadata)
-    return fail(tool, "module metadata: " + error);
   bool run = !o.weights.empty();
-  std::optional<ModuleGeometry> geometry =
-      parseModuleGeometry(*metadata, error);
+  std::optional<ModuleGeometry> geometry = parseModuleGeometry(metadata, error);
   if (!geometry)
     return fail(tool, error);
-  std::optional<Input> loaded =
-      loadInput(o, *geometry, run || !o.saveInput.empty(), error);
+  loaded = loadInput(o, *geometry, run || !o.saveInput.empty(), error);
   if (!loaded)
     return fail(tool, error);
   if (!o.saveInput.empty() && !loaded->packed.empty())
@@ -533,8 +522,7 @@ int fovea::rt::runTool(const char *tool, int argc, char **argv, int first,
                       "input per packed image");
   if (!o.saveInput.empty() && !writeNpy(o.saveInput, loaded->pixels, error))
     return fail(tool, error);
-  int64_t units = unitsOf(*loaded);
-  std::optional<JsonValue> predicted;
+  units = unitsOf(*loaded);
   if (o.geometry) {
     std::optional<std::string> json = moduleGeometry(
         api, units, loaded->frameIndices, loaded->sourceFps, nullptr, error);
@@ -545,19 +533,26 @@ int fovea::rt::runTool(const char *tool, int argc, char **argv, int first,
   }
   if (!run)
     return 0;
+  return std::nullopt;
+}
+
+/// Creates the module with its weights, runs it on `loaded`, reports and
+/// checks the outputs. Returns the exit code.
+int runModule(const char *tool, const ModuleApi &api, Options &o,
+              const JsonValue &metadata, Input &loaded, int64_t units,
+              const std::optional<JsonValue> &predicted) {
   std::vector<Tensor *> inputs;
-  if (loaded->packed.empty())
-    inputs.push_back(&loaded->pixels);
-  for (Tensor &t : loaded->packed)
+  if (loaded.packed.empty())
+    inputs.push_back(&loaded.pixels);
+  for (Tensor &t : loaded.packed)
     inputs.push_back(&t);
   for (size_t i = 0; i < inputs.size(); ++i)
     if (inputs[i]->shape().empty())
       return fail(tool, "input '" + o.inputs[i] + "' holds no pixels");
 
-  // The module with its weights, its runs and their outputs.
   if (o.device.empty())
     o.device =
-        metadata->get("target") ? metadata->get("target")->string() : "cpu";
+        metadata.get("target") ? metadata.get("target")->string() : "cpu";
   Runs runs;
   char *cerror = nullptr;
   auto start = std::chrono::steady_clock::now();
@@ -571,11 +566,12 @@ int fovea::rt::runTool(const char *tool, int argc, char **argv, int first,
     api.freeError(cerror);
     return fail(tool, message);
   }
+  std::string error;
   int status = runTimed(api, module, inputs, o, runs, error)
                    ? reportOutputs(tool, o, runs)
                    : fail(tool, error);
   if (!status && predicted)
-    status = checkGeometry(tool, api, units, *loaded, *predicted, runs.outs,
+    status = checkGeometry(tool, api, units, loaded, *predicted, runs.outs,
                            runs.count);
   if (!status && o.benchmark) {
     std::sort(runs.times.begin(), runs.times.end());
@@ -588,4 +584,30 @@ int fovea::rt::runTool(const char *tool, int argc, char **argv, int first,
     api.release(&runs.outs[k]);
   api.destroy(module);
   return status;
+}
+} // namespace
+
+int fovea::rt::runTool(const char *tool, int argc, char **argv, int first,
+                       const ModuleApi &api) {
+  Options o;
+  if (std::optional<int> done = parseFlags(tool, argc, argv, first, o))
+    return *done;
+  if (o.printMetadata) {
+    std::printf("%s\n", api.metadata());
+    if (o.inputs.empty() && o.weights.empty())
+      return 0;
+  }
+  if (std::string problem = checkFlags(o); !problem.empty())
+    return fail(tool, problem);
+  std::string error;
+  std::optional<JsonValue> metadata = parseJson(api.metadata(), error);
+  if (!metadata)
+    return fail(tool, "module metadata: " + error);
+  std::optional<Input> loaded;
+  int64_t units = 0;
+  std::optional<JsonValue> predicted;
+  if (std::optional<int> done =
+          prepareInput(tool, api, o, *metadata, loaded, units, predicted))
+    return *done;
+  return runModule(tool, api, o, *metadata, *loaded, units, predicted);
 }

@@ -28,15 +28,27 @@ __all__ = ["FoveaError", "Module", "compile", "compile_options", "load", "metada
            "image_prompt", "video_prompt"]
 
 
-def _flag_value(value):
-    """A keyword argument's value as fovea-compile's command line spells it:
-    `(H, W)` sizes as `HxW`, lists comma-separated."""
+_SIZE_OPTIONS = ("image_size", "source_size")
+
+
+def _size_value(value):
+    """A size `(H, W)` as `HxW`, a list of sizes as `HxW,HxW,...`; anything
+    else as text, for the options model to judge."""
+    if isinstance(value, (tuple, list)):
+        if len(value) == 2 and all(isinstance(v, int) for v in value):
+            return f"{value[0]}x{value[1]}"
+        return ",".join(_size_value(v) for v in value)
+    return str(value)
+
+
+def _flag_value(name, value):
+    """A keyword argument's value as fovea-compile's command line spells it."""
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, tuple) and len(value) == 2:
-        return f"{int(value[0])}x{int(value[1])}"
+    if name in _SIZE_OPTIONS:
+        return _size_value(value)
     if isinstance(value, (tuple, list)):
-        return ",".join(_flag_value(v) for v in value)
+        return ",".join(str(v) for v in value)
     return str(value)
 
 
@@ -58,7 +70,9 @@ def compile(config_or_preset, output=None, **options):
         options["emit"] = "ir" if "compile_to" in options else "module"
     if options["emit"] in ("module", "exe") and not output:
         raise FoveaError(f"compile(emit={options['emit']!r}) needs an output path")
-    flags = [(name.replace("_", "-"), _flag_value(value)) for name, value in options.items()]
+    # None leaves an option at its default.
+    flags = [(name.replace("_", "-"), _flag_value(name, value))
+             for name, value in options.items() if value is not None]
     return _fovea.compile(str(config_or_preset), str(output or ""), flags)
 
 

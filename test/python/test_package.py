@@ -234,6 +234,12 @@ def options_model():
     scalar = fovea.compile("tiny", compile_to="bufferized", dtype="f32", vectorize=False)
     assert "vector.contract" in vectorized and "vector.contract" not in scalar
     assert "tile_sizes" in fovea.compile_options()
+    # Sizes as tuples or lists; None leaves an option at its default.
+    as_tuple = fovea.compile("tiny", compile_to="vision", source_size=(100, 300))
+    assert fovea.compile("tiny", compile_to="vision", source_size=[100, 300]) == as_tuple
+    assert fovea.compile("tiny", compile_to="vision", source_size=[(100, 300)]) == as_tuple
+    assert (fovea.compile("tiny", compile_to="vision", image_size=None)
+            == fovea.compile("tiny", compile_to="vision"))
 
 
 cases = Cases()
