@@ -245,6 +245,16 @@ static llvm::Error printLLVMIR(ModuleOp module, llvm::raw_ostream &os,
   return llvm::Error::success();
 }
 
+/// An artifact is linked into `path` at the end: its directory must exist
+/// before the work starts.
+static llvm::Error checkOutputDirectory(llvm::StringRef path) {
+  llvm::StringRef dir = llvm::sys::path::parent_path(path);
+  if (dir.empty() || llvm::sys::fs::is_directory(dir))
+    return llvm::Error::success();
+  return llvm::createStringError("cannot write '" + path + "': '" + dir +
+                                 "' is not a directory");
+}
+
 /// Adds the entry points and the metadata to a module lowered to the LLVM
 /// dialect, translates it and links the artifact of `options.emit`.
 static llvm::Error emitArtifact(ModuleOp module, const ModelConfig &config,
@@ -295,6 +305,9 @@ llvm::Error fovea::compileModel(const ModelConfig &config,
                                 llvm::raw_ostream &os) {
   if (llvm::Error e = options.validate())
     return e;
+  if (options.emit != Emit::IR)
+    if (llvm::Error e = checkOutputDirectory(options.outputPath))
+      return e;
   DialectRegistry registry;
   registerFoveaDialects(registry);
   MLIRContext context(registry);

@@ -289,8 +289,12 @@ void ConfigSections::readPrefixTokens(ModelConfig &c) {
   if (std::optional<int64_t> n = r.integer(args, "cpe_num_registers", argsPath))
     registers = *n;
   else if (std::optional<int64_t> m =
-               r.integer(args, "register_multiple", argsPath))
-    registers = *m - (numCls % *m);
+               r.integer(args, "register_multiple", argsPath)) {
+    if (*m <= 0)
+      r.fail(argsPath.field("register_multiple"), "must be positive");
+    else
+      registers = *m - (numCls % *m);
+  }
   c.numPrefix =
       firstOf<int64_t>({r.integer(vision, "num_prefix_tokens", visionPath),
                         std::optional<int64_t>(numCls + registers)})
@@ -374,7 +378,22 @@ void ConfigSections::checkRanges(ModelConfig &c) {
     if (v <= 0)
       r.fail(p, "must be positive");
   };
+  // Upper bounds far above any released model, so that a typo cannot make
+  // the compiler build (and the runtime allocate) a model of absurd size.
+  auto atMost = [&](int64_t v, int64_t limit, Path p,
+                    llvm::StringLiteral message) {
+    if (!r.failed && v > limit)
+      r.fail(p, message);
+  };
   if (!r.failed) {
+    positive(c.width, visionPath.field("hidden_size"));
+    positive(c.depth, visionPath.field("num_hidden_layers"));
+    positive(c.mlpHidden, visionPath.field("intermediate_size"));
+    if (c.numPrefix < 0)
+      r.fail(visionPath.field("num_prefix_tokens"), "must not be negative");
+    for (float s : c.normStd)
+      if (!(s != 0.0f) && !r.failed)
+        r.fail(path.field("norm_std"), "entries must be non-zero");
     positive(c.imageSize, path.field("force_image_size"));
     positive(c.patchSize, path.field("patch_size"));
     positive(c.posEmbedSide, argsPath.field("cpe_max_size"));
@@ -388,6 +407,25 @@ void ConfigSections::checkRanges(ModelConfig &c) {
       r.fail(visionPath.field("num_attention_heads"),
              "must be positive and divide the ViT width");
   }
+  atMost(c.depth, 1024, visionPath.field("num_hidden_layers"),
+         "must be at most 1024");
+  atMost(c.width, 65536, visionPath.field("hidden_size"),
+         "must be at most 65536");
+  atMost(c.mlpHidden, 262144, visionPath.field("intermediate_size"),
+         "must be at most 262144");
+  atMost(c.imageSize, 16384, path.field("force_image_size"),
+         "must be at most 16384");
+  atMost(c.patchSize, 1024, path.field("patch_size"), "must be at most 1024");
+  atMost(c.posEmbedSide, 16384, argsPath.field("cpe_max_size"),
+         "must be at most 16384 patches per side");
+  atMost(c.numPrefix, 4096, visionPath.field("num_prefix_tokens"),
+         "must be at most 4096");
+  atMost(c.projectorHidden, 262144, path.field("projector_hidden_size"),
+         "must be at most 262144");
+  atMost(c.llmHidden, 262144, llmPath.field("hidden_size"),
+         "must be at most 262144");
+  atMost(c.temporalPatchSize, 64, path.field("video_temporal_patch_size"),
+         "must be at most 64");
 }
 
 llvm::Expected<ModelConfig> fovea::parseModelConfig(llvm::StringRef text,

@@ -13,11 +13,13 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <iterator>
 #include <memory>
+#include <sys/stat.h>
 
 #define STBI_NO_STDIO
 #define STBI_FAILURE_USERMSG
@@ -83,6 +85,12 @@ std::optional<MediaKind> fovea::rt::mediaKindOf(const std::string &path,
 
 std::optional<Tensor> fovea::rt::decodeImage(const std::string &path,
                                              std::string &error) {
+  // A directory opens as a stream but cannot be read.
+  struct stat info;
+  if (::stat(path.c_str(), &info) == 0 && !S_ISREG(info.st_mode)) {
+    error = "cannot read image '" + path + "': not a regular file";
+    return std::nullopt;
+  }
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     error = "cannot open image '" + path + "': " + std::strerror(errno);
@@ -104,7 +112,10 @@ std::optional<Tensor> fovea::rt::decodeImage(const std::string &path,
                             &width, &height, &channels, 3),
       stbi_image_free);
   if (!pixels) {
-    error = "cannot decode image '" + path + "': " + stbi_failure_reason();
+    // stb_image does not give a reason for every failure.
+    const char *reason = stbi_failure_reason();
+    error = "cannot decode image '" + path +
+            "': " + (reason ? reason : "corrupt or unsupported data");
     return std::nullopt;
   }
   Tensor out(DType::U8, {1, 3, height, width});

@@ -15,6 +15,7 @@
 #include "fovea/Support/TokenGeometry.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -384,11 +385,17 @@ std::optional<int> parseFlags(const char *tool, int argc, char **argv,
                     arg + " expects a non-negative number, got '" + v + "'");
       (arg == "--rtol" ? o.rtol : o.atol) = d;
     } else if ((arg == "--benchmark" || arg == "--warmup") && value(v)) {
+      // Counts are checked before they narrow to int.
+      constexpr long long kMaxRuns = 1000000;
       char *end = nullptr;
-      long n = std::strtol(v.c_str(), &end, 10);
-      if (!end || *end || n < 0)
+      errno = 0;
+      long long n = std::strtoll(v.c_str(), &end, 10);
+      if (!end || *end || v.empty() || n < 0 || errno == ERANGE)
         return fail(tool,
                     arg + " expects a non-negative count, got '" + v + "'");
+      if (n > kMaxRuns)
+        return fail(tool, arg + " expects at most " + std::to_string(kMaxRuns) +
+                              " runs, got " + v);
       (arg == "--benchmark" ? o.benchmark : o.warmup) = static_cast<int>(n);
     } else if (arg == "--print-metadata") {
       o.printMetadata = true;

@@ -139,7 +139,41 @@ INSTANTIATE_TEST_SUITE_P(
                   replace(kOmni, "\"downsample_ratio\": 0.5",
                           "\"downsample_ratio\": 0.25"),
                   "bad.json: only 0.5 (2x2 pixel shuffle) is supported at "
-                  "config.downsample_ratio"}),
+                  "config.downsample_ratio"},
+        // Values that crashed or ran away before.
+        BadConfig{"RegisterMultipleZero",
+                  replace(kOmni, "\"register_multiple\": 10",
+                          "\"register_multiple\": 0"),
+                  "bad.json: must be positive at "
+                  "config.vision_config.args.register_multiple"},
+        BadConfig{"HiddenSizeZero",
+                  replace(kFlat, "\"hidden_size\": 64", "\"hidden_size\": 0"),
+                  "bad.json: must be positive at "
+                  "config.vision_config.hidden_size"},
+        BadConfig{"LayersZero",
+                  replace(kFlat, "\"num_hidden_layers\": 2",
+                          "\"num_hidden_layers\": 0"),
+                  "bad.json: must be positive at "
+                  "config.vision_config.num_hidden_layers"},
+        BadConfig{"LayersNegative",
+                  replace(kFlat, "\"num_hidden_layers\": 2",
+                          "\"num_hidden_layers\": -1"),
+                  "bad.json: must be positive at "
+                  "config.vision_config.num_hidden_layers"},
+        BadConfig{"LayersTooMany",
+                  replace(kFlat, "\"num_hidden_layers\": 2",
+                          "\"num_hidden_layers\": 100000"),
+                  "bad.json: must be at most 1024 at "
+                  "config.vision_config.num_hidden_layers"},
+        BadConfig{"IntermediateZero",
+                  replace(kFlat, "\"intermediate_size\": 256",
+                          "\"intermediate_size\": 0"),
+                  "bad.json: must be positive at "
+                  "config.vision_config.intermediate_size"},
+        BadConfig{
+            "NormStdZero",
+            replace(kOmni, "\"norm_std\": [0.26862954", "\"norm_std\": [0.0"),
+            "bad.json: entries must be non-zero at config.norm_std"}),
     [](const ::testing::TestParamInfo<BadConfig> &info) {
       return std::string(info.param.name);
     });
