@@ -193,6 +193,9 @@ static llvm::Error linkArtifact(llvm::StringRef llvmIR, Emit emit,
     llvm::raw_fd_ostream os(fd, /*shouldClose=*/true);
     os << llvmIR;
   }
+  // Linked beside the output, then renamed (same file system).
+  llvm::SmallString<256> partial(output);
+  partial += ".partial";
   std::string clang = FOVEA_LLVM_TOOLS_DIR "/clang++";
   std::string libDir = FOVEA_LLVM_TOOLS_DIR "/../lib";
   std::vector<std::string> args = {clang,
@@ -211,7 +214,7 @@ static llvm::Error linkArtifact(llvm::StringRef llvmIR, Emit emit,
     args.insert(args.end(), {FOVEA_RUNTIME_MAIN_LIBRARY, FOVEA_RUNTOOL_LIBRARY,
                              FOVEA_RUNTIME_LIBRARY, FOVEA_SUPPORT_LIBRARY});
   args.insert(args.end(),
-              {"-o", output.str(), "-L" + libDir, "-Wl,-rpath," + libDir,
+              {"-o", partial.str().str(), "-L" + libDir, "-Wl,-rpath," + libDir,
                "-lmlir_c_runner_utils", "-lm"});
   // Executables decode media (FFmpeg).
   if (emit == Emit::Executable)
@@ -224,11 +227,19 @@ static llvm::Error linkArtifact(llvm::StringRef llvmIR, Emit emit,
   int rc = llvm::sys::ExecuteAndWait(clang, argRefs, std::nullopt, {}, 0, 0,
                                      &message);
   llvm::sys::fs::remove(irPath);
-  if (rc != 0)
+  // The artifact appears under its name complete or not at all.
+  if (rc != 0) {
+    llvm::sys::fs::remove(partial);
     return llvm::createStringError(
         ("linking " + output + " failed (clang++ exit " + llvm::Twine(rc) +
          ")" + (message.empty() ? "" : ": " + message))
             .str());
+  }
+  if (std::error_code ec = llvm::sys::fs::rename(partial, output)) {
+    llvm::sys::fs::remove(partial);
+    return llvm::createStringError("cannot write '" + output +
+                                   "': " + ec.message());
+  }
   return llvm::Error::success();
 }
 

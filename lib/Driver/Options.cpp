@@ -331,6 +331,29 @@ llvm::Error CompileOptions::validate() const {
         "--tile-sizes expects three positive sizes m,n,k, got '" +
         ValueTraits<std::vector<int64_t>>::print(pipeline.tileSizes) + "'");
 
+  // Sizes a typo could make absurd: the compiler would build (and the
+  // module allocate) for them.
+  constexpr int64_t kMaxSide = 16384, kMaxImages = 64, kMaxFrames = 65536;
+  for (const Size2D &size : sourceSizes)
+    if (size.height > kMaxSide || size.width > kMaxSide)
+      return llvm::createStringError(
+          "--source-size " + ValueTraits<Size2D>::print(size) +
+          " is over the limit of " + std::to_string(kMaxSide) +
+          " pixels per side");
+  if (imageSize.height > kMaxSide || imageSize.width > kMaxSide)
+    return llvm::createStringError(
+        "--image-size " + ValueTraits<Size2D>::print(imageSize) +
+        " is over the limit of " + std::to_string(kMaxSide) +
+        " pixels per side");
+  if (static_cast<int64_t>(sourceSizes.size()) > kMaxImages)
+    return llvm::createStringError(
+        "--source-size lists " + std::to_string(sourceSizes.size()) +
+        " images, over the limit of " + std::to_string(kMaxImages));
+  if (maxFrames > kMaxFrames)
+    return llvm::createStringError("--max-frames " + std::to_string(maxFrames) +
+                                   " is over the limit of " +
+                                   std::to_string(kMaxFrames));
+
   // What the module takes.
   if (llvm::Error e =
           checkNotGiven(*this, "max-frames", inputKind != InputKind::Video,

@@ -75,10 +75,12 @@ struct State {
 };
 
 /// Function-local, so compiled code can register modules from global
-/// constructors that run before this file's.
+/// constructors that run before this file's; never destroyed, because the
+/// compiled code unloads its modules from global destructors that may run
+/// after this file's.
 State &state() {
-  static State s;
-  return s;
+  static State *s = new State;
+  return *s;
 }
 
 std::string describe(CUresult rc) {

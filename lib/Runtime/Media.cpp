@@ -23,6 +23,13 @@
 
 #define STBI_NO_STDIO
 #define STBI_FAILURE_USERMSG
+// Only the formats Fovea takes: stb_image's other decoders (GIF, TGA, PSD,
+// PNM, HDR, PIC) are left out, so content in those formats under an image
+// name is rejected instead of decoded by code that reads out of bounds on
+// malformed input or inflates a few bytes into gigabytes.
+#define STBI_ONLY_PNG
+#define STBI_ONLY_JPEG
+#define STBI_ONLY_BMP
 #define STB_IMAGE_STATIC
 #define STB_IMAGE_IMPLEMENTATION
 #if defined(__clang__)
@@ -63,8 +70,7 @@ static void toPlanar(const uint8_t *rgb, size_t plane, uint8_t *out) {
 
 std::optional<MediaKind> fovea::rt::mediaKindOf(const std::string &path,
                                                 std::string &error) {
-  static const char *images[] = {"png", "jpg", "jpeg", "bmp", "gif", "tga",
-                                 "psd", "pnm", "ppm",  "pgm", "hdr", "pic"};
+  static const char *images[] = {"png", "jpg", "jpeg", "bmp"};
   static const char *videos[] = {"mp4", "m4v", "mkv",  "webm", "mov",
                                  "avi", "mpg", "mpeg", "ts",   "y4m",
                                  "flv", "ogv", "wmv",  "3gp",  "nut"};
@@ -78,10 +84,15 @@ std::optional<MediaKind> fovea::rt::mediaKindOf(const std::string &path,
     if (ext == e)
       return MediaKind::Video;
   error = "unsupported input '" + path +
-          "': expected .npy, an image (.png, .jpg, .bmp, .gif, .tga, .ppm, "
-          "...) or a video (.mp4, .mkv, .webm, .mov, .avi, ...)";
+          "': expected .npy, an image (.png, .jpg, .jpeg, .bmp) or a video "
+          "(.mp4, .mkv, .webm, .mov, .avi, ...)";
   return std::nullopt;
 }
+
+/// The largest image decoded: 64 Mpixels (8K UHD is 33), at most 16384
+/// pixels per side.
+static constexpr int64_t kMaxImagePixels = int64_t(64) << 20;
+static constexpr int kMaxImageSide = 16384;
 
 std::optional<Tensor> fovea::rt::decodeImage(const std::string &path,
                                              std::string &error) {
@@ -107,6 +118,18 @@ std::optional<Tensor> fovea::rt::decodeImage(const std::string &path,
     return std::nullopt;
   }
   int width = 0, height = 0, channels = 0;
+  // The size comes from the header, before anything is allocated: a small
+  // file can declare a huge image.
+  if (stbi_info_from_memory(bytes.data(), static_cast<int>(bytes.size()),
+                            &width, &height, &channels) &&
+      (width > kMaxImageSide || height > kMaxImageSide ||
+       static_cast<int64_t>(width) * height > kMaxImagePixels)) {
+    error = "image '" + path + "' is " + std::to_string(width) + "x" +
+            std::to_string(height) + ", over the limit of " +
+            std::to_string(kMaxImagePixels / (1 << 20)) + " Mpixels (and " +
+            std::to_string(kMaxImageSide) + " pixels per side)";
+    return std::nullopt;
+  }
   std::unique_ptr<stbi_uc, void (*)(void *)> pixels(
       stbi_load_from_memory(bytes.data(), static_cast<int>(bytes.size()),
                             &width, &height, &channels, 3),

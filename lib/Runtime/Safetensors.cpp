@@ -121,14 +121,18 @@ bool SafetensorsArchive::addFile(const std::string &file, std::string &error) {
     if (!type)
       return bad("unsupported dtype " + dtype->string());
     Entry entry{file, *type, {}, nullptr, 0};
-    size_t elements = 1;
+    // Overflow-checked: a product that wraps would match a short span.
     for (const JsonValue &d : shape->array()) {
       std::optional<int64_t> v = d.integer();
       if (!v || *v < 0)
         return bad("invalid shape");
       entry.shape.push_back(*v);
-      elements *= static_cast<size_t>(*v);
     }
+    size_t bytes = dtypeSize(*type);
+    for (int64_t d : entry.shape)
+      if (__builtin_mul_overflow(bytes, static_cast<size_t>(d), &bytes))
+        return bad("shape " + formatShape(entry.shape) + " of " +
+                   dtype->string() + " has more bytes than fit in memory");
     std::optional<int64_t> begin = offsets->array()[0].integer();
     std::optional<int64_t> end = offsets->array()[1].integer();
     if (!begin || !end || *begin < 0 || *end < *begin)
@@ -138,11 +142,10 @@ bool SafetensorsArchive::addFile(const std::string &file, std::string &error) {
                  std::to_string(*end) + ") runs past the end of the file (" +
                  std::to_string(dataSize) + " data bytes; truncated?)");
     entry.size = static_cast<size_t>(*end - *begin);
-    if (entry.size != elements * dtypeSize(*type))
+    if (entry.size != bytes)
       return bad("data_offsets span " + std::to_string(entry.size) +
                  " bytes but shape " + formatShape(entry.shape) + " of " +
-                 dtype->string() + " needs " +
-                 std::to_string(elements * dtypeSize(*type)));
+                 dtype->string() + " needs " + std::to_string(bytes));
     entry.data = dataStart + *begin;
     if (entries.count(name))
       return bad("defined twice (also in " + entries[name].file + ")");
