@@ -16,6 +16,7 @@
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 #include <cmath>
+#include <cstdint>
 #include <set>
 
 using namespace fovea;
@@ -51,9 +52,10 @@ public:
       return std::nullopt;
     std::optional<int64_t> i = v->getAsInteger();
     if (!i) {
-      // Integral doubles (e.g. 512.0) are accepted.
+      // Integral doubles (e.g. 512.0) are accepted where exact (|d| <= 2^53;
+      // a larger one would not even convert to int64 defined).
       std::optional<double> d = v->getAsNumber();
-      if (d && std::floor(*d) == *d)
+      if (d && std::floor(*d) == *d && std::fabs(*d) <= 9007199254740992.0)
         return static_cast<int64_t>(*d);
       return fail(path.field(key), "expected an integer"), std::nullopt;
     }
@@ -247,7 +249,8 @@ void ConfigSections::readVitSize(ModelConfig &c) {
                       visionPath.field("num_attention_heads"), "missing");
     c.mlpHidden =
         firstOf<int64_t>({r.integer(vision, "intermediate_size", visionPath),
-                          std::optional<int64_t>(4 * c.width)})
+                          std::optional<int64_t>(
+                              c.width <= INT64_MAX / 4 ? 4 * c.width : 0)})
             .value();
   }
   if (std::optional<int64_t> vit = r.integer(top, "vit_hidden_size", path))
@@ -379,12 +382,32 @@ void ConfigSections::checkRanges(ModelConfig &c) {
       r.fail(p, "must be positive");
   };
   // Upper bounds far above any released model, so that a typo cannot make
-  // the compiler build (and the runtime allocate) a model of absurd size.
+  // the compiler build (and the runtime allocate) a model of absurd size;
+  // first, as values beyond them also break the derived sizes.
   auto atMost = [&](int64_t v, int64_t limit, Path p,
                     llvm::StringLiteral message) {
     if (!r.failed && v > limit)
       r.fail(p, message);
   };
+  atMost(c.depth, 1024, visionPath.field("num_hidden_layers"),
+         "must be at most 1024");
+  atMost(c.width, 65536, visionPath.field("hidden_size"),
+         "must be at most 65536");
+  atMost(c.mlpHidden, 262144, visionPath.field("intermediate_size"),
+         "must be at most 262144");
+  atMost(c.imageSize, 16384, path.field("force_image_size"),
+         "must be at most 16384");
+  atMost(c.patchSize, 1024, path.field("patch_size"), "must be at most 1024");
+  atMost(c.posEmbedSide, 16384, argsPath.field("cpe_max_size"),
+         "must be at most 16384 patches per side");
+  atMost(c.numPrefix, 4096, visionPath.field("num_prefix_tokens"),
+         "must be at most 4096");
+  atMost(c.projectorHidden, 262144, path.field("projector_hidden_size"),
+         "must be at most 262144");
+  atMost(c.llmHidden, 262144, llmPath.field("hidden_size"),
+         "must be at most 262144");
+  atMost(c.temporalPatchSize, 64, path.field("video_temporal_patch_size"),
+         "must be at most 64");
   if (!r.failed) {
     positive(c.width, visionPath.field("hidden_size"));
     positive(c.depth, visionPath.field("num_hidden_layers"));
@@ -407,25 +430,6 @@ void ConfigSections::checkRanges(ModelConfig &c) {
       r.fail(visionPath.field("num_attention_heads"),
              "must be positive and divide the ViT width");
   }
-  atMost(c.depth, 1024, visionPath.field("num_hidden_layers"),
-         "must be at most 1024");
-  atMost(c.width, 65536, visionPath.field("hidden_size"),
-         "must be at most 65536");
-  atMost(c.mlpHidden, 262144, visionPath.field("intermediate_size"),
-         "must be at most 262144");
-  atMost(c.imageSize, 16384, path.field("force_image_size"),
-         "must be at most 16384");
-  atMost(c.patchSize, 1024, path.field("patch_size"), "must be at most 1024");
-  atMost(c.posEmbedSide, 16384, argsPath.field("cpe_max_size"),
-         "must be at most 16384 patches per side");
-  atMost(c.numPrefix, 4096, visionPath.field("num_prefix_tokens"),
-         "must be at most 4096");
-  atMost(c.projectorHidden, 262144, path.field("projector_hidden_size"),
-         "must be at most 262144");
-  atMost(c.llmHidden, 262144, llmPath.field("hidden_size"),
-         "must be at most 262144");
-  atMost(c.temporalPatchSize, 64, path.field("video_temporal_patch_size"),
-         "must be at most 64");
 }
 
 llvm::Expected<ModelConfig> fovea::parseModelConfig(llvm::StringRef text,

@@ -150,15 +150,19 @@ bool fovea::rt::convertElements(const void *src, DType from, void *dst,
   }
   if (!isFloat(from) || !isFloat(to))
     return false;
+  // `src` may be a checkpoint's bytes at any offset: loads go through
+  // memcpy, which has no alignment requirement (and compiles to a plain
+  // load where the target allows unaligned ones).
+  const auto *bytes = static_cast<const unsigned char *>(src);
   auto load = [&](size_t i) -> float {
-    switch (from) {
-    case DType::F32:
-      return static_cast<const float *>(src)[i];
-    case DType::BF16:
-      return bf16ToFloat(static_cast<const uint16_t *>(src)[i]);
-    default:
-      return f16ToFloat(static_cast<const uint16_t *>(src)[i]);
+    if (from == DType::F32) {
+      float f;
+      std::memcpy(&f, bytes + 4 * i, 4);
+      return f;
     }
+    uint16_t half;
+    std::memcpy(&half, bytes + 2 * i, 2);
+    return from == DType::BF16 ? bf16ToFloat(half) : f16ToFloat(half);
   };
   for (size_t i = 0; i < count; ++i) {
     float v = load(i);

@@ -170,6 +170,15 @@ INSTANTIATE_TEST_SUITE_P(
                           "\"intermediate_size\": 0"),
                   "bad.json: must be positive at "
                   "config.vision_config.intermediate_size"},
+        BadConfig{"HiddenSizeHuge",
+                  replace(kFlat, "\"hidden_size\": 64",
+                          "\"hidden_size\": 4611686018427387904"),
+                  "bad.json: must be at most 65536 at "
+                  "config.vision_config.hidden_size"},
+        BadConfig{"ImageSizeHugeDouble",
+                  replace(kFlat, "\"force_image_size\": 64",
+                          "\"force_image_size\": 1e300"),
+                  "bad.json: expected an integer at config.force_image_size"},
         BadConfig{
             "NormStdZero",
             replace(kOmni, "\"norm_std\": [0.26862954", "\"norm_std\": [0.0"),
