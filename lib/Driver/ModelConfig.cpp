@@ -52,8 +52,8 @@ public:
       return std::nullopt;
     std::optional<int64_t> i = v->getAsInteger();
     if (!i) {
-      // Integral doubles (e.g. 512.0) are accepted where exact (|d| <= 2^53;
-      // a larger one would not even convert to int64 defined).
+      // Integral doubles (e.g. 512.0) are accepted where exact, |d| <= 2^53
+      // (beyond int64's range the conversion is undefined).
       std::optional<double> d = v->getAsNumber();
       if (d && std::floor(*d) == *d && std::fabs(*d) <= 9007199254740992.0)
         return static_cast<int64_t>(*d);
