@@ -14,6 +14,7 @@
 #include "llvm/Support/raw_ostream.h"
 #include <cstdlib>
 #include <deque>
+#include <iterator>
 #include <limits>
 
 using namespace fovea;
@@ -23,6 +24,16 @@ using namespace fovea;
 //===----------------------------------------------------------------------===//
 
 namespace {
+/// `a`, `a or b`, `a, b or c`: the choices of an error message.
+template <typename Range, typename Name>
+std::string orList(const Range &items, Name name) {
+  std::string text;
+  size_t count = std::size(items);
+  for (auto [i, item] : llvm::enumerate(items))
+    text += (i == 0 ? "" : i + 1 == count ? " or " : ", ") + name(item);
+  return text;
+}
+
 template <typename E> struct EnumName {
   llvm::StringLiteral name;
   E value;
@@ -50,10 +61,7 @@ template <typename E, size_t N> struct EnumTraits {
     return "";
   }
   static std::string expects(const Names &names) {
-    std::string text;
-    for (auto [i, name] : llvm::enumerate(names))
-      text += (i == 0 ? "" : i + 1 == N ? " or " : ", ") + name.name.str();
-    return text;
+    return orList(names, [](const EnumName<E> &n) { return n.name.str(); });
   }
 };
 
@@ -88,14 +96,10 @@ template <> struct ValueTraits<Phase> {
   }
   static std::string print(Phase value) { return phaseName(value).str(); }
   static std::string expects() {
-    std::string text;
-    llvm::ArrayRef<Phase> phases = phasesOf(Target::CUDA);
-    for (auto [i, phase] : llvm::enumerate(phases))
-      text += (i == 0                   ? ""
-               : i + 1 == phases.size() ? " or "
-                                        : ", ") +
-              phaseName(phase).str();
-    return "a phase (" + text + ")";
+    return "a phase (" +
+           orList(phasesOf(Target::CUDA),
+                  [](Phase phase) { return phaseName(phase).str(); }) +
+           ")";
   }
 };
 
@@ -316,8 +320,8 @@ llvm::Error CompileOptions::validate() const {
         pipeline.gpuBinary + "'");
   if (cuda && !llvm::is_contained(supportedGpuArchs(), pipeline.gpuArch))
     return llvm::createStringError("unsupported GPU architecture '" +
-                                   pipeline.gpuArch +
-                                   "' (sm_90a, sm_90, sm_89, sm_86, sm_80)");
+                                   pipeline.gpuArch + "' (" +
+                                   llvm::join(supportedGpuArchs(), ", ") + ")");
   if (pipeline.blockSize < 32 || pipeline.blockSize > 1024)
     return llvm::createStringError("--block-size must be in [32, 1024], got " +
                                    std::to_string(pipeline.blockSize));
