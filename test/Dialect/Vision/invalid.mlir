@@ -698,3 +698,87 @@ func.func @evs_prune_c4(%x: tensor<4x16x64xf32>) {
   %k, %c = vision.evs_prune %x {rate = 5.000000e-01 : f64} : tensor<4x16x64xf32> -> tensor<32x64xf32>, tensor<3xi64>
   return
 }
+
+// -----
+
+// fusion_group_c1: groups are named.
+func.func @fusion_group_c1(%x: tensor<4xf32>) -> tensor<4xf32> {
+  // expected-error @+1 {{'vision.fusion_group' op expects a non-empty name (fusion_group_c1)}}
+  %0 = vision.fusion_group "" rule = <residual_norm> -> tensor<4xf32> {
+    %1 = arith.addf %x, %x : tensor<4xf32>
+    vision.yield %1 : tensor<4xf32>
+  }
+  return %0 : tensor<4xf32>
+}
+
+// -----
+
+// fusion_group_c2: the body computes something.
+func.func @fusion_group_c2_empty(%x: tensor<4xf32>) -> tensor<4xf32> {
+  // expected-error @+1 {{expects at least one op besides the terminator (fusion_group_c2)}}
+  %0 = vision.fusion_group "g" rule = <residual_norm> -> tensor<4xf32> {
+    vision.yield %x : tensor<4xf32>
+  }
+  return %0 : tensor<4xf32>
+}
+
+// -----
+
+// fusion_group_c2: the yielded values are the results.
+func.func @fusion_group_c2(%x: tensor<4xf32>) -> tensor<4xf32> {
+  // expected-error @+1 {{expects the yielded types 'tensor<4xf32>' to be the result types 'tensor<4xf16>' (fusion_group_c2)}}
+  %0 = vision.fusion_group "g" rule = <residual_norm> -> tensor<4xf16> {
+    %1 = arith.addf %x, %x : tensor<4xf32>
+    vision.yield %1 : tensor<4xf32>
+  }
+  return %x : tensor<4xf32>
+}
+
+// -----
+
+// fusion_group_c3: groups do not nest.
+func.func @fusion_group_c3(%x: tensor<4xf32>) -> tensor<4xf32> {
+  %0 = vision.fusion_group "outer" rule = <residual_norm> -> tensor<4xf32> {
+    // expected-error @+1 {{expects no enclosing fusion group, got 'outer' (fusion_group_c3)}}
+    %1 = vision.fusion_group "inner" rule = <residual_norm> -> tensor<4xf32> {
+      %2 = arith.addf %x, %x : tensor<4xf32>
+      vision.yield %2 : tensor<4xf32>
+    }
+    vision.yield %1 : tensor<4xf32>
+  }
+  return %0 : tensor<4xf32>
+}
+
+// -----
+
+// fusion_group_c4: the body has no memory effects.
+func.func @fusion_group_c4(%m: memref<4xf32>) -> f32 {
+  // expected-error @+1 {{expects ops free of memory effects, got 'memref.load' (fusion_group_c4)}}
+  %0 = vision.fusion_group "g" rule = <residual_norm> -> f32 {
+    %c0 = arith.constant 0 : index
+    %1 = memref.load %m[%c0] : memref<4xf32>
+    vision.yield %1 : f32
+  }
+  return %0 : f32
+}
+
+// -----
+
+// The rule is one of the fusion passes.
+func.func @fusion_group_rule(%x: tensor<4xf32>) -> tensor<4xf32> {
+  // expected-error @+2 {{expected ::mlir::vision::FusionRule to be one of: matmul_epilogue, residual_norm, data_movement, patch_embed}}
+  // expected-error @+1 {{failed to parse Vision_FusionRuleAttr parameter 'value'}}
+  %0 = vision.fusion_group "g" rule = <fused_somehow> -> tensor<4xf32> {
+    %1 = arith.addf %x, %x : tensor<4xf32>
+    vision.yield %1 : tensor<4xf32>
+  }
+  return %0 : tensor<4xf32>
+}
+
+// -----
+
+// vision.yield ends fusion groups only.
+func.func @yield_parent(%x: tensor<4xf32>) -> tensor<4xf32> {
+  // expected-error @+1 {{'vision.yield' op expects parent op 'vision.fusion_group'}}
+  vision.yield %x : tensor<4xf32>
+}

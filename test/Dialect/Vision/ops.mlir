@@ -185,3 +185,26 @@ func.func @evs_prune(%x: tensor<8x256x2688xbf16>, %d: tensor<?x252x2688xf32>, %s
       : tensor<512x2688xbf16>, tensor<8xi64>, tensor<?x2688xf32>, tensor<?xi64>,
         tensor<9x16xf32>, tensor<20xi64>
 }
+
+// CHECK-LABEL: func.func @fusion_group
+func.func @fusion_group(%x: tensor<?x18x64xbf16>, %h: tensor<?x18x256xbf16>, %w: tensor<64x256xbf16>, %b: tensor<64xbf16>)
+    -> tensor<?x18x64xbf16> {
+  // CHECK: %[[G:.*]] = vision.fusion_group "blocks.0.mlp.fc2" rule = <matmul_epilogue> -> tensor<?x18x64xbf16> {
+  // CHECK-NEXT: %[[L:.*]] = vision.linear
+  // CHECK-NEXT: %[[A:.*]] = arith.addf %{{.*}}, %[[L]]
+  // CHECK-NEXT: vision.yield %[[A]] : tensor<?x18x64xbf16>
+  // CHECK-NEXT: }
+  %0 = vision.fusion_group "blocks.0.mlp.fc2" rule = <matmul_epilogue> -> tensor<?x18x64xbf16> {
+    %1 = vision.linear %h, %w, %b : (tensor<?x18x256xbf16>, tensor<64x256xbf16>, tensor<64xbf16>) -> tensor<?x18x64xbf16>
+    %2 = arith.addf %x, %1 : tensor<?x18x64xbf16>
+    vision.yield %2 : tensor<?x18x64xbf16>
+  }
+  // Groups with several results, and with attributes of their own.
+  // CHECK: vision.fusion_group "norm" rule = <residual_norm> -> tensor<?x18x64xbf16>, tensor<?x18x64xbf16> attributes {note = "kept"}
+  %3:2 = vision.fusion_group "norm" rule = <residual_norm> -> tensor<?x18x64xbf16>, tensor<?x18x64xbf16> attributes {note = "kept"} {
+    %4 = arith.addf %0, %x : tensor<?x18x64xbf16>
+    %5 = vision.layer_norm %4, %b, %b {epsilon = 1.0e-6 : f64} : (tensor<?x18x64xbf16>, tensor<64xbf16>, tensor<64xbf16>) -> tensor<?x18x64xbf16>
+    vision.yield %4, %5 : tensor<?x18x64xbf16>, tensor<?x18x64xbf16>
+  }
+  return %3#1 : tensor<?x18x64xbf16>
+}

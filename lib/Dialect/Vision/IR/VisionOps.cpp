@@ -217,3 +217,48 @@ LogicalResult EvsPruneOp::verify() {
 
 #define GET_OP_CLASSES
 #include "fovea/Dialect/Vision/IR/VisionOps.cpp.inc"
+
+//===----------------------------------------------------------------------===//
+// FusionGroupOp
+//===----------------------------------------------------------------------===//
+
+void FusionGroupOp::build(OpBuilder &builder, OperationState &state,
+                          TypeRange resultTypes, StringRef name,
+                          FusionRule rule) {
+  state.addTypes(resultTypes);
+  state.addAttribute(getNameAttrName(state.name), builder.getStringAttr(name));
+  state.addAttribute(getRuleAttrName(state.name),
+                     FusionRuleAttr::get(builder.getContext(), rule));
+  Region *body = state.addRegion();
+  body->push_back(new Block);
+}
+
+YieldOp FusionGroupOp::getYield() {
+  return cast<YieldOp>(getBody().front().getTerminator());
+}
+
+LogicalResult FusionGroupOp::verify() {
+  if (getName().empty())
+    return emitOpError() << "expects a non-empty name (fusion_group_c1)";
+  Block &body = getBody().front();
+  if (body.getOperations().size() < 2)
+    return emitOpError() << "expects at least one op besides the terminator "
+                            "(fusion_group_c2)";
+  if (getYield().getValues().getTypes() != getResultTypes())
+    return emitOpError() << "expects the yielded types "
+                         << getYield().getValues().getTypes()
+                         << " to be the result types " << getResultTypes()
+                         << " (fusion_group_c2)";
+  if ((*this)->getParentOfType<FusionGroupOp>())
+    return emitOpError() << "expects no enclosing fusion group, got '"
+                         << (*this)->getParentOfType<FusionGroupOp>().getName()
+                         << "' (fusion_group_c3)";
+  for (Operation &op : body.without_terminator()) {
+    if (isa<FusionGroupOp>(op))
+      continue; // reported by the nested group (fusion_group_c3)
+    if (!isMemoryEffectFree(&op))
+      return emitOpError() << "expects ops free of memory effects, got '"
+                           << op.getName() << "' (fusion_group_c4)";
+  }
+  return success();
+}

@@ -122,6 +122,30 @@ def Vision_RmsNormWeightOrderAttr
   let assemblyFormat = "`<` $value `>`";
 }
 
+def Vision_FusionRule : I32EnumAttr<"FusionRule",
+    "the fusion pass that formed a fusion group", [
+      I32EnumAttrCase<"matmul_epilogue", 0>,
+      I32EnumAttrCase<"residual_norm", 1>,
+      I32EnumAttrCase<"data_movement", 2>,
+      I32EnumAttrCase<"patch_embed", 3>
+    ]> {
+  let cppNamespace = "::mlir::vision";
+  let genSpecializedAttr = 0;
+  let description = [{
+    `matmul_epilogue` (vision-fuse-matmul-epilogue): a `linear` with its
+    activation and residual add. `residual_norm` (vision-fuse-residual-norm):
+    a `layer_norm` or `rms_norm` with the residual add that produces its
+    input. `data_movement` (vision-fuse-data-movement): token reorderings
+    (`strip_prefix`, `pixel_shuffle`) read through index maps by their
+    consumer. `patch_embed` (vision-fuse-patch-embed): input normalization
+    and the position-embedding add around the patch projection.
+  }];
+}
+def Vision_FusionRuleAttr
+    : EnumAttr<Vision_Dialect, Vision_FusionRule, "fusion_rule"> {
+  let assemblyFormat = "`<` $value `>`";
+}
+
 //===----------------------------------------------------------------------===//
 // Type constraints
 //===----------------------------------------------------------------------===//

@@ -561,4 +561,71 @@ def Vision_EvsPruneOp : Vision_InferredOp<"evs_prune"> {
   }];  let hasCanonicalizer = 1;
 }
 
+//===----------------------------------------------------------------------===//
+// Fusion groups
+//===----------------------------------------------------------------------===//
+
+def Vision_FusionGroupOp : Vision_Op<"fusion_group", [
+    SingleBlockImplicitTerminator<"::mlir::vision::YieldOp">,
+    RecursiveMemoryEffects, NoRegionArguments]> {
+  let summary = "Ops that become one kernel (GPU) or one loop nest (CPU)";
+  let description = [{
+    A fusion group holds ops of one function that the backends lower
+    together: on the GPU into one kernel, on the CPU into one loop nest.
+    The region is not isolated from above: its ops use values defined
+    before the group directly, and the group's results are the values its
+    `vision.yield` returns, the ones used after the group. `name` identifies
+    the group in the fusion report (unique within the function by
+    construction of the fusion passes); `rule` names the fusion that formed
+    it. Ops outside any group are lowered one by one. The group has no
+    semantics of its own: inlining its body gives the same function.
+
+    Constraints:
+    - (fusion_group_c1) `name` is not empty.
+    - (fusion_group_c2) the body holds at least one op besides the
+      terminator, and the terminator's operand types are the result types.
+    - (fusion_group_c3) fusion groups do not nest.
+    - (fusion_group_c4) every op of the body is free of memory effects (the
+      group can be lowered as one kernel without ordering constraints).
+
+    Example:
+    ```mlir
+    %0 = vision.fusion_group "blocks.0.mlp.fc2" rule = <matmul_epilogue>
+        -> tensor<?x1025x1280xbf16> {
+      %1 = vision.linear %h, %w, %b : (...) -> tensor<?x1025x1280xbf16>
+      %2 = arith.addf %x, %1 : tensor<?x1025x1280xbf16>
+      vision.yield %2 : tensor<?x1025x1280xbf16>
+    }
+    ```
+  }];
+  let arguments = (ins StrAttr:$name, Vision_FusionRuleAttr:$rule);
+  let results = (outs Variadic<AnyType>:$results);
+  let regions = (region SizedRegion<1>:$body);
+  let assemblyFormat = [{
+    $name `rule` `=` $rule (`->` type($results)^)? attr-dict-with-keyword $body
+  }];
+  let hasVerifier = 1;
+  let skipDefaultBuilders = 1;
+  let builders = [
+    OpBuilder<(ins "::mlir::TypeRange":$resultTypes, "::llvm::StringRef":$name,
+                   "::mlir::vision::FusionRule":$rule)>
+  ];
+  let extraClassDeclaration = [{
+    /// The terminator of the body.
+    YieldOp getYield();
+  }];
+}
+
+def Vision_YieldOp : Vision_Op<"yield", [Pure, Terminator,
+                                          HasParent<"FusionGroupOp">]> {
+  let summary = "Returns the results of a fusion group";
+  let description = [{
+    Terminates the body of a `vision.fusion_group`; its operands are the
+    group's results.
+  }];
+  let arguments = (ins Variadic<AnyType>:$values);
+  let builders = [OpBuilder<(ins), [{ /* nothing to yield */ }]>];
+  let assemblyFormat = "($values^ `:` type($values))? attr-dict";
+}
+
 #endif // FOVEA_DIALECT_VISION_IR_VISIONOPS_TD
