@@ -328,6 +328,10 @@ llvm::Error CompileOptions::validate() const {
   if (pipeline.gpuOptLevel < 0 || pipeline.gpuOptLevel > 3)
     return llvm::createStringError("--gpu-opt-level must be in [0, 3], got " +
                                    std::to_string(pipeline.gpuOptLevel));
+  if (llvm::Expected<std::vector<std::string>> fusions =
+          selectedFusionPasses(pipeline);
+      !fusions)
+    return fusions.takeError();
   if (!pipeline.tileSizes.empty() &&
       (pipeline.tileSizes.size() != 3 ||
        llvm::any_of(pipeline.tileSizes, [](int64_t s) { return s <= 0; })))

@@ -20,11 +20,18 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/Passes.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
+#include "mlir/Dialect/SCF/Transforms/Passes.h"
 #include "mlir/Transforms/Passes.h"
 
 using namespace mlir;
 
 void fovea::buildBufferizationPipeline(OpPassManager &pm) {
+  // Fills CSE merged would be copied for each reader.
+  pm.addNestedPass<func::FuncOp>(vision::createUnshareFills());
+  // Ops whose result is inserted into a larger tensor (a row of a fusion
+  // group's loop, the patch tokens after the prefix tokens) write into it
+  // in place instead of into a new buffer that is then copied.
+  pm.addPass(bufferization::createEmptyTensorEliminationPass());
   bufferization::OneShotBufferizePassOptions bufferize;
   bufferize.bufferizeFunctionBoundaries = true;
   bufferize.functionBoundaryTypeConversion =
@@ -85,6 +92,8 @@ void fovea::addCpuBufferizedPhase(OpPassManager &pm,
   pm.addPass(createCSEPass());
 
   buildBufferizationPipeline(pm);
+  // The loops of the fusion groups run in order on the host.
+  pm.addPass(createForallToForLoopPass());
   pm.addPass(createConvertLinalgToLoopsPass());
   pm.addPass(createCanonicalizerPass());
 }

@@ -19,6 +19,7 @@
 #include "mlir/Dialect/GPU/Transforms/Passes.h"
 #include "mlir/Dialect/Linalg/Passes.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
+#include "mlir/Dialect/SCF/Transforms/Passes.h"
 #include "mlir/Transforms/Passes.h"
 #include "llvm/ADT/StringSwitch.h"
 
@@ -36,6 +37,9 @@ void fovea::addGpuBufferizedPhase(OpPassManager &pm,
   pm.addPass(createCSEPass());
 
   buildBufferizationPipeline(pm);
+  // The loops of the fusion groups become parallel loops, mapped to blocks
+  // and threads below like every other nest.
+  pm.addPass(createForallToParallelLoopPass());
   if (options.tensorCores) {
     vision::GpuMmaContractionsOptions mma;
     mma.emulateWarps = options.emulateOnHost;

@@ -9,8 +9,11 @@
 #include "fovea/Pipelines/Pipelines.h"
 
 #include "PipelineStages.h"
+#include "fovea/Codegen/Common/Passes.h"
 #include "fovea/Codegen/GPU/Passes.h"
 #include "fovea/Conversion/Passes.h"
+#include "fovea/Dialect/Vision/Transforms/FusionGroups.h"
+#include "fovea/Dialect/Vision/Transforms/Passes.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/Passes.h"
 #include "mlir/Pass/PassRegistry.h"
@@ -78,6 +81,69 @@ static void addVisionPhase(OpPassManager &pm) {
   pm.addPass(createCanonicalizerPass());
 }
 
+llvm::Expected<std::vector<std::string>>
+fovea::selectedFusionPasses(const PipelineOptions &options) {
+  auto passes = vision::fusionPasses();
+  llvm::StringRef set = options.fusion;
+  if (set != "none" && set != "default" && set != "all")
+    return llvm::createStringError("--fusion must be none, default or all, "
+                                   "got '" +
+                                   set.str() + "'");
+  // A name given as the flag or without its `vision-fuse-` prefix.
+  auto resolve =
+      [&](llvm::StringRef list, llvm::StringRef option,
+          llvm::SmallVectorImpl<llvm::StringRef> &names) -> llvm::Error {
+    llvm::SmallVector<llvm::StringRef> items;
+    list.split(items, ',', -1, /*KeepEmpty=*/false);
+    for (llvm::StringRef item : items) {
+      item = item.trim();
+      const vision::FusionPassInfo *found =
+          llvm::find_if(passes, [&](const vision::FusionPassInfo &pass) {
+            return pass.flag == item ||
+                   pass.flag == ("vision-fuse-" + item).str();
+          });
+      if (found == passes.end()) {
+        std::string known;
+        for (const vision::FusionPassInfo &pass : passes)
+          known += (known.empty() ? "" : ", ") + pass.flag.str();
+        return llvm::createStringError("--" + option.str() +
+                                       ": unknown fusion pass '" + item.str() +
+                                       "' (known: " + known + ")");
+      }
+      names.push_back(found->flag);
+    }
+    return llvm::Error::success();
+  };
+  llvm::SmallVector<llvm::StringRef> enabled, disabled;
+  if (llvm::Error e = resolve(options.fusionEnable, "fusion-enable", enabled))
+    return std::move(e);
+  if (llvm::Error e =
+          resolve(options.fusionDisable, "fusion-disable", disabled))
+    return std::move(e);
+  std::vector<std::string> selected;
+  for (const vision::FusionPassInfo &pass : passes) {
+    bool on = set == "all" || (set == "default" && pass.inDefault) ||
+              llvm::is_contained(enabled, pass.flag);
+    if (on && !llvm::is_contained(disabled, pass.flag))
+      selected.push_back(pass.flag.str());
+  }
+  return selected;
+}
+
+/// `fused`: the selected fusion passes, in pipeline order.
+static void addFusedPhase(OpPassManager &pm, const PipelineOptions &options) {
+  llvm::Expected<std::vector<std::string>> passes =
+      selectedFusionPasses(options);
+  // The options model validated the selection before the pipeline is built.
+  if (!passes) {
+    llvm::consumeError(passes.takeError());
+    return;
+  }
+  for (const vision::FusionPassInfo &pass : vision::fusionPasses())
+    if (llvm::is_contained(*passes, pass.flag))
+      pm.addNestedPass<func::FuncOp>(pass.create());
+}
+
 /// `linalg`: vision ops to linalg on tensors. On the GPU with tensor cores,
 /// attention first leaves vision IR as one flash kernel, before it would
 /// become separate linalg contractions and softmax reductions.
@@ -92,6 +158,13 @@ static void addLinalgPhase(OpPassManager &pm, Target target,
   // Elementwise arith on tensors (residual adds, casts) becomes linalg too.
   pm.addPass(createConvertElementwiseToLinalgPass());
   pm.addPass(createCanonicalizerPass());
+  // Each fusion group becomes one kernel / loop nest. The GPU's scalar
+  // kernels fuse a contraction into its epilogue's loop; the tensor-core
+  // kernel and the CPU's vectorized matmuls apply the epilogue themselves.
+  vision::LowerFusionGroupsOptions groups;
+  groups.fuseContractions = target == Target::CUDA && !options.tensorCores;
+  pm.addNestedPass<func::FuncOp>(vision::createLowerFusionGroups(groups));
+  pm.addPass(createCanonicalizerPass());
 }
 
 void fovea::buildPipeline(OpPassManager &pm, Target target,
@@ -105,7 +178,7 @@ void fovea::buildPipeline(OpPassManager &pm, Target target,
       addVisionPhase(pm);
       break;
     case Phase::Fused:
-      // The vision-level fusion passes come here.
+      addFusedPhase(pm, options);
       break;
     case Phase::Linalg:
       addLinalgPhase(pm, target, options);
@@ -162,23 +235,43 @@ PipelineOptions GpuPipelineOptions::toPipelineOptions() const {
   return options;
 }
 
+/// Registers `fovea-<target>-pipeline`: the phases from `fused` on, with
+/// the options checked first (an unknown fusion pass is an error, not a
+/// pipeline that silently runs without it).
+template <typename Options>
+static void registerPipeline(llvm::StringRef arg, llvm::StringRef description,
+                             Target target, Phase lastWithLLVM,
+                             Phase lastWithoutLLVM) {
+  registerPassPipeline(
+      arg, description,
+      [=](OpPassManager &pm, llvm::StringRef text,
+          llvm::function_ref<LogicalResult(const llvm::Twine &)> error) {
+        Options options;
+        if (failed(options.parseFromString(text)))
+          return failure();
+        PipelineOptions pipeline = options.toPipelineOptions();
+        if (llvm::Expected<std::vector<std::string>> fusions =
+                selectedFusionPasses(pipeline);
+            !fusions)
+          return error(llvm::toString(fusions.takeError()));
+        buildPipeline(pm, target, pipeline, Phase::Fused,
+                      options.lowerToLLVM ? lastWithLLVM : lastWithoutLLVM);
+        return success();
+      },
+      [](llvm::function_ref<void(const detail::PassOptions &)> handler) {
+        handler(Options());
+      });
+}
+
 void fovea::registerFoveaPipelines() {
-  PassPipelineRegistration<CpuPipelineOptions>(
+  registerPipeline<CpuPipelineOptions>(
       "fovea-cpu-pipeline",
       "Lowers vision IR on tensors to the LLVM dialect for the host CPU "
       "(phases fused to llvm)",
-      [](OpPassManager &pm, const CpuPipelineOptions &options) {
-        buildPipeline(pm, Target::CPU, options.toPipelineOptions(),
-                      Phase::Fused,
-                      options.lowerToLLVM ? Phase::LLVM : Phase::Bufferized);
-      });
-  PassPipelineRegistration<GpuPipelineOptions>(
+      Target::CPU, Phase::LLVM, Phase::Bufferized);
+  registerPipeline<GpuPipelineOptions>(
       "fovea-gpu-pipeline",
       "Lowers vision IR on tensors to NVIDIA GPU kernels (NVVM, PTX) and the "
       "host code that launches them (phases fused to llvm)",
-      [](OpPassManager &pm, const GpuPipelineOptions &options) {
-        buildPipeline(pm, Target::CUDA, options.toPipelineOptions(),
-                      Phase::Fused,
-                      options.lowerToLLVM ? Phase::LLVM : Phase::GPU);
-      });
+      Target::CUDA, Phase::LLVM, Phase::GPU);
 }

@@ -14,6 +14,7 @@
 #include "mlir/Pass/PassOptions.h"
 #include "llvm/ADT/ArrayRef.h"
 #include "llvm/ADT/StringRef.h"
+#include "llvm/Support/Error.h"
 #include <optional>
 #include <string>
 #include <vector>
@@ -83,6 +84,12 @@ struct PipelineOptions {
 /// `target`. Translation phases add no passes (they print `LLVM`).
 void buildPipeline(mlir::OpPassManager &pm, Target target,
                    const PipelineOptions &options, Phase first, Phase last);
+
+/// The vision-level fusion passes `options` selects (`fusion`,
+/// `fusion-enable`, `fusion-disable`), by flag, in pipeline order; an
+/// unknown name or --fusion value is an error naming it.
+llvm::Expected<std::vector<std::string>>
+selectedFusionPasses(const PipelineOptions &options);
 
 /// One-shot bufferization (identity layouts at function boundaries) with
 /// buffer deallocation, then bufferization ops to memref.

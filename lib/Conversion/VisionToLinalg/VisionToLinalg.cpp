@@ -9,6 +9,7 @@
 #include "fovea/Conversion/Passes.h"
 
 #include "fovea/Dialect/Vision/IR/VisionDialect.h"
+#include "fovea/Dialect/Vision/IR/VisionOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
@@ -38,6 +39,8 @@ struct ConvertVisionToLinalgPass
     MLIRContext *ctx = &getContext();
     ConversionTarget target(*ctx);
     target.addIllegalDialect<VisionDialect>();
+    // Fusion groups stay: fovea-lower-fusion-groups fuses and dissolves them.
+    target.addLegalOp<vision::FusionGroupOp, vision::YieldOp>();
     target.markUnknownOpDynamicallyLegal([](Operation *) { return true; });
     RewritePatternSet patterns(ctx);
     populateVisionToLinalgPatterns(patterns);

@@ -62,4 +62,95 @@ def AddEntryPoints : Pass<"fovea-add-entry-points", "ModuleOp"> {
   let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
 }
 
+def LowerFusionGroups : Pass<"fovea-lower-fusion-groups", "func::FuncOp"> {
+  let summary = "Fuses the linalg ops of each fusion group, then dissolves the groups";
+  let description = [{
+    Runs after convert-vision-to-linalg, on tensors. Within each
+    `vision.fusion_group` (and nowhere else):
+
+    1. reshapes are folded into the generics by collapsing their loops, and
+       `linalg.broadcast` becomes a generic, so chains of elementwise ops
+       meet;
+    2. elementwise producers with one use fuse into their consumer
+       (`linalg` elementwise fusion), except values that depend on weights
+       only, which stay outside to be computed once in `@init`;
+    3. with `row-loops`, a group with row reductions (the norms) becomes one
+       `scf.forall` over rows: its last op is tiled by one row and the
+       group's other ops fuse into the loop (values the group returns are
+       yielded by the loop), so a row is read once;
+    4. with `fuse-contractions`, a group holding a contraction whose
+       epilogue is its last op becomes one `scf.forall` over the output
+       elements with the contraction fused in (the GPU's scalar kernels:
+       one thread computes the dot product and applies the epilogue);
+       without it, the contraction and its single fused epilogue stay two
+       ops for the backend's matmul code (the tensor-core kernel applies
+       the epilogue itself).
+
+    Then the group's body replaces the group. Ops outside groups are not
+    touched.
+
+    Before (a layer norm's group after convert-vision-to-linalg):
+    ```mlir
+    %y = vision.fusion_group "blocks.0.norm1" rule = <residual_norm> -> tensor<?x64xbf16> {
+      %s = linalg.generic {reduction over columns} ins(%x) outs(%fill0)
+      %v = linalg.generic {reduction over columns} ins(%x, %s) outs(%fill1)
+      %n = linalg.generic {parallel} ins(%x, %s, %v, %g, %b) outs(%e)
+      vision.yield %n : tensor<?x64xbf16>
+    }
+    ```
+    After (`row-loops`):
+    ```mlir
+    %y = scf.forall (%r) in (%rows) shared_outs(%o = %e) -> tensor<?x64xbf16> {
+      %xr = tensor.extract_slice %x[%r, 0] [1, 64] [1, 1]
+      %s = linalg.generic ... ins(%xr) ...
+      %v = linalg.generic ... ins(%xr, %s) ...
+      %n = linalg.generic ... ins(%xr, %s, %v, %g, %b) ...
+      scf.forall.in_parallel { tensor.parallel_insert_slice %n into %o[%r, 0] [1, 64] [1, 1] }
+    }
+    ```
+  }];
+  let options = [
+    Option<"rowLoops", "row-loops", "bool", "true",
+           "Lower groups with row reductions to one loop over rows">,
+    Option<"fuseContractions", "fuse-contractions", "bool", "false",
+           "Fuse contractions into a loop over their epilogue's elements">,
+  ];
+  let dependentDialects = ["::mlir::affine::AffineDialect",
+                           "::mlir::scf::SCFDialect",
+                           "::mlir::linalg::LinalgDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
+def UnshareFills : Pass<"fovea-unshare-fills", "func::FuncOp"> {
+  let summary = "Gives each reader of a linalg.fill on tensors its own fill";
+  let description = [{
+    CSE merges identical `linalg.fill`s of identically shaped
+    `tensor.empty`s, such as the zero accumulators of two matmuls of the
+    same shape in different ViT blocks. One-shot bufferization must then
+    copy the filled buffer for every reader after the first (a full
+    `memref.copy`, on the GPU a host-side copy of device memory), and the
+    matmul kernels no longer see a fresh zero-filled accumulator they can
+    initialize in registers. This pass, run right before bufferization,
+    clones the fill (and its `tensor.empty`) for every use after the first.
+    Fills into anything other than a `tensor.empty` are left alone.
+
+    Before:
+    ```mlir
+    %e = tensor.empty(%n) : tensor<?x64xf32>
+    %z = linalg.fill ins(%cst : f32) outs(%e : tensor<?x64xf32>) -> tensor<?x64xf32>
+    %a = linalg.matmul ins(%x, %w : ...) outs(%z : tensor<?x64xf32>) -> tensor<?x64xf32>
+    %b = linalg.matmul ins(%y, %v : ...) outs(%z : tensor<?x64xf32>) -> tensor<?x64xf32>
+    ```
+    After:
+    ```mlir
+    %e = tensor.empty(%n) : tensor<?x64xf32>
+    %z = linalg.fill ins(%cst : f32) outs(%e : tensor<?x64xf32>) -> tensor<?x64xf32>
+    %a = linalg.matmul ins(%x, %w : ...) outs(%z : tensor<?x64xf32>) -> tensor<?x64xf32>
+    %e1 = tensor.empty(%n) : tensor<?x64xf32>
+    %z1 = linalg.fill ins(%cst : f32) outs(%e1 : tensor<?x64xf32>) -> tensor<?x64xf32>
+    %b = linalg.matmul ins(%y, %v : ...) outs(%z1 : tensor<?x64xf32>) -> tensor<?x64xf32>
+    ```
+  }];
+}
+
 #endif // FOVEA_CODEGEN_COMMON_PASSES_TD

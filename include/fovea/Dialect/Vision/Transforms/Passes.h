@@ -7,6 +7,7 @@
 #ifndef FOVEA_DIALECT_VISION_TRANSFORMS_PASSES_H
 #define FOVEA_DIALECT_VISION_TRANSFORMS_PASSES_H
 
+#include "fovea/Dialect/Vision/IR/VisionDialect.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Pass/Pass.h"

@@ -55,4 +55,148 @@ def VisionHoistWeightOnly : Pass<"vision-hoist-weight-only", "::mlir::ModuleOp">
   let dependentDialects = ["::mlir::func::FuncDialect"];
 }
 
+//===----------------------------------------------------------------------===//
+// Fusion passes: each forms `vision.fusion_group`s of one rule. They run in
+// the `fused` phase in this order (patch embed, matmul epilogue, residual +
+// norm, data movement); each claims ops no earlier pass grouped, except data
+// movement, which joins the group of its consumer.
+//===----------------------------------------------------------------------===//
+
+def VisionFusePatchEmbed : Pass<"vision-fuse-patch-embed", "::mlir::func::FuncOp"> {
+  let summary = "Groups input normalization, patch projection and position-embedding add";
+  let description = [{
+    Around each `vision.patch_embed` and `vision.tubelet_embed`: the
+    `vision.normalize` of its pixels (with the cast to the storage type),
+    the position-embedding `arith.addf` that consumes its result (with the
+    `linalg.broadcast` of the embedding), and the `vision.prepend_tokens`
+    that places the patch tokens after the prefix tokens. The group is
+    named `patch_embed`. The weight-only part (interpolating the position
+    embedding) stays outside and is computed once in `@init`. Numerics are
+    those of the separate ops: f32 normalization rounded to the storage
+    type, f32 accumulation rounded once, the add rounded once.
+
+    Before:
+    ```mlir
+    %n = vision.normalize %px {...} : tensor<?x3x64x64xui8> -> tensor<?x3x64x64xf32>
+    %t = arith.truncf %n : tensor<?x3x64x64xf32> to tensor<?x3x64x64xbf16>
+    %e = vision.patch_embed %t, %w {patch_size = 16 : i64} : (...) -> tensor<?x16x64xbf16>
+    %p = linalg.broadcast ins(%pos : tensor<16x64xbf16>) outs(%init : tensor<?x16x64xbf16>) dimensions = [0]
+    %s = arith.addf %e, %p : tensor<?x16x64xbf16>
+    ```
+    After:
+    ```mlir
+    %s = vision.fusion_group "patch_embed" rule = <patch_embed> -> tensor<?x16x64xbf16> {
+      %n = vision.normalize ...
+      %t = arith.truncf ...
+      %e = vision.patch_embed ...
+      %p = linalg.broadcast ...
+      %s = arith.addf %e, %p : tensor<?x16x64xbf16>
+      vision.yield %s : tensor<?x16x64xbf16>
+    }
+    ```
+  }];
+  let dependentDialects = ["::mlir::vision::VisionDialect"];
+}
+
+def VisionFuseMatmulEpilogue : Pass<"vision-fuse-matmul-epilogue", "::mlir::func::FuncOp"> {
+  let summary = "Groups each linear with its activation, residual add and downcast";
+  let description = [{
+    Starting at each ungrouped `vision.linear` (which already carries its
+    bias), follows the chain of single uses: at most one activation
+    (`vision.gelu`, `vision.relu2`), then at most one residual
+    `arith.addf` of a tensor, then at most one `arith.truncf`/`arith.extf`.
+    The group is named after the linear's weight (`blocks.0.mlp.fc1`). The
+    kernel applies the chain to the f32 accumulator tile before storing
+    it; the rounding points are those of the separate ops (the linear's
+    result rounded to the storage type, then the activation computed in f32
+    and rounded, then the add rounded), so results are bit-identical to the
+    unfused lowering.
+
+    Before:
+    ```mlir
+    %h = vision.linear %y, %w1, %b1 : (...) -> tensor<?x18x256xbf16>
+    %g = vision.gelu %h {approximation = #vision.gelu_approximation<none>} : tensor<?x18x256xbf16>
+    %o = vision.linear %g, %w2, %b2 : (...) -> tensor<?x18x64xbf16>
+    %r = arith.addf %x, %o : tensor<?x18x64xbf16>
+    ```
+    After:
+    ```mlir
+    %g = vision.fusion_group "blocks.0.mlp.fc1" rule = <matmul_epilogue> -> tensor<?x18x256xbf16> {
+      %h = vision.linear %y, %w1, %b1 : (...) -> tensor<?x18x256xbf16>
+      %g = vision.gelu %h {...} : tensor<?x18x256xbf16>
+      vision.yield %g : tensor<?x18x256xbf16>
+    }
+    %r = vision.fusion_group "blocks.0.mlp.fc2" rule = <matmul_epilogue> -> tensor<?x18x64xbf16> {
+      %o = vision.linear %g, %w2, %b2 : (...) -> tensor<?x18x64xbf16>
+      %r = arith.addf %x, %o : tensor<?x18x64xbf16>
+      vision.yield %r : tensor<?x18x64xbf16>
+    }
+    ```
+  }];
+  let dependentDialects = ["::mlir::vision::VisionDialect"];
+}
+
+def VisionFuseResidualNorm : Pass<"vision-fuse-residual-norm", "::mlir::func::FuncOp"> {
+  let summary = "Groups each norm with the residual add that produces its input";
+  let description = [{
+    Each ungrouped `vision.layer_norm` and `vision.rms_norm` becomes a group
+    that reads its rows once: the row statistics and the normalization in
+    one kernel (one loop nest on the CPU) instead of a reduction kernel per
+    statistic and an elementwise kernel. When its input is an ungrouped
+    residual `arith.addf`, the add joins the group, which then returns both
+    the sum (the residual stream) and the normalized rows. With the default
+    pass order the residual adds are already in matmul epilogues and the
+    group holds the norm alone. Numerics: unchanged (the statistics are
+    accumulated in f32 in the same order).
+
+    Before:
+    ```mlir
+    %x1 = arith.addf %x, %o : tensor<?x18x64xbf16>
+    %y = vision.layer_norm %x1, %g, %b {epsilon = 1.0e-06 : f64} : (...) -> tensor<?x18x64xbf16>
+    ```
+    After:
+    ```mlir
+    %r:2 = vision.fusion_group "blocks.0.norm2" rule = <residual_norm> -> tensor<?x18x64xbf16>, tensor<?x18x64xbf16> {
+      %x1 = arith.addf %x, %o : tensor<?x18x64xbf16>
+      %y = vision.layer_norm %x1, %g, %b {...} : (...) -> tensor<?x18x64xbf16>
+      vision.yield %x1, %y : tensor<?x18x64xbf16>, tensor<?x18x64xbf16>
+    }
+    ```
+  }];
+  let dependentDialects = ["::mlir::vision::VisionDialect"];
+}
+
+def VisionFuseDataMovement : Pass<"vision-fuse-data-movement", "::mlir::func::FuncOp"> {
+  let summary = "Reads token reorderings through index maps in their consumer";
+  let description = [{
+    `vision.strip_prefix` and `vision.pixel_shuffle` move data without
+    computing. When one of them has a single consumer, it joins the
+    consumer's fusion group (or forms a `data_movement` group with an
+    ungrouped consumer), so the consumer reads the reordered tokens through
+    an index map instead of a materialized copy. The q/k/v split of the fused
+    qkv projection needs no pass: its slices are views of the projection's
+    result. Numerics: unchanged (no arithmetic moves).
+
+    Before:
+    ```mlir
+    %s = vision.strip_prefix %x {num_prefix = 2 : i64} : tensor<?x18x64xbf16> -> tensor<?x16x64xbf16>
+    %p = vision.pixel_shuffle %s {...} : tensor<?x16x64xbf16> -> tensor<?x4x256xbf16>
+    %n = vision.fusion_group "mlp1.0" rule = <residual_norm> -> tensor<?x4x256xbf16> {
+      %n = vision.rms_norm %p, %w {...} : (...) -> tensor<?x4x256xbf16>
+      vision.yield %n : tensor<?x4x256xbf16>
+    }
+    ```
+    After:
+    ```mlir
+    %n = vision.fusion_group "mlp1.0" rule = <residual_norm> -> tensor<?x4x256xbf16> {
+      %s = vision.strip_prefix %x {...} : tensor<?x18x64xbf16> -> tensor<?x16x64xbf16>
+      %p = vision.pixel_shuffle %s {...} : tensor<?x16x64xbf16> -> tensor<?x4x256xbf16>
+      %n = vision.rms_norm %p, %w {...} : (...) -> tensor<?x4x256xbf16>
+      vision.yield %n : tensor<?x4x256xbf16>
+    }
+    ```
+  }];
+  let dependentDialects = ["::mlir::vision::VisionDialect"];
+}
+
 #endif // FOVEA_DIALECT_VISION_TRANSFORMS_PASSES_TD
