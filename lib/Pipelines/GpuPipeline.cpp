@@ -29,7 +29,6 @@ void fovea::addGpuBufferizedPhase(OpPassManager &pm,
                                   const PipelineOptions &options) {
   if (options.hoistWeightOnly)
     pm.addPass(vision::createVisionHoistWeightOnly());
-  pm.addNestedPass<func::FuncOp>(vision::createGpuFuseElementwise());
   // erf as a polynomial: no libdevice call in the kernels.
   pm.addNestedPass<func::FuncOp>(vision::createExpandErf());
   // One thread per output element: parallel loops outermost.

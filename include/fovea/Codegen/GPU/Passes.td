@@ -49,19 +49,6 @@ def GpuTileParallelLoops : Pass<"fovea-gpu-tile-parallel-loops", "func::FuncOp">
   ];
 }
 
-def GpuFuseElementwise : Pass<"fovea-gpu-fuse-elementwise", "func::FuncOp"> {
-  let summary = "Fuses elementwise linalg producers into consumers without reductions";
-  let description = [{
-    linalg's elementwise producer/consumer fusion, restricted for the GPU: a
-    producer is fused into its consumer only when it has one use and the
-    consumer has no reduction loops. Fusing an elementwise producer (a
-    LayerNorm's normalization, say) into a contraction would recompute it
-    for every output column in every thread, and hide the contraction from
-    the tensor-core path; it stays a kernel of its own instead.
-  }];
-  let dependentDialects = ["::mlir::linalg::LinalgDialect"];
-}
-
 def GpuParallelDimsFirst : Pass<"fovea-gpu-parallel-dims-first", "func::FuncOp"> {
   let summary = "Reorders linalg loops so parallel dimensions come before reductions";
   let description = [{
