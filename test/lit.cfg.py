@@ -43,6 +43,15 @@ if lit_config.params.get("fovea_roundtrip", "0") not in ("0", ""):
     # The integration tests drive fovea-opt themselves: nothing to add.
     config.excludes.append("Integration")
 
+# `--param fovea_fusion=none` (or `all`): the integration tests compile with
+# that fusion set (fovea_testing passes it on to fovea-compile and the
+# registered pipelines); outputs go to a directory of their own.
+fovea_fusion = lit_config.params.get("fovea_fusion", "")
+if fovea_fusion:
+    config.environment["FOVEA_FUSION"] = fovea_fusion
+    config.test_exec_root = os.path.join(config.fovea_obj_root,
+                                         "test-fusion-" + fovea_fusion)
+
 tool_dirs = [config.fovea_tools_dir, config.llvm_tools_dir]
 tools = [
     ToolSubst("fovea-opt", extra_args=fovea_opt_args, unresolved="fatal"),

@@ -8,6 +8,7 @@
 
 #include "fovea/Codegen/Common/Passes.h"
 #include "fovea/Dialect/Vision/IR/VisionDialect.h"
+#include "fovea/Driver/FusionReport.h"
 #include "fovea/InitFovea.h"
 #include "fovea/Pipelines/Pipelines.h"
 #include "fovea/Runtime/ModuleAbi.h"
@@ -73,6 +74,31 @@ static ModuleSignature::Tensor describe(std::string name, Type type) {
     shape.push_back(ShapedType::isDynamic(d) ? -1 : d);
   return {std::move(name), dtypeName(tensor.getElementType()),
           std::move(shape)};
+}
+
+/// Writes the fusion report of `module` (at `fused`) where the options say.
+static llvm::Error writeFusionReport(ModuleOp module,
+                                     const CompileOptions &options) {
+  llvm::json::Value report = fusionReport(module, rooflineFor(options), "run");
+  auto print = [&](llvm::raw_ostream &out) {
+    if (options.fusionReport == "json")
+      out << llvm::formatv("{0:2}", report) << "\n";
+    else
+      printFusionReport(report, out);
+  };
+  if (options.fusionReportFile == "-") {
+    print(llvm::outs());
+    llvm::outs().flush();
+    return llvm::Error::success();
+  }
+  std::error_code error;
+  llvm::raw_fd_ostream file(options.fusionReportFile, error);
+  if (error)
+    return llvm::createStringError("cannot write the fusion report to '" +
+                                   options.fusionReportFile +
+                                   "': " + error.message());
+  print(file);
+  return llvm::Error::success();
 }
 
 llvm::Expected<ModuleSignature>
@@ -349,10 +375,26 @@ llvm::Error fovea::compileModel(const ModelConfig &config,
   Phase last = options.emit != Emit::IR || isTranslationPhase(options.phase)
                    ? Phase::LLVM
                    : options.phase;
-  buildPipeline(pm, options.target, options.pipeline, Phase::Vision, last);
+  // With a fusion report, the pipeline stops at `fused` for the report and
+  // goes on from there.
+  bool report = !options.fusionReport.empty();
+  buildPipeline(pm, options.target, options.pipeline, Phase::Vision,
+                report ? Phase::Fused : last);
   if (failed(pm.run(**module)))
     return llvm::createStringError(
         ("compilation failed: " + diagnostics).c_str());
+  if (report) {
+    if (llvm::Error e = writeFusionReport(**module, options))
+      return e;
+    PassManager rest(&context);
+    if (options.configurePassManager &&
+        failed(options.configurePassManager(rest)))
+      return llvm::createStringError("invalid pass manager options");
+    buildPipeline(rest, options.target, options.pipeline, Phase::Linalg, last);
+    if (failed(rest.run(**module)))
+      return llvm::createStringError(
+          ("compilation failed: " + diagnostics).c_str());
+  }
 
   if (options.emit != Emit::IR)
     return emitArtifact(**module, config, options, import, *signature,

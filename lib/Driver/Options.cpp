@@ -12,6 +12,7 @@
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/Format.h"
 #include "llvm/Support/raw_ostream.h"
+#include <cmath>
 #include <cstdlib>
 #include <deque>
 #include <iterator>
@@ -328,6 +329,22 @@ llvm::Error CompileOptions::validate() const {
   if (pipeline.gpuOptLevel < 0 || pipeline.gpuOptLevel > 3)
     return llvm::createStringError("--gpu-opt-level must be in [0, 3], got " +
                                    std::to_string(pipeline.gpuOptLevel));
+  if (!fusionReport.empty() && fusionReport != "text" && fusionReport != "json")
+    return llvm::createStringError("--fusion-report must be text or json, "
+                                   "got '" +
+                                   fusionReport + "'");
+  if (llvm::Error e =
+          checkNotGiven(*this, "fusion-report-file", fusionReport.empty(),
+                        "needs --fusion-report"))
+    return e;
+  if (!fusionReport.empty() && emit == Emit::IR && phase < Phase::Fused)
+    return llvm::createStringError(
+        "--fusion-report describes the fused IR: it needs --compile-to fused "
+        "or a later phase");
+  if (peakTflops < 0 || peakGbps < 0 || !std::isfinite(peakTflops) ||
+      !std::isfinite(peakGbps))
+    return llvm::createStringError(
+        "--peak-tflops and --peak-gbps must be positive");
   if (llvm::Expected<std::vector<std::string>> fusions =
           selectedFusionPasses(pipeline);
       !fusions)

@@ -92,8 +92,12 @@ void fovea::addCpuBufferizedPhase(OpPassManager &pm,
   pm.addPass(createCSEPass());
 
   buildBufferizationPipeline(pm);
-  // The loops of the fusion groups run in order on the host.
+  // The loops of the fusion groups run in order on the host, reusing one
+  // stack slot for a row's statistics.
   pm.addPass(createForallToForLoopPass());
+  vision::PromoteLoopBuffersOptions promote;
+  promote.hoist = true;
+  pm.addNestedPass<func::FuncOp>(vision::createPromoteLoopBuffers(promote));
   pm.addPass(createConvertLinalgToLoopsPass());
   pm.addPass(createCanonicalizerPass());
 }

@@ -39,6 +39,8 @@ void fovea::addGpuBufferizedPhase(OpPassManager &pm,
   // The loops of the fusion groups become parallel loops, mapped to blocks
   // and threads below like every other nest.
   pm.addPass(createForallToParallelLoopPass());
+  // A row's statistics: private to the thread.
+  pm.addNestedPass<func::FuncOp>(vision::createPromoteLoopBuffers());
   if (options.tensorCores) {
     vision::GpuMmaContractionsOptions mma;
     mma.emulateWarps = options.emulateOnHost;

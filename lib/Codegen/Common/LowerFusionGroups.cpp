@@ -20,6 +20,7 @@
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Tensor/Transforms/Transforms.h"
 #include "mlir/Interfaces/FunctionInterfaces.h"
+#include "mlir/Interfaces/ValueBoundsOpInterface.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 namespace mlir::vision {
@@ -97,6 +98,32 @@ struct FoldDimOfExpandShape : OpRewritePattern<tensor::DimOp> {
   }
 };
 
+/// A slice that takes all of its source (zero offsets, unit strides, sizes
+/// provably the source's): the source itself. Such slices (the patch tokens
+/// of `prepend_tokens`) would otherwise stand between an op and the
+/// insert_slice that places its result, and cost a copy.
+struct FoldWholeSlice : OpRewritePattern<tensor::ExtractSliceOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(tensor::ExtractSliceOp op,
+                                PatternRewriter &rewriter) const override {
+    if (op.getSourceType() != op.getResultType() ||
+        !llvm::all_of(op.getMixedOffsets(), isZeroInteger) ||
+        !llvm::all_of(op.getMixedStrides(), isOneInteger))
+      return failure();
+    for (auto [i, size] : llvm::enumerate(op.getMixedSizes())) {
+      if (!op.getSourceType().isDynamicDim(i))
+        continue;
+      FailureOr<bool> equal = ValueBoundsConstraintSet::areEqual(
+          ValueBoundsConstraintSet::Variable(size),
+          ValueBoundsConstraintSet::Variable(op.getSource(), i));
+      if (failed(equal) || !*equal)
+        return failure();
+    }
+    rewriter.replaceOp(op, op.getSource());
+    return success();
+  }
+};
+
 struct LowerFusionGroupsPass
     : vision::impl::LowerFusionGroupsBase<LowerFusionGroupsPass> {
   using Base::Base;
@@ -141,7 +168,8 @@ struct LowerFusionGroupsPass
     RewritePatternSet patterns(ctx);
     linalg::populateFoldReshapeOpsByCollapsingPatterns(patterns, reshapes);
     linalg::populateElementwiseOpsFusionPatterns(patterns, producers);
-    patterns.add<GeneralizeBroadcast, FoldDimOfExpandShape>(ctx);
+    patterns.add<GeneralizeBroadcast, FoldDimOfExpandShape, FoldWholeSlice>(
+        ctx);
     memref::populateResolveRankedShapedTypeResultDimsPatterns(patterns);
     tensor::populateFoldTensorEmptyPatterns(patterns);
     affine::AffineApplyOp::getCanonicalizationPatterns(patterns, ctx);
@@ -222,7 +250,12 @@ struct LowerFusionGroupsPass
           scf::SCFTileAndFuseOptions::ControlFnResult result;
           // Values used other than by the ops fused into the loop are
           // returned by it.
+          // Reductions (a row's statistics, a dot product) are returned
+          // too, so they accumulate in place in the loop's outputs instead of
+          // in a temporary buffer per iteration.
+          auto linalgOp = dyn_cast<linalg::LinalgOp>(op);
           result.yieldProducerReplacement =
+              (linalgOp && linalgOp.getNumReductionLoops() != 0) ||
               llvm::any_of(producer.getUsers(), [&](Operation *user) {
                 return !inGroup(user) ||
                        !isa<linalg::LinalgOp, tensor::ExtractSliceOp,

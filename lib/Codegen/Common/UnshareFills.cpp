@@ -15,19 +15,42 @@ namespace mlir::vision {
 
 using namespace mlir;
 
+/// The fresh tensor a fill writes: a `tensor.empty`, or a slice of one (the
+/// per-row statistics of a fusion group's loop).
+static bool fillsFreshTensor(linalg::FillOp fill) {
+  Value init = fill.getOutputs()[0];
+  if (auto slice = init.getDefiningOp<tensor::ExtractSliceOp>())
+    init = slice.getSource();
+  return init.getDefiningOp<tensor::EmptyOp>() != nullptr;
+}
+
+/// Clones `value`'s definition (a fill, slice or empty) and what it is
+/// computed from, at the builder's insertion point.
+static Value cloneFresh(RewriterBase &rewriter, Value value) {
+  Operation *def = value.getDefiningOp();
+  if (isa<tensor::EmptyOp>(def)) {
+    // Next to the original: outside the loop a slice of it may be in.
+    OpBuilder::InsertionGuard guard(rewriter);
+    rewriter.setInsertionPointAfter(def);
+    return rewriter.clone(*def)->getResult(0);
+  }
+  IRMapping mapping;
+  Value source = def->getOperand(isa<linalg::FillOp>(def) ? 1 : 0);
+  mapping.map(source, cloneFresh(rewriter, source));
+  return rewriter.clone(*def, mapping)->getResult(0);
+}
+
 namespace {
 struct UnshareFillsPass : vision::impl::UnshareFillsBase<UnshareFillsPass> {
   void runOnOperation() override {
     SmallVector<linalg::FillOp> shared;
     getOperation().walk([&](linalg::FillOp fill) {
-      if (fill.hasPureTensorSemantics() &&
-          fill.getOutputs()[0].getDefiningOp<tensor::EmptyOp>() &&
+      if (fill.hasPureTensorSemantics() && fillsFreshTensor(fill) &&
           !fill->getResult(0).hasOneUse() && !fill->getResult(0).use_empty())
         shared.push_back(fill);
     });
     IRRewriter rewriter(&getContext());
     for (linalg::FillOp fill : shared) {
-      auto empty = fill.getOutputs()[0].getDefiningOp<tensor::EmptyOp>();
       SmallVector<OpOperand *> uses;
       for (OpOperand &use : fill->getResult(0).getUses())
         uses.push_back(&use);
@@ -44,12 +67,8 @@ struct UnshareFillsPass : vision::impl::UnshareFillsBase<UnshareFillsPass> {
       // right before it.
       for (OpOperand *use : llvm::drop_begin(uses)) {
         rewriter.setInsertionPoint(use->getOwner());
-        Operation *newEmpty = rewriter.clone(*empty);
-        IRMapping mapping;
-        mapping.map(empty.getResult(), newEmpty->getResult(0));
-        Operation *newFill = rewriter.clone(*fill, mapping);
-        rewriter.modifyOpInPlace(use->getOwner(),
-                                 [&] { use->set(newFill->getResult(0)); });
+        Value copy = cloneFresh(rewriter, fill->getResult(0));
+        rewriter.modifyOpInPlace(use->getOwner(), [&] { use->set(copy); });
       }
     }
   }

@@ -193,6 +193,19 @@ class CompiledModule:
         return outputs
 
 
+def fusion_option(prefix="--"):
+    """The fusion set the suite runs with (lit's `--param fovea_fusion`,
+    environment FOVEA_FUSION) as an option: `--fusion=none` for
+    fovea-compile (prefix "--"), `fusion=none` for a pipeline (prefix "");
+    empty for the default set."""
+    fusion = os.environ.get("FOVEA_FUSION", "")
+    return f"{prefix}fusion={fusion}" if fusion else ""
+
+
+def fusion_flags():
+    return [fusion_option()] if fusion_option() else []
+
+
 def compile_mlir(mlir_text, extra_pipeline_options="", pipeline="fovea-cpu-pipeline"):
     """Compiles `mlir_text` (functions must carry llvm.emit_c_interface)
     with `pipeline` (fovea-cpu-pipeline, or fovea-gpu-pipeline with
@@ -201,8 +214,9 @@ def compile_mlir(mlir_text, extra_pipeline_options="", pipeline="fovea-cpu-pipel
     fovea_opt = _tool("FOVEA_TOOLS_DIR", os.path.join(_SRC_ROOT, "build", "bin"), "fovea-opt")
     translate = _tool("LLVM_TOOLS_DIR", "/usr/lib/llvm-22/bin", "mlir-translate")
     pipeline = "--" + pipeline
-    if extra_pipeline_options:
-        pipeline += "=" + extra_pipeline_options
+    options = [o for o in (extra_pipeline_options, fusion_option("")) if o]
+    if options:
+        pipeline += "=" + " ".join(options)
     lowered = _run([fovea_opt, pipeline, "-"], stdin=mlir_text)
     llvm_ir = _run([translate, "--mlir-to-llvmir", "-"], stdin=lowered)
     return CompiledModule(mlir_text, _shared_object(llvm_ir, workdir))
@@ -214,6 +228,7 @@ def compile_model(*args):
     weight arguments, in order."""
     workdir = tempfile.mkdtemp(prefix="fovea-test-")
     compiler = _tool("FOVEA_TOOLS_DIR", os.path.join(_SRC_ROOT, "build", "bin"), "fovea-compile")
+    args = [*args, *fusion_flags()]
     vision = _run([compiler, *args, "--compile-to", "vision"])
     # @run alone, with every weight as an argument (no @init).
     llvm_ir = _run([compiler, *args, "--hoist-weight-only=false", "--compile-to", "llvm-ir"])

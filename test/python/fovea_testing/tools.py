@@ -10,7 +10,7 @@ import torch
 
 import pipeline_reference as pipe
 from .checks import rounded
-from .compiled import _SRC_ROOT
+from .compiled import _SRC_ROOT, fusion_flags
 
 BIN = os.environ.get("FOVEA_TOOLS_DIR", os.path.join(_SRC_ROOT, "build", "bin"))
 WORK = tempfile.mkdtemp(prefix="fovea-tools-")
@@ -28,7 +28,7 @@ def sh(*args, expect_ok=True):
 def build(name, *flags, emit="module"):
     """fovea-compile `flags` --emit `emit` into the work directory."""
     out = os.path.join(WORK, name + (".so" if emit == "module" else ""))
-    sh(f"{BIN}/fovea-compile", *flags, "--emit", emit, "-o", out)
+    sh(f"{BIN}/fovea-compile", *flags, *fusion_flags(), "--emit", emit, "-o", out)
     return out
 
 

@@ -153,4 +153,45 @@ def UnshareFills : Pass<"fovea-unshare-fills", "func::FuncOp"> {
   }];
 }
 
+def PromoteLoopBuffers : Pass<"fovea-promote-loop-buffers", "func::FuncOp"> {
+  let summary = "Puts the small temporaries of loop iterations on the stack";
+  let description = [{
+    Bufferizing the loop of a fusion group gives each iteration its own
+    small buffers (the statistics of one row: `memref<1xf32>`), as
+    `memref.alloc` + `memref.dealloc` in the loop body: a `malloc` per row
+    on the CPU and a device-side `malloc` per thread in a GPU kernel. This
+    pass turns each such buffer (static shape, at most `max-bytes`, in the
+    body of an `scf.parallel` or `scf.for`, used only by memory accesses and
+    its deallocation) into a `memref.alloca` and drops the deallocation.
+    With `hoist` (sequential loops: the CPU) the alloca moves to the start
+    of the function, so the loop reuses one stack slot; without it (the
+    GPU's mapped loops) it stays in the body: private to each thread.
+
+    Before:
+    ```mlir
+    scf.parallel (%r) = (%c0) to (%n) step (%c1) {
+      %s = memref.alloc() {alignment = 64 : i64} : memref<1xf32>
+      linalg.fill ins(%zero : f32) outs(%s : memref<1xf32>)
+      ...
+      memref.dealloc %s : memref<1xf32>
+    }
+    ```
+    After:
+    ```mlir
+    scf.parallel (%r) = (%c0) to (%n) step (%c1) {
+      %s = memref.alloca() {alignment = 64 : i64} : memref<1xf32>
+      linalg.fill ins(%zero : f32) outs(%s : memref<1xf32>)
+      ...
+    }
+    ```
+  }];
+  let options = [
+    Option<"hoist", "hoist", "bool", "false",
+           "Move the allocas to the function's entry (sequential loops)">,
+    Option<"maxBytes", "max-bytes", "int64_t", "4096",
+           "Largest buffer put on the stack, in bytes">,
+  ];
+  let dependentDialects = ["::mlir::memref::MemRefDialect"];
+}
+
 #endif // FOVEA_CODEGEN_COMMON_PASSES_TD
