@@ -13,6 +13,7 @@
 
 #include "fovea/Dialect/Vision/IR/VisionDialect.h"
 #include "fovea/Dialect/Vision/IR/VisionOps.h"
+#include "fovea/Dialect/Vision/Transforms/FusionGroups.h"
 #include "fovea/Driver/Options.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -229,12 +230,12 @@ static bool isContraction(Operation *op) {
 }
 
 namespace {
-/// Values that depend on weights only (computed once, in @init).
+/// Weight-only values and the checkpoint names of weights.
 class WeightValues {
 public:
   explicit WeightValues(func::FuncOp entry) : entry(entry) {}
 
-  bool isWeight(Value value) { return classify(value) == Weights; }
+  bool isWeight(Value value) { return dependence.isWeightOnly(value); }
 
   /// The checkpoint name of the weight `value` is a view of, if any.
   std::optional<std::string> weightName(Value value) {
@@ -254,33 +255,8 @@ public:
   }
 
 private:
-  enum Kind { Constants, Weights, Activations };
-
-  Kind classify(Value value) {
-    if (auto it = known.find(value); it != known.end())
-      return it->second;
-    Kind kind = Activations;
-    if (auto arg = dyn_cast<BlockArgument>(value)) {
-      if (arg.getOwner()->getParentOp() == entry &&
-          entry.getArgAttr(
-              arg.getArgNumber(),
-              vision::VisionDialect::WeightAttrHelper::getNameStr()))
-        kind = Weights;
-    } else if (Operation *def = value.getDefiningOp()) {
-      if (def->hasTrait<OpTrait::ConstantLike>() || isa<tensor::EmptyOp>(def)) {
-        kind = Constants;
-      } else if (!isa<vision::FusionGroupOp>(def) && def->getNumOperands()) {
-        kind = Constants;
-        for (Value operand : def->getOperands())
-          kind = std::max(kind, classify(operand));
-      }
-    }
-    known[value] = kind;
-    return kind;
-  }
-
   func::FuncOp entry;
-  DenseMap<Value, Kind> known;
+  vision::WeightDependence dependence;
 };
 
 /// One kernel of the cost model.

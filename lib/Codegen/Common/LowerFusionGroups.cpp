@@ -31,44 +31,6 @@ namespace mlir::vision {
 using namespace mlir;
 
 namespace {
-/// Values that depend on weights and constants only: they are computed once
-/// in @init and must not be fused into per-run loops.
-class WeightOnlyValues {
-public:
-  /// Whether `value` depends on weights and constants only, and on at least
-  /// one weight.
-  bool operator()(Value value) { return classify(value) == Weights; }
-
-private:
-  enum Kind { Constants, Weights, Activations };
-
-  Kind classify(Value value) {
-    if (auto it = known.find(value); it != known.end())
-      return it->second;
-    Kind kind = Activations;
-    if (auto arg = dyn_cast<BlockArgument>(value)) {
-      auto func = dyn_cast<FunctionOpInterface>(arg.getOwner()->getParentOp());
-      if (func && func.getArgAttr(
-                      arg.getArgNumber(),
-                      vision::VisionDialect::WeightAttrHelper::getNameStr()))
-        kind = Weights;
-    } else if (Operation *def = value.getDefiningOp()) {
-      if (def->hasTrait<OpTrait::ConstantLike>() || isa<tensor::EmptyOp>(def)) {
-        kind = Constants;
-      } else if (isa<linalg::LinalgOp, tensor::ExpandShapeOp,
-                     tensor::CollapseShapeOp>(def)) {
-        kind = Constants;
-        for (Value operand : def->getOperands())
-          kind = std::max(kind, classify(operand));
-      }
-    }
-    known[value] = kind;
-    return kind;
-  }
-
-  DenseMap<Value, Kind> known;
-};
-
 /// linalg.broadcast as a generic, so elementwise fusion folds it into the
 /// indexing map of its consumer.
 struct GeneralizeBroadcast : OpRewritePattern<linalg::BroadcastOp> {
@@ -134,6 +96,11 @@ struct LowerFusionGroupsPass
         [&](vision::FusionGroupOp group) { groups.push_back(group); });
     IRRewriter rewriter(&getContext());
     for (vision::FusionGroupOp group : groups) {
+      if (!fusePatchEmbed &&
+          group.getRule() == vision::FusionRule::patch_embed) {
+        vision::inlineFusionGroup(rewriter, group);
+        continue;
+      }
       if (failed(fuseWithin(group)))
         return signalPassFailure();
       if (failed(tileAndFuse(rewriter, group)))
@@ -151,7 +118,7 @@ struct LowerFusionGroupsPass
     };
     linalg::ControlFusionFn reshapes = [&, inGroup](OpOperand *operand) {
       return inGroup(operand->get().getDefiningOp()) &&
-             inGroup(operand->getOwner()) && !weightOnly(operand->get());
+             inGroup(operand->getOwner()) && !isWeightOnly(operand->get());
     };
     // Producers read by one consumer (size queries aside, which resolve to
     // the producer's operands): fusing them computes nothing twice.
@@ -162,8 +129,13 @@ struct LowerFusionGroupsPass
                !(isa<tensor::ExpandShapeOp, tensor::CollapseShapeOp>(user) &&
                  llvm::all_of(user->getUsers(), llvm::IsaPred<tensor::DimOp>));
       });
+      // Weight-only producers (a weight's transpose, the interpolated
+      // position embedding) are computed once in @init; only pure data
+      // movement of them (the broadcast of the position embedding over the
+      // batch) becomes an index map of its consumer.
+      bool hoistable = isWeightOnly(value) && !isIndexMapOnly(value);
       return inGroup(value.getDefiningOp()) && inGroup(operand->getOwner()) &&
-             readers == 1 && !weightOnly(value);
+             readers == 1 && !hoistable;
     };
     RewritePatternSet patterns(ctx);
     linalg::populateFoldReshapeOpsByCollapsingPatterns(patterns, reshapes);
@@ -239,7 +211,7 @@ struct LowerFusionGroupsPass
                      bool isDestination)
             -> std::optional<scf::SCFTileAndFuseOptions::ControlFnResult> {
           Operation *op = producer.getOwner();
-          if (!inGroup(op) || weightOnly(producer))
+          if (!inGroup(op) || isWeightOnly(producer))
             return std::nullopt;
           // A contraction's operands are not recomputed per output element.
           for (OpOperand &use : slice->getUses())
@@ -295,6 +267,22 @@ struct LowerFusionGroupsPass
     return success();
   }
 
-  WeightOnlyValues weightOnly;
+  /// Whether `value` is computed by a generic that only moves data: its
+  /// body yields one of its inputs.
+  static bool isIndexMapOnly(Value value) {
+    auto generic = value.getDefiningOp<linalg::GenericOp>();
+    if (!generic || generic.getNumResults() != 1)
+      return false;
+    Block &body = generic.getRegion().front();
+    auto yield = cast<linalg::YieldOp>(body.getTerminator());
+    auto arg = dyn_cast<BlockArgument>(yield.getValues()[0]);
+    return body.getOperations().size() == 1 && arg &&
+           arg.getArgNumber() < generic.getNumDpsInputs();
+  }
+
+  /// Asked afresh each time: the groups' values change as they are fused.
+  static bool isWeightOnly(Value value) {
+    return vision::WeightDependence().isWeightOnly(value);
+  }
 };
 } // namespace

@@ -1,6 +1,7 @@
 // RUN: fovea-opt %s --convert-vision-to-linalg --convert-elementwise-to-linalg --canonicalize --fovea-lower-fusion-groups | FileCheck %s
 // RUN: fovea-opt %s --convert-vision-to-linalg --convert-elementwise-to-linalg --canonicalize --fovea-lower-fusion-groups=fuse-contractions=true | FileCheck %s --check-prefix=SCALAR
 // RUN: fovea-opt %s --convert-vision-to-linalg --convert-elementwise-to-linalg --canonicalize --fovea-lower-fusion-groups=row-loops=false | FileCheck %s --check-prefix=NOROWS
+// RUN: fovea-opt %s --convert-vision-to-linalg --convert-elementwise-to-linalg --canonicalize --fovea-lower-fusion-groups=fuse-patch-embed=false | FileCheck %s --check-prefix=NOPATCH
 
 // A norm's group becomes one loop over rows: both statistics and the
 // normalization of a row inside it.
@@ -62,4 +63,22 @@ func.func @outside(%x: tensor<8x64xf32>) -> tensor<8x64xf32> {
   %0 = vision.relu2 %x : tensor<8x64xf32>
   %1 = arith.addf %0, %x : tensor<8x64xf32>
   return %1 : tensor<8x64xf32>
+}
+
+// A patch_embed group's elementwise chain fuses; without fuse-patch-embed
+// the group is dissolved as it is.
+// CHECK-LABEL: func.func @patch_chain
+// CHECK-COUNT-1: linalg.generic
+// CHECK-NOT: linalg.generic
+// CHECK: return
+// NOPATCH-LABEL: func.func @patch_chain
+// NOPATCH-NOT: vision.fusion_group
+// NOPATCH-COUNT-2: linalg.generic
+func.func @patch_chain(%x: tensor<8x64xf32>, %p: tensor<8x64xf32>) -> tensor<8x64xbf16> {
+  %0 = vision.fusion_group "patch_embed" rule = <patch_embed> -> tensor<8x64xbf16> {
+    %1 = arith.addf %x, %p : tensor<8x64xf32>
+    %2 = arith.truncf %1 : tensor<8x64xf32> to tensor<8x64xbf16>
+    vision.yield %2 : tensor<8x64xbf16>
+  }
+  return %0 : tensor<8x64xbf16>
 }

@@ -8,6 +8,7 @@
 
 #include "fovea/Dialect/Vision/IR/VisionDialect.h"
 #include "fovea/Dialect/Vision/Transforms/Passes.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Interfaces/FunctionInterfaces.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "llvm/ADT/SetVector.h"
@@ -171,4 +172,29 @@ std::string vision::fusionGroupName(Operation *anchor, FusionRule rule,
     if (!taken.contains(candidate))
       return candidate;
   }
+}
+
+WeightDependence::Kind WeightDependence::classify(Value value) {
+  if (auto it = known.find(value); it != known.end())
+    return it->second;
+  Kind kind = Activations;
+  if (auto arg = dyn_cast<BlockArgument>(value)) {
+    auto func = dyn_cast<FunctionOpInterface>(arg.getOwner()->getParentOp());
+    if (func && func.getArgAttr(arg.getArgNumber(),
+                                VisionDialect::WeightAttrHelper::getNameStr()))
+      kind = Weights;
+  } else if (Operation *def = value.getDefiningOp()) {
+    if (def->hasTrait<OpTrait::ConstantLike>() || isa<tensor::EmptyOp>(def)) {
+      kind = Constants;
+    } else if (!isa<FusionGroupOp>(def) && def->getNumOperands() != 0) {
+      kind = Constants;
+      for (Value operand : def->getOperands()) {
+        kind = std::max(kind, classify(operand));
+        if (kind == Activations)
+          break;
+      }
+    }
+  }
+  known[value] = kind;
+  return kind;
 }

@@ -38,6 +38,22 @@ SmallVector<Operation *> inlineFusionGroup(RewriterBase &rewriter,
 std::string fusionGroupName(Operation *anchor, FusionRule rule,
                             std::optional<unsigned> weightOperand);
 
+/// Classifies the values of a function by what they depend on: values
+/// computed from weights (arguments carrying `vision.weight`) and constants
+/// only are computed once, in @init, and must not be fused into per-run
+/// loops or counted as per-run work.
+class WeightDependence {
+public:
+  /// Whether `value` depends on weights and constants only, and on at
+  /// least one weight.
+  bool isWeightOnly(Value value) { return classify(value) == Weights; }
+
+private:
+  enum Kind { Constants, Weights, Activations };
+  Kind classify(Value value);
+  DenseMap<Value, Kind> known;
+};
+
 /// The vision-level fusion passes, in the order the pipeline runs them:
 /// each one's flag (`vision-fuse-...`), the rule of the groups it forms, and
 /// whether `--fusion=default` enables it.
