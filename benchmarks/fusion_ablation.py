@@ -51,16 +51,6 @@ CONFIGS = [("default", "")] + [(f"no {p}", f"fusion-disable={p}") for p in PASSE
 TINY = dict(patch_size=16, depth=2, heads=2, num_prefix=2)
 
 
-def median_time(fn, iters):
-    fn()  # warm up
-    times = []
-    for _ in range(iters):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times), (max(times) - min(times)) / 2
-
-
 def flags_of(option):
     return [f"--{option}"] if option else []
 
@@ -108,42 +98,55 @@ def main():
 
     pixels = torch.randint(0, 256, (2, 3, 64, 64), generator=torch.Generator().manual_seed(1),
                            dtype=torch.uint8)
-    rows = []
-    baseline = {}
+    # Compile every configuration first, then time them round-robin (one
+    # run of each per round), so drift of the machine hits all alike.
+    configs = []
     for label, option in CONFIGS:
-        # The ViT-H block through the registered CPU pipeline.
         block = compile_mlir(block_mlir(args.batch, args.tokens, d, args.heads, dtype), option)
-        out = {}
-        block_s, block_spread = median_time(
-            lambda: out.__setitem__("y", block.call("block", *block_inputs)[0]), args.iters)
-        check_close(from_array(out["y"], dtype).float(), block_ref, dtype, f"block ({label})",
-                    rtol=1e-3 if dtype == "f32" else 2e-2, atol=1e-4 if dtype == "f32" else 2e-2)
-        # The tiny model through fovea-compile.
         module, names = compile_model("--preset", "tiny", "--dtype", dtype, *flags_of(option))
         weight_shapes = module.argument_shapes("run")[1:]
         weights = {k: rounded(v, dtype) for k, v in
                    pipe.random_weights(names, weight_shapes, seed=len(names)).items()}
-        weight_arrays = [to_array(weights[n], dtype) for n in names]
-        tiny_s, tiny_spread = median_time(
-            lambda: out.__setitem__("t", module.call("run", pixels.numpy(), *weight_arrays)[0]),
-            max(args.iters, 5))
-        expected = pipe.vision_pipeline(pixels, weights, **TINY)
-        check_close(from_array(out["t"], dtype), expected, dtype, f"tiny ({label})",
-                    rtol=1e-3 if dtype == "f32" else 2e-2, atol=1e-4 if dtype == "f32" else 2e-2)
-        if not baseline:
-            baseline = {"block": out["y"].copy(), "tiny": out["t"].copy(),
-                        "block_s": block_s, "tiny_s": tiny_s}
-        identical = (np.array_equal(out["y"], baseline["block"]) and
-                     np.array_equal(out["t"], baseline["tiny"]))
-        r = report(option)
-        rows.append((label, block_s, block_spread, block_s / baseline["block_s"], tiny_s,
-                     tiny_spread, tiny_s / baseline["tiny_s"], r["block"]["kernels"],
-                     r["block"]["bytes"] / 1e6, r["model"]["kernels"], r["model"]["bytes"] / 1e6,
-                     r["model"]["bytes_over_lower_bound"], tiny_launches(option), identical))
+        configs.append(dict(label=label, option=option, block=block, module=module,
+                            weights=weights,
+                            weight_arrays=[to_array(weights[n], dtype) for n in names],
+                            block_times=[], tiny_times=[]))
+    tolerance = dict(rtol=1e-3, atol=1e-4) if dtype == "f32" else dict(rtol=2e-2, atol=2e-2)
+    for c in configs:  # warm-up run, and the outputs
+        c["y"] = c["block"].call("block", *block_inputs)[0]
+        c["t"] = c["module"].call("run", pixels.numpy(), *c["weight_arrays"])[0]
+        check_close(from_array(c["y"], dtype).float(), block_ref, dtype,
+                    f"block ({c['label']})", **tolerance)
+        check_close(from_array(c["t"], dtype), pipe.vision_pipeline(pixels, c["weights"], **TINY),
+                    dtype, f"tiny ({c['label']})", **tolerance)
+    for _ in range(args.iters):
+        for c in configs:
+            start = time.perf_counter()
+            c["block"].call("block", *block_inputs)
+            c["block_times"].append(time.perf_counter() - start)
+            for _ in range(5):
+                start = time.perf_counter()
+                c["module"].call("run", pixels.numpy(), *c["weight_arrays"])
+                c["tiny_times"].append(time.perf_counter() - start)
+
+    def stats(times):
+        return statistics.median(times), (max(times) - min(times)) / 2
+
+    rows = []
+    base = configs[0]
+    base_block, base_tiny = stats(base["block_times"])[0], stats(base["tiny_times"])[0]
+    for c in configs:
+        (bs, bsp), (ts, tsp) = stats(c["block_times"]), stats(c["tiny_times"])
+        identical = np.array_equal(c["y"], base["y"]) and np.array_equal(c["t"], base["t"])
+        r = report(c["option"])
+        rows.append((c["label"], bs, bsp, bs / base_block, ts, tsp, ts / base_tiny,
+                     r["block"]["kernels"], r["block"]["bytes"] / 1e6, r["model"]["kernels"],
+                     r["model"]["bytes"] / 1e6, r["model"]["bytes_over_lower_bound"],
+                     tiny_launches(c["option"]), identical))
 
     print(f"Fusion ablation, {dtype}, CPU one thread (this host), "
           f"ViT-H block: batch {args.batch}, {args.tokens} tokens, width {d}, {args.heads} heads; "
-          f"median of {args.iters} runs (+- half the range)")
+          f"median of {args.iters} rounds, configurations timed round-robin (+- half the range)")
     print("| configuration | ViT-H block CPU ms | vs default | tiny CPU ms | vs default | "
           "report: kernels / block | MB / block | kernels / model | MB / model | x lower bound "
           "| tiny GPU launches | outputs = default |")
