@@ -21,8 +21,9 @@ namespace mlir::vision {
 /// group returns the values of `ops` used after it. Ops between the first
 /// and the last of `ops` that read their results are pulled into the group
 /// when the group needs them (they must then be free of memory effects) and
-/// moved after it otherwise. Fails, changing nothing, when the ops are in
-/// different blocks or an op to pull in has memory effects.
+/// moved after it otherwise. Fails when the ops are in different blocks
+/// (changing nothing) or an op to pull in has memory effects or regions
+/// (the groups among `ops` are then already dissolved).
 FailureOr<FusionGroupOp> formFusionGroup(RewriterBase &rewriter,
                                          ArrayRef<Operation *> ops,
                                          StringRef name, FusionRule rule);
