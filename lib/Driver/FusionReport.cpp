@@ -174,6 +174,22 @@ static bool isView(Operation *op) {
              tensor::ExpandShapeOp, tensor::ExtractSliceOp>(op);
 }
 
+/// Size `i` of `type`, a dynamic one counted as 1.
+static double sizeOf(ShapedType type, int64_t i) {
+  int64_t size = type.getDimSize(i);
+  return ShapedType::isDynamic(size) ? 1.0 : double(size);
+}
+
+/// The value `value` is a view of (through slices and reshapes).
+static Value viewSource(Value value) {
+  while (Operation *def = value.getDefiningOp()) {
+    if (!isView(def) || def->getNumOperands() == 0)
+      break;
+    value = def->getOperand(0);
+  }
+  return value;
+}
+
 /// Arithmetic of one op, by the formulas of docs/Fusion.md.
 static double flopsOf(Operation *op) {
   if (op->getNumResults() == 0)
@@ -181,20 +197,15 @@ static double flopsOf(Operation *op) {
   double out = elementsOf(op->getResult(0).getType());
   auto lastDim = [](Value v) {
     auto type = cast<ShapedType>(v.getType());
-    int64_t size = type.getShape().back();
-    return ShapedType::isDynamic(size) ? 1.0 : double(size);
+    return sizeOf(type, type.getRank() - 1);
   };
   if (auto linear = dyn_cast<vision::LinearOp>(op))
     return 2 * out * lastDim(linear.getInput()) + (linear.getBias() ? out : 0);
   if (auto attention = dyn_cast<vision::AttentionOp>(op)) {
     auto q = cast<ShapedType>(attention.getQ().getType());
     auto k = cast<ShapedType>(attention.getK().getType());
-    auto dim = [](ShapedType t, unsigned i) {
-      int64_t size = t.getDimSize(i);
-      return ShapedType::isDynamic(size) ? 1.0 : double(size);
-    };
-    double batch = dim(q, 0), queries = dim(q, 1), keys = dim(k, 1),
-           width = dim(q, 2), heads = attention.getNumHeads();
+    double batch = sizeOf(q, 0), queries = sizeOf(q, 1), keys = sizeOf(k, 1),
+           width = sizeOf(q, 2), heads = attention.getNumHeads();
     // QK^T and PV, then the softmax (max, exp, sum, divide, scale).
     return batch * (4 * queries * keys * width + 5 * heads * queries * keys);
   }
@@ -239,12 +250,7 @@ public:
 
   /// The checkpoint name of the weight `value` is a view of, if any.
   std::optional<std::string> weightName(Value value) {
-    while (Operation *def = value.getDefiningOp()) {
-      if (!isView(def) || def->getNumOperands() == 0)
-        return std::nullopt;
-      value = def->getOperand(0);
-    }
-    auto arg = dyn_cast<BlockArgument>(value);
+    auto arg = dyn_cast<BlockArgument>(viewSource(value));
     if (!arg || arg.getOwner()->getParentOp() != entry)
       return std::nullopt;
     if (auto name = entry.getArgAttrOfType<StringAttr>(
@@ -394,20 +400,12 @@ static bool isElementwiseOfInput(Value value) {
 static int64_t lowerBoundBytes(func::FuncOp entry, WeightValues &weights,
                                ArrayRef<Unit> units, int64_t &weightBytes) {
   llvm::SetVector<Value> once, twice;
-  auto base = [](Value value) {
-    while (Operation *def = value.getDefiningOp()) {
-      if (!isView(def) || def->getNumOperands() == 0)
-        break;
-      value = def->getOperand(0);
-    }
-    return value;
-  };
   for (BlockArgument arg : entry.getArguments())
     if (!weights.isWeight(arg) && isa<ShapedType>(arg.getType()))
       once.insert(arg);
   entry.walk([&](func::ReturnOp ret) {
     for (Value value : ret.getOperands())
-      once.insert(base(value));
+      once.insert(viewSource(value));
   });
   for (const Unit &unit : units)
     for (Operation *op : unit.ops)
@@ -415,9 +413,9 @@ static int64_t lowerBoundBytes(func::FuncOp entry, WeightValues &weights,
         if (!isa<ShapedType>(operand.getType()))
           continue;
         if (weights.isWeight(operand))
-          once.insert(base(operand));
+          once.insert(viewSource(operand));
         else if (isContraction(op) && !isElementwiseOfInput(operand))
-          twice.insert(base(operand));
+          twice.insert(viewSource(operand));
       }
   int64_t bytes = 0;
   weightBytes = 0;
