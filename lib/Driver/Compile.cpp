@@ -241,7 +241,7 @@ static llvm::Error linkArtifact(llvm::StringRef llvmIR, Emit emit,
                              FOVEA_RUNTIME_LIBRARY, FOVEA_SUPPORT_LIBRARY});
   args.insert(args.end(),
               {"-o", partial.str().str(), "-L" + libDir, "-Wl,-rpath," + libDir,
-               "-lmlir_c_runner_utils", "-lm"});
+               "-lmlir_c_runner_utils", "-lm", "-pthread"});
   // Executables decode media (FFmpeg).
   if (emit == Emit::Executable)
     for (llvm::StringRef flag :

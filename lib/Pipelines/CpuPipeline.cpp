@@ -75,6 +75,9 @@ void fovea::buildHostLoweringPipeline(OpPassManager &pm, bool expandBf16) {
 
 void fovea::addCpuBufferizedPhase(OpPassManager &pm,
                                   const PipelineOptions &options) {
+  // Packing comes before hoisting, which moves it to @init.
+  if (options.microkernels)
+    pm.addNestedPass<func::FuncOp>(vision::createCpuPackMatmuls());
   if (options.hoistWeightOnly)
     pm.addPass(vision::createVisionHoistWeightOnly());
   // Tiling comes before elementwise fusion, which would fold the reshapes
@@ -86,12 +89,14 @@ void fovea::addCpuBufferizedPhase(OpPassManager &pm,
     pm.addPass(createCanonicalizerPass());
   }
   if (options.fuseElementwise)
-    pm.addPass(createLinalgElementwiseOpFusionPass());
+    pm.addPass(vision::createCpuFuseElementwise());
   if (options.approximateErf)
     pm.addNestedPass<func::FuncOp>(vision::createExpandErf());
   pm.addPass(createCSEPass());
 
   buildBufferizationPipeline(pm);
+  if (options.microkernels)
+    pm.addPass(vision::createCpuCallMicrokernels());
   // The loops of the fusion groups run in order on the host, reusing one
   // stack slot for a row's statistics.
   pm.addPass(createForallToForLoopPass());

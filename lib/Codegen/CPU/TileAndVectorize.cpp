@@ -8,6 +8,8 @@
 
 #include "fovea/Codegen/CPU/Passes.h"
 
+#include "Contractions.h"
+
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -32,27 +34,6 @@ using namespace mlir;
 /// Marks the blocks produced by tiling, so only they are vectorized.
 static constexpr StringLiteral kBlockMarker = "fovea.cpu_block";
 
-/// True for the (m, k, n) matmul shape: three loops [parallel, reduction,
-/// parallel], maps x(m, k), w(k, n), acc(m, n), one result.
-static bool isMatmulShaped(linalg::GenericOp op) {
-  if (op.getNumLoops() != 3 || op.getNumDpsInputs() != 2 ||
-      op.getNumDpsInits() != 1 || !op.hasPureTensorSemantics())
-    return false;
-  auto types = op.getIteratorTypesArray();
-  if (types[0] != utils::IteratorType::parallel ||
-      types[1] != utils::IteratorType::reduction ||
-      types[2] != utils::IteratorType::parallel)
-    return false;
-  MLIRContext *ctx = op.getContext();
-  auto map = [&](unsigned a, unsigned b) {
-    return AffineMap::get(
-        3, 0, {getAffineDimExpr(a, ctx), getAffineDimExpr(b, ctx)}, ctx);
-  };
-  SmallVector<AffineMap> maps = op.getIndexingMapsArray();
-  return maps[0] == map(0, 1) && maps[1] == map(1, 2) && maps[2] == map(0, 2) &&
-         linalg::isaContractionOpInterface(op);
-}
-
 namespace {
 struct CpuTileAndVectorizePass
     : vision::impl::CpuTileAndVectorizeBase<CpuTileAndVectorizePass> {
@@ -74,7 +55,7 @@ struct CpuTileAndVectorizePass
 
     SmallVector<linalg::GenericOp> targets;
     func.walk([&](linalg::GenericOp op) {
-      if (isMatmulShaped(op))
+      if (vision::isMatmulShaped(op))
         targets.push_back(op);
     });
 

@@ -111,10 +111,20 @@ def _signature(mlir_text, name):
     return arg_types, results
 
 
+def _runtime_library():
+    """The static runtime library (matmul microkernels, threads) that CPU
+    code calls."""
+    tools = os.environ.get("FOVEA_TOOLS_DIR", os.path.join(_SRC_ROOT, "build", "bin"))
+    path = os.path.join(tools, "..", "lib", "Runtime", "libFoveaRuntime.a")
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"{path} not found (build Fovea first)")
+    return path
+
+
 def _shared_object(llvm_ir, workdir):
     """Builds a shared object from LLVM IR text."""
     llvm_dir = "/usr/lib/llvm-22/bin"
-    clang = _tool("LLVM_TOOLS_DIR", llvm_dir, "clang")
+    clang = _tool("LLVM_TOOLS_DIR", llvm_dir, "clang++")
     ll_path = os.path.join(workdir, "module.ll")
     so_path = os.path.join(workdir, "module.so")
     with open(ll_path, "w") as f:
@@ -122,7 +132,7 @@ def _shared_object(llvm_ir, workdir):
     # Strided memref copies call memrefCopy from MLIR's C runner utilities.
     runtime_dir = os.path.join(os.path.dirname(os.path.realpath(clang)), "..", "lib")
     _run([clang, "-O3", "-march=native", "-shared", "-fPIC", "-Wno-override-module",
-          ll_path, "-o", so_path, "-lm", f"-L{runtime_dir}",
+          ll_path, "-o", so_path, _runtime_library(), "-lm", "-pthread", f"-L{runtime_dir}",
           f"-Wl,-rpath,{os.path.abspath(runtime_dir)}", "-lmlir_c_runner_utils"])
     return so_path
 

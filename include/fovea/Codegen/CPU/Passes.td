@@ -54,4 +54,106 @@ def CpuTileAndVectorize : Pass<"fovea-cpu-tile-and-vectorize", "func::FuncOp"> {
   ];
 }
 
+def CpuPackMatmuls : Pass<"fovea-cpu-pack-matmuls", "func::FuncOp"> {
+  let summary = "Packs the weights of matmul-shaped linalg ops into the panels of the runtime's microkernels";
+  let description = [{
+    Finds the contractions of `vision.linear` (the shape
+    `fovea-cpu-tile-and-vectorize` takes: loops (m, k, n), `x[m, k]`,
+    `w[k, n]`, `acc[m, n]`) whose body is `acc + x * w` in f32, or with
+    `x` and `w` in bf16 extended to f32, and whose `w` has a static shape.
+    `w` is packed into panels of 32 columns, the layout the runtime's
+    microkernels stream (`include/fovea/Runtime/Matmul.h`): f32
+    `[ceil(N/32), K, 32]`, bf16 `[ceil(N/32), ceil(K/2), 32, 2]` (pairs of
+    k next to each other, for `vdpbf16ps`), zero-padded. The packing is
+    `tensor.pad` + `tensor.expand_shape` + `linalg.transpose` of the
+    weight: `vision-hoist-weight-only`, after this pass, moves it to
+    `@init`, so it runs once at load. The matmul becomes a `linalg.generic`
+    over the packed operand (same semantics, maps with `floordiv`/`mod`)
+    marked `fovea.microkernel = "fovea_matmul_f32"` or
+    `"fovea_matmul_bf16"`, which `fovea-cpu-call-microkernels` replaces by
+    the call after bufferization. Precondition: linalg on tensors.
+
+    Before:
+    ```mlir
+    %acc = linalg.generic {indexing_maps = [(m, k, n) -> (m, k), (m, k, n) -> (k, n), (m, k, n) -> (m, n)],
+                           iterator_types = ["parallel", "reduction", "parallel"]}
+        ins(%x, %wT : tensor<?x768xf32>, tensor<768x2304xf32>) outs(%init : tensor<?x2304xf32>) {...}
+    ```
+    After:
+    ```mlir
+    %e = tensor.expand_shape %wT [[0], [1, 2]] ... : tensor<768x2304xf32> into tensor<768x72x32xf32>
+    %p = linalg.transpose ins(%e : tensor<768x72x32xf32>) outs(%empty : tensor<72x768x32xf32>) permutation = [1, 0, 2]
+    %acc = linalg.generic {indexing_maps = [(m, k, n) -> (m, k), (m, k, n) -> (n floordiv 32, k, n mod 32), (m, k, n) -> (m, n)], ...}
+        ins(%x, %p : ...) outs(%init : ...) attrs = {fovea.microkernel = "fovea_matmul_f32"} {...}
+    ```
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::tensor::TensorDialect",
+  ];
+}
+
+def CpuFuseElementwise : Pass<"fovea-cpu-fuse-elementwise"> {
+  let summary = "Fuses elementwise linalg ops, except into the matmuls that call microkernels";
+  let description = [{
+    The patterns of upstream `linalg-fuse-elementwise-ops` (producer into
+    consumer when the producer has one use, reshapes folded by expansion,
+    constant folding), with one difference: an op marked
+    `fovea.microkernel` (`fovea-cpu-pack-matmuls`) neither takes a producer
+    in nor is fused into a consumer, so it reaches
+    `fovea-cpu-call-microkernels` in the form that pass replaces. Its
+    operands stay materialized (the microkernel reads them from memory).
+    Precondition: linalg on tensors.
+
+    Before:
+    ```mlir
+    %x = linalg.generic {...} ins(%h : tensor<?x768xbf16>) ... // e.g. a GELU
+    %acc = linalg.generic {...} ins(%x, %p ...) attrs = {fovea.microkernel = "fovea_matmul_bf16"}
+    ```
+    After: unchanged (an unmarked consumer would have taken `%x`'s body in).
+  }];
+  let dependentDialects = [
+    "::mlir::affine::AffineDialect",
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::tensor::TensorDialect",
+  ];
+}
+
+def CpuCallMicrokernels : Pass<"fovea-cpu-call-microkernels", "ModuleOp"> {
+  let summary = "Replaces the matmuls marked fovea.microkernel by calls to the runtime's kernels";
+  let description = [{
+    After bufferization, each `linalg.generic` marked `fovea.microkernel`
+    (`fovea-cpu-pack-matmuls`) becomes a call of the runtime function it
+    names (declared in the module if it is not):
+
+      fovea_matmul_{f32,bf16}(a, lda, b_packed, c, ldc, M, N, K)
+
+    with the addresses of the first elements and the row strides of `x` and
+    `acc` (from `memref.extract_strided_metadata`), all as i64. The kernel
+    accumulates into `acc` (its fill stays before the call), spreads the
+    work over the module's threads, and gives the same bits for every
+    thread count. An op whose `x` or `acc` has a non-unit innermost stride,
+    or whose packed operand is not a whole identity-layout buffer, is left
+    as it is and lowered to loops. Precondition: buffers.
+
+    Before:
+    ```mlir
+    linalg.generic {...} ins(%x, %p : memref<?x768xf32>, memref<72x768x32xf32>)
+        outs(%acc : memref<?x2304xf32>) attrs = {fovea.microkernel = "fovea_matmul_f32"} {...}
+    ```
+    After:
+    ```mlir
+    func.func private @fovea_matmul_f32(i64, i64, i64, i64, i64, i64, i64, i64)
+    ...
+    call @fovea_matmul_f32(%a, %lda, %b, %c, %ldc, %m, %n, %k) : (i64, ...) -> ()
+    ```
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::func::FuncDialect",
+    "::mlir::memref::MemRefDialect",
+  ];
+}
+
 #endif // FOVEA_CODEGEN_CPU_PASSES_TD

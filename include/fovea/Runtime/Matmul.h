@@ -1,0 +1,44 @@
+//===- Matmul.h - Matmul microkernels of CPU modules ------------*- C++ -*-===//
+//
+// The CPU code generator calls these for the matmuls of linear layers:
+// C[m, n] += sum_k A[m, k] * B[k, n] for m < M, n < N, with B packed once
+// (in @init for weights) into panels of kMatmulPanel columns:
+//
+//   f32:  B[k, n] at  b[((n / 32) * K + k) * 32 + n % 32]
+//   bf16: B[k, n] at  b[(((n / 32) * ceil(K / 2) + k / 2) * 32 + n % 32) * 2
+//                        + k % 2]
+//
+// (columns n >= N and, for bf16, the row k = K when K is odd are zero). A is
+// row-major with row stride lda, C row-major f32 with row stride ldc.
+//
+// Every element of C is accumulated over k in the same order whatever the
+// thread count, the CPU or the block it falls in: results are bit-identical
+// across thread counts. bf16 adds the products of each pair (k odd, then k
+// even) as vdpbf16ps does (each product exact in f32, each sum rounded to
+// nearest even); where the CPU has AVX512_BF16 that instruction also
+// flushes denormal inputs and results to zero.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef FOVEA_RUNTIME_MATMUL_H
+#define FOVEA_RUNTIME_MATMUL_H
+
+#include <cstdint>
+
+extern "C" {
+void fovea_matmul_f32(const float *a, int64_t lda, const float *b, float *c,
+                      int64_t ldc, int64_t m, int64_t n, int64_t k);
+void fovea_matmul_bf16(const uint16_t *a, int64_t lda, const uint16_t *b,
+                       float *c, int64_t ldc, int64_t m, int64_t n, int64_t k);
+}
+
+namespace fovea::rt {
+/// The columns of one packed panel of B.
+constexpr int64_t kMatmulPanel = 32;
+
+/// Which implementation the kernels run on this CPU: "avx512",
+/// "avx512-bf16" (bf16 with vdpbf16ps) or "portable".
+const char *matmulKernelName(bool bf16);
+} // namespace fovea::rt
+
+#endif // FOVEA_RUNTIME_MATMUL_H

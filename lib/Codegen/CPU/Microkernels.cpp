@@ -1,0 +1,284 @@
+//===- Microkernels.cpp - Matmuls as calls to the runtime's kernels -------===//
+//
+// Three passes, in pipeline order:
+//
+//   fovea-cpu-pack-matmuls      (tensors) packs B of the matmul-shaped ops
+//                               into the panels the microkernels stream and
+//                               marks the op with the kernel's name;
+//   fovea-cpu-fuse-elementwise  (tensors) elementwise fusion that leaves the
+//                               marked ops as they are;
+//   fovea-cpu-call-microkernels (buffers) replaces each marked op by a call.
+//
+// A marked op is an ordinary linalg.generic over the packed B: if it is not
+// replaced, it still computes the matmul (as loops).
+//
+//===----------------------------------------------------------------------===//
+
+#include "fovea/Codegen/CPU/Passes.h"
+
+#include "Contractions.h"
+
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Linalg/Transforms/Transforms.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Tensor/Transforms/Transforms.h"
+#include "mlir/Dialect/Tensor/Utils/Utils.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+namespace mlir::vision {
+#define GEN_PASS_DEF_CPUPACKMATMULS
+#define GEN_PASS_DEF_CPUFUSEELEMENTWISE
+#define GEN_PASS_DEF_CPUCALLMICROKERNELS
+#include "fovea/Codegen/CPU/Passes.h.inc"
+} // namespace mlir::vision
+
+using namespace mlir;
+
+/// Columns of one packed panel (fovea::rt::kMatmulPanel).
+static constexpr int64_t kPanel = 32;
+
+namespace {
+/// The element types a microkernel takes.
+enum class KernelKind { F32, Bf16 };
+} // namespace
+
+static StringRef kernelSymbol(KernelKind kind) {
+  return kind == KernelKind::F32 ? "fovea_matmul_f32" : "fovea_matmul_bf16";
+}
+
+/// The kernel for `op`'s body: acc += x * w with f32 operands, or with bf16
+/// operands extended to f32; none for anything else.
+static std::optional<KernelKind> matchKernel(linalg::GenericOp op) {
+  Block &body = op.getRegion().front();
+  auto yield = cast<linalg::YieldOp>(body.getTerminator());
+  auto add = yield.getValues()[0].getDefiningOp<arith::AddFOp>();
+  if (!add)
+    return std::nullopt;
+  Value acc = body.getArgument(2);
+  Value product = add.getLhs() == acc ? add.getRhs() : add.getLhs();
+  if ((add.getLhs() != acc && add.getRhs() != acc))
+    return std::nullopt;
+  auto mul = product.getDefiningOp<arith::MulFOp>();
+  if (!mul)
+    return std::nullopt;
+  unsigned extensions = 0;
+  auto source = [&](Value v) {
+    if (auto ext = v.getDefiningOp<arith::ExtFOp>()) {
+      ++extensions;
+      return ext.getIn();
+    }
+    return v;
+  };
+  Value lhs = source(mul.getLhs()), rhs = source(mul.getRhs());
+  if (!((lhs == body.getArgument(0) && rhs == body.getArgument(1)) ||
+        (lhs == body.getArgument(1) && rhs == body.getArgument(0))))
+    return std::nullopt;
+  // Nothing else in the body: extensions, multiply, add, yield.
+  if (body.getOperations().size() != 3 + extensions)
+    return std::nullopt;
+  Type a = getElementTypeOrSelf(op.getDpsInputOperand(0)->get().getType());
+  Type b = getElementTypeOrSelf(op.getDpsInputOperand(1)->get().getType());
+  Type c = getElementTypeOrSelf(op.getDpsInitOperand(0)->get().getType());
+  if (!c.isF32())
+    return std::nullopt;
+  if (a.isF32() && b.isF32() && extensions == 0)
+    return KernelKind::F32;
+  if (a.isBF16() && b.isBF16() && extensions == 2)
+    return KernelKind::Bf16;
+  return std::nullopt;
+}
+
+/// B[k, n] packed into panels: f32 [ceil(N/32), K, 32], bf16
+/// [ceil(N/32), ceil(K/2), 32, 2] (zero-padded).
+static Value packWeights(OpBuilder &b, Location loc, Value weights,
+                         KernelKind kind) {
+  auto type = cast<RankedTensorType>(weights.getType());
+  int64_t k = type.getDimSize(0), n = type.getDimSize(1);
+  int64_t panels = llvm::divideCeil(n, kPanel);
+  int64_t depth = kind == KernelKind::Bf16 ? llvm::divideCeil(k, 2) * 2 : k;
+  Type element = type.getElementType();
+  Value padded = weights;
+  if (depth != k || panels * kPanel != n) {
+    Value zero = arith::ConstantOp::create(b, loc, b.getZeroAttr(element));
+    padded = tensor::createPadHighOp(
+        RankedTensorType::get({depth, panels * kPanel}, element), weights, zero,
+        /*nofold=*/false, loc, b);
+  }
+  SmallVector<int64_t> expandedShape, packedShape, permutation;
+  SmallVector<ReassociationIndices> groups;
+  if (kind == KernelKind::F32) {
+    expandedShape = {k, panels, kPanel};
+    groups = {{0}, {1, 2}};
+    packedShape = {panels, k, kPanel};
+    permutation = {1, 0, 2};
+  } else {
+    expandedShape = {depth / 2, 2, panels, kPanel};
+    groups = {{0, 1}, {2, 3}};
+    packedShape = {panels, depth / 2, kPanel, 2};
+    permutation = {2, 0, 3, 1};
+  }
+  Value expanded = tensor::ExpandShapeOp::create(
+      b, loc, RankedTensorType::get(expandedShape, element), padded, groups);
+  Value init = tensor::EmptyOp::create(b, loc, packedShape, element);
+  return linalg::TransposeOp::create(b, loc, expanded, init, permutation)
+      .getResult()[0];
+}
+
+/// w(k, n) read from the packed panels.
+static AffineMap packedMap(MLIRContext *ctx, KernelKind kind) {
+  AffineExpr m, k, n;
+  bindDims(ctx, m, k, n);
+  if (kind == KernelKind::F32)
+    return AffineMap::get(3, 0, {n.floorDiv(kPanel), k, n % kPanel}, ctx);
+  return AffineMap::get(
+      3, 0, {n.floorDiv(kPanel), k.floorDiv(2), n % kPanel, k % 2}, ctx);
+}
+
+namespace {
+struct CpuPackMatmulsPass
+    : vision::impl::CpuPackMatmulsBase<CpuPackMatmulsPass> {
+  void runOnOperation() override {
+    SmallVector<std::pair<linalg::GenericOp, KernelKind>> targets;
+    getOperation().walk([&](linalg::GenericOp op) {
+      if (!vision::isMatmulShaped(op))
+        return;
+      auto weights =
+          cast<RankedTensorType>(op.getDpsInputOperand(1)->get().getType());
+      if (!weights.hasStaticShape())
+        return;
+      if (std::optional<KernelKind> kind = matchKernel(op))
+        targets.push_back({op, *kind});
+    });
+    IRRewriter rewriter(&getContext());
+    for (auto [op, kind] : targets) {
+      rewriter.setInsertionPoint(op);
+      Location loc = op.getLoc();
+      Value packed =
+          packWeights(rewriter, loc, op.getDpsInputOperand(1)->get(), kind);
+      SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+      maps[1] = packedMap(&getContext(), kind);
+      auto packedOp = linalg::GenericOp::create(
+          rewriter, loc, op.getResultTypes(),
+          ValueRange{op.getDpsInputOperand(0)->get(), packed}, op.getDpsInits(),
+          maps, op.getIteratorTypesArray());
+      rewriter.inlineRegionBefore(op.getRegion(), packedOp.getRegion(),
+                                  packedOp.getRegion().begin());
+      packedOp->setAttr(vision::kMicrokernelAttr,
+                        rewriter.getStringAttr(kernelSymbol(kind)));
+      rewriter.replaceOp(op, packedOp.getResults());
+    }
+  }
+};
+
+struct CpuFuseElementwisePass
+    : vision::impl::CpuFuseElementwiseBase<CpuFuseElementwisePass> {
+  void runOnOperation() override {
+    MLIRContext *ctx = &getContext();
+    // As linalg-fuse-elementwise-ops, but ops that call a microkernel keep
+    // their operands.
+    linalg::ControlFusionFn control = [](OpOperand *fused) {
+      Operation *producer = fused->get().getDefiningOp();
+      Operation *consumer = fused->getOwner();
+      return producer && producer->hasOneUse() &&
+             !consumer->hasAttr(vision::kMicrokernelAttr) &&
+             !producer->hasAttr(vision::kMicrokernelAttr);
+    };
+    RewritePatternSet patterns(ctx);
+    linalg::populateElementwiseOpsFusionPatterns(patterns, control);
+    linalg::populateFoldReshapeOpsByExpansionPatterns(patterns, control);
+    tensor::populateBubbleUpExpandShapePatterns(patterns);
+    affine::AffineApplyOp::getCanonicalizationPatterns(patterns, ctx);
+    linalg::GenericOp::getCanonicalizationPatterns(patterns, ctx);
+    tensor::ExpandShapeOp::getCanonicalizationPatterns(patterns, ctx);
+    tensor::CollapseShapeOp::getCanonicalizationPatterns(patterns, ctx);
+    ctx->getLoadedDialect<linalg::LinalgDialect>()->getCanonicalizationPatterns(
+        patterns);
+    linalg::populateConstantFoldLinalgOperations(patterns, control);
+    if (failed(applyPatternsGreedily(
+            getOperation(), std::move(patterns),
+            GreedyRewriteConfig().setUseTopDownTraversal())))
+      return signalPassFailure();
+  }
+};
+
+/// The address of a buffer's first element and its row stride.
+struct RowMajorView {
+  Value address;
+  Value rowStride;
+};
+
+/// None when the buffer's last dimension is not contiguous.
+static std::optional<RowMajorView> rowMajorView(OpBuilder &b, Location loc,
+                                                Value buffer) {
+  auto type = cast<MemRefType>(buffer.getType());
+  SmallVector<int64_t> strides;
+  int64_t offset;
+  if (failed(type.getStridesAndOffset(strides, offset)) || strides.back() != 1)
+    return std::nullopt;
+  auto metadata = memref::ExtractStridedMetadataOp::create(b, loc, buffer);
+  Value base = memref::ExtractAlignedPointerAsIndexOp::create(
+      b, loc, metadata.getBaseBuffer());
+  Value elementBytes =
+      arith::ConstantIndexOp::create(b, loc, type.getElementTypeBitWidth() / 8);
+  Value offsetBytes =
+      arith::MulIOp::create(b, loc, metadata.getOffset(), elementBytes);
+  Value address = arith::AddIOp::create(b, loc, base, offsetBytes);
+  Value rowStride = type.getRank() == 1
+                        ? arith::ConstantIndexOp::create(b, loc, 0).getResult()
+                        : metadata.getStrides()[0];
+  return RowMajorView{address, rowStride};
+}
+
+struct CpuCallMicrokernelsPass
+    : vision::impl::CpuCallMicrokernelsBase<CpuCallMicrokernelsPass> {
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    SmallVector<linalg::GenericOp> targets;
+    module.walk([&](linalg::GenericOp op) {
+      if (op->hasAttr(vision::kMicrokernelAttr) && op.hasPureBufferSemantics())
+        targets.push_back(op);
+    });
+    OpBuilder b(&getContext());
+    Type i64 = b.getI64Type();
+    for (linalg::GenericOp op : targets) {
+      auto symbol = op->getAttrOfType<StringAttr>(vision::kMicrokernelAttr);
+      Location loc = op.getLoc();
+      b.setInsertionPoint(op);
+      Value a = op.getDpsInputOperand(0)->get();
+      Value w = op.getDpsInputOperand(1)->get();
+      Value c = op.getDpsInitOperand(0)->get();
+      std::optional<RowMajorView> av = rowMajorView(b, loc, a);
+      std::optional<RowMajorView> wv = rowMajorView(b, loc, w);
+      std::optional<RowMajorView> cv = rowMajorView(b, loc, c);
+      // A packed B is a whole, contiguous buffer.
+      // Otherwise the op stays loops (a packed B is a whole buffer).
+      if (!av || !wv || !cv ||
+          !cast<MemRefType>(w.getType()).getLayout().isIdentity())
+        continue;
+      Value m = memref::DimOp::create(b, loc, c, 0);
+      Value n = memref::DimOp::create(b, loc, c, 1);
+      Value k = memref::DimOp::create(b, loc, a, 1);
+      SmallVector<Value> args;
+      for (Value v : {av->address, av->rowStride, wv->address, cv->address,
+                      cv->rowStride, m, n, k})
+        args.push_back(arith::IndexCastOp::create(b, loc, i64, v));
+      func::FuncOp callee = module.lookupSymbol<func::FuncOp>(symbol);
+      if (!callee) {
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPointToStart(module.getBody());
+        callee = func::FuncOp::create(
+            b, module.getLoc(), symbol,
+            b.getFunctionType(SmallVector<Type>(args.size(), i64), {}));
+        callee.setPrivate();
+      }
+      func::CallOp::create(b, loc, callee, args);
+      op.erase();
+    }
+  }
+};
+} // namespace

@@ -1,0 +1,58 @@
+// RUN: fovea-opt %s --convert-vision-to-linalg --fovea-cpu-pack-matmuls --canonicalize | FileCheck %s
+
+// f32: N = 40 is padded to two panels of 32 columns and packed
+// [panel, k, column]; the matmul reads the panel layout and is marked for
+// the f32 microkernel.
+// CHECK-DAG: #[[F32MAP:.*]] = affine_map<(d0, d1, d2) -> (d2 floordiv 32, d1, d2 mod 32)>
+// CHECK-DAG: #[[BF16MAP:.*]] = affine_map<(d0, d1, d2) -> (d2 floordiv 32, d1 floordiv 2, d2 mod 32, d1 mod 2)>
+// CHECK-LABEL: func.func @linear_f32
+// CHECK: %[[WT:.*]] = linalg.transpose ins(%{{.*}} : tensor<40x64xf32>)
+// CHECK: %[[PAD:.*]] = tensor.pad %[[WT]] low[0, 0] high[0, 24]
+// CHECK: } : tensor<64x40xf32> to tensor<64x64xf32>
+// CHECK: %[[EXP:.*]] = tensor.expand_shape %[[PAD]] {{\[}}[0], [1, 2]] output_shape [64, 2, 32]
+// CHECK: %[[PACKED:.*]] = linalg.transpose ins(%[[EXP]] : tensor<64x2x32xf32>) outs(%{{.*}} : tensor<2x64x32xf32>) permutation = [1, 0, 2]
+// CHECK: linalg.generic {indexing_maps = [#{{.*}}, #[[F32MAP]], #{{.*}}], iterator_types = ["parallel", "reduction", "parallel"]}
+// CHECK-SAME: ins(%{{.*}}, %[[PACKED]] : tensor<?x64xf32>, tensor<2x64x32xf32>)
+// CHECK-SAME: fovea.microkernel = "fovea_matmul_f32"
+func.func @linear_f32(%x: tensor<?x18x64xf32>, %w: tensor<40x64xf32>) -> tensor<?x18x40xf32> {
+  %0 = vision.linear %x, %w : (tensor<?x18x64xf32>, tensor<40x64xf32>) -> tensor<?x18x40xf32>
+  return %0 : tensor<?x18x40xf32>
+}
+
+// bf16: an odd K = 63 gets a zero row so k pairs up; the panels are
+// [panel, k / 2, column, k % 2], the layout of vdpbf16ps's operands.
+// CHECK-LABEL: func.func @linear_bf16
+// CHECK: tensor.pad %{{.*}} low[0, 0] high[1, 0]
+// CHECK: } : tensor<63x64xbf16> to tensor<64x64xbf16>
+// CHECK: tensor.expand_shape %{{.*}} {{\[}}[0, 1], [2, 3]] output_shape [32, 2, 2, 32]
+// CHECK: %[[PACKED:.*]] = linalg.transpose ins(%{{.*}} : tensor<32x2x2x32xbf16>) outs(%{{.*}} : tensor<2x32x32x2xbf16>) permutation = [2, 0, 3, 1]
+// CHECK: linalg.generic {indexing_maps = [#{{.*}}, #[[BF16MAP]], #{{.*}}]
+// CHECK-SAME: ins(%{{.*}}, %[[PACKED]] : tensor<?x63xbf16>, tensor<2x32x32x2xbf16>)
+// CHECK-SAME: fovea.microkernel = "fovea_matmul_bf16"
+func.func @linear_bf16(%x: tensor<?x18x63xbf16>, %w: tensor<64x63xbf16>) -> tensor<?x18x64xbf16> {
+  %0 = vision.linear %x, %w : (tensor<?x18x63xbf16>, tensor<64x63xbf16>) -> tensor<?x18x64xbf16>
+  return %0 : tensor<?x18x64xbf16>
+}
+
+// f16 has no microkernel, and a weight of dynamic shape cannot be packed
+// ahead: both stay plain matmul-shaped generics.
+// CHECK-LABEL: func.func @not_packed
+// CHECK-NOT: tensor.pad
+// CHECK-NOT: fovea.microkernel
+// CHECK: return
+#x = affine_map<(m, k, n) -> (m, k)>
+#w = affine_map<(m, k, n) -> (k, n)>
+#acc = affine_map<(m, k, n) -> (m, n)>
+func.func @not_packed(%x: tensor<4x64xf16>, %w: tensor<32x64xf16>,
+                      %y: tensor<4x64xf32>, %v: tensor<64x?xf32>,
+                      %init: tensor<4x?xf32>) -> (tensor<4x32xf16>, tensor<4x?xf32>) {
+  %0 = vision.linear %x, %w : (tensor<4x64xf16>, tensor<32x64xf16>) -> tensor<4x32xf16>
+  %1 = linalg.generic {indexing_maps = [#x, #w, #acc], iterator_types = ["parallel", "reduction", "parallel"]}
+      ins(%y, %v : tensor<4x64xf32>, tensor<64x?xf32>) outs(%init : tensor<4x?xf32>) {
+  ^bb0(%a: f32, %b: f32, %c: f32):
+    %p = arith.mulf %a, %b : f32
+    %s = arith.addf %c, %p : f32
+    linalg.yield %s : f32
+  } -> tensor<4x?xf32>
+  return %0, %1 : tensor<4x32xf16>, tensor<4x?xf32>
+}

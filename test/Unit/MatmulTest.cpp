@@ -1,0 +1,170 @@
+//===- MatmulTest.cpp - Tests of the CPU matmul microkernels --------------===//
+//
+// The kernels against a scalar model of their arithmetic (f32: one fma per
+// k in order; bf16: per pair, the odd k then the even k), bit for bit, on
+// shapes with partial row blocks, partial panels, odd K and K past one depth
+// block; and the same bits for 1, 2 and 3 threads.
+//
+//===----------------------------------------------------------------------===//
+
+#include "fovea/Runtime/Matmul.h"
+#include "fovea/Runtime/ThreadPool.h"
+
+#include "gtest/gtest.h"
+#include <atomic>
+#include <cmath>
+#include <cstring>
+#include <random>
+#include <vector>
+
+using namespace fovea::rt;
+
+namespace {
+
+uint16_t toBf16(float value) {
+  uint32_t bits;
+  std::memcpy(&bits, &value, sizeof(bits));
+  bits += 0x7fff + ((bits >> 16) & 1);
+  return static_cast<uint16_t>(bits >> 16);
+}
+
+float fromBf16(uint16_t bits) {
+  uint32_t wide = static_cast<uint32_t>(bits) << 16;
+  float value;
+  std::memcpy(&value, &wide, sizeof(value));
+  return value;
+}
+
+struct Shape {
+  int64_t m, n, k;
+};
+
+class MatmulTest : public ::testing::TestWithParam<Shape> {
+protected:
+  void SetUp() override {
+    Shape s = GetParam();
+    std::mt19937 rng(static_cast<unsigned>(s.m * 7919 + s.n * 131 + s.k));
+    std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
+    // A with a row stride larger than K, as a slice of a wider tensor.
+    lda = s.k + 3;
+    a.resize(s.m * lda);
+    aBf16.resize(s.m * lda);
+    for (float &x : a)
+      x = dist(rng);
+    for (size_t i = 0; i < a.size(); ++i)
+      aBf16[i] = toBf16(a[i]);
+    b.resize(s.k * s.n);
+    for (float &x : b)
+      x = dist(rng);
+    c0.resize(s.m * s.n);
+    for (float &x : c0)
+      x = dist(rng);
+    // The packed layouts of Matmul.h, zero-padded.
+    int64_t panels = (s.n + kMatmulPanel - 1) / kMatmulPanel;
+    int64_t pairs = (s.k + 1) / 2;
+    packed.assign(panels * s.k * kMatmulPanel, 0.0f);
+    packedBf16.assign(panels * pairs * kMatmulPanel * 2, 0);
+    for (int64_t k = 0; k < s.k; ++k)
+      for (int64_t n = 0; n < s.n; ++n) {
+        int64_t panel = n / kMatmulPanel, col = n % kMatmulPanel;
+        packed[(panel * s.k + k) * kMatmulPanel + col] = b[k * s.n + n];
+        packedBf16[((panel * pairs + k / 2) * kMatmulPanel + col) * 2 + k % 2] =
+            toBf16(b[k * s.n + n]);
+      }
+  }
+
+  std::vector<float> runF32(int threads) {
+    Shape s = GetParam();
+    setNumThreads(threads);
+    std::vector<float> c = c0;
+    fovea_matmul_f32(a.data(), lda, packed.data(), c.data(), s.n, s.m, s.n,
+                     s.k);
+    return c;
+  }
+
+  std::vector<float> runBf16(int threads) {
+    Shape s = GetParam();
+    setNumThreads(threads);
+    std::vector<float> c = c0;
+    fovea_matmul_bf16(aBf16.data(), lda, packedBf16.data(), c.data(), s.n, s.m,
+                      s.n, s.k);
+    return c;
+  }
+
+  int64_t lda = 0;
+  std::vector<float> a, b, c0, packed;
+  std::vector<uint16_t> aBf16, packedBf16;
+};
+
+TEST_P(MatmulTest, F32MatchesSequentialFma) {
+  Shape s = GetParam();
+  std::vector<float> c = runF32(1);
+  for (int64_t m = 0; m < s.m; ++m)
+    for (int64_t n = 0; n < s.n; ++n) {
+      float acc = c0[m * s.n + n];
+      for (int64_t k = 0; k < s.k; ++k)
+        acc = std::fma(a[m * lda + k], b[k * s.n + n], acc);
+      ASSERT_EQ(acc, c[m * s.n + n]) << "at " << m << ", " << n;
+    }
+}
+
+TEST_P(MatmulTest, Bf16MatchesPairedFma) {
+  Shape s = GetParam();
+  std::vector<float> c = runBf16(1);
+  for (int64_t m = 0; m < s.m; ++m)
+    for (int64_t n = 0; n < s.n; ++n) {
+      float acc = c0[m * s.n + n];
+      for (int64_t k = 0; k < s.k; k += 2) {
+        if (k + 1 < s.k)
+          acc = std::fma(fromBf16(aBf16[m * lda + k + 1]),
+                         fromBf16(toBf16(b[(k + 1) * s.n + n])), acc);
+        acc = std::fma(fromBf16(aBf16[m * lda + k]),
+                       fromBf16(toBf16(b[k * s.n + n])), acc);
+      }
+      ASSERT_EQ(acc, c[m * s.n + n]) << "at " << m << ", " << n;
+    }
+}
+
+TEST_P(MatmulTest, ThreadCountDoesNotChangeBits) {
+  std::vector<float> f32 = runF32(1), bf16 = runBf16(1);
+  for (int threads : {2, 3}) {
+    EXPECT_EQ(f32, runF32(threads)) << threads << " threads";
+    EXPECT_EQ(bf16, runBf16(threads)) << threads << " threads";
+  }
+  setNumThreads(availableCores());
+}
+
+INSTANTIATE_TEST_SUITE_P(Shapes, MatmulTest,
+                         ::testing::Values(Shape{1, 1, 1}, Shape{13, 31, 2},
+                                           Shape{14, 32, 7}, Shape{15, 33, 255},
+                                           Shape{113, 70, 257},
+                                           Shape{130, 600, 64},
+                                           Shape{29, 40, 513}),
+                         [](const ::testing::TestParamInfo<Shape> &info) {
+                           return std::to_string(info.param.m) + "x" +
+                                  std::to_string(info.param.n) + "x" +
+                                  std::to_string(info.param.k);
+                         });
+
+TEST(ThreadPoolTest, RunsEveryIndexOnceAndNests) {
+  setNumThreads(3);
+  std::vector<std::atomic<int>> hits(1000);
+  parallelFor(static_cast<int64_t>(hits.size()), [&](int64_t i) {
+    // A parallel loop inside a task runs on the task's thread.
+    std::atomic<int> inner{0};
+    parallelFor(4, [&](int64_t) { ++inner; });
+    hits[i] += inner.load() == 4 ? 1 : 100;
+  });
+  for (size_t i = 0; i < hits.size(); ++i)
+    ASSERT_EQ(hits[i].load(), 1) << "index " << i;
+  setNumThreads(availableCores());
+}
+
+TEST(MatmulTest, NamesTheKernelItRuns) {
+  std::string f32 = matmulKernelName(false), bf16 = matmulKernelName(true);
+  EXPECT_TRUE(f32 == "avx512" || f32 == "portable") << f32;
+  EXPECT_TRUE(bf16 == "avx512" || bf16 == "avx512-bf16" || bf16 == "portable")
+      << bf16;
+}
+
+} // namespace
