@@ -14,6 +14,7 @@
 #include "fovea/Runtime/ModuleAbi.h"
 #include "fovea/Runtime/Safetensors.h"
 #include "fovea/Runtime/Tensor.h"
+#include "fovea/Runtime/ThreadPool.h"
 
 #include <algorithm>
 #include <cstdlib>
@@ -350,6 +351,24 @@ extern "C" int fovea_module_run(fovea_module *module, const fovea_tensor *input,
                                 int32_t *numOutputs, char **error) {
   return fovea_module_run_inputs(module, input, 1, outputs, maxOutputs,
                                  numOutputs, error);
+}
+
+extern "C" int fovea_module_set_threads(fovea_module *module, int32_t threads,
+                                        char **error) {
+  std::string message;
+  if (!module)
+    message = "fovea_module_set_threads: no module";
+  else if (threads < 0)
+    message = "threads must be >= 1, or 0 for every core, got " +
+              std::to_string(threads);
+  if (!message.empty()) {
+    if (error)
+      *error = copyError(message);
+    return 1;
+  }
+  fovea::rt::setNumThreads(threads == 0 ? fovea::rt::availableCores()
+                                        : threads);
+  return 0;
 }
 
 extern "C" void fovea_module_destroy(fovea_module *module) {

@@ -29,6 +29,7 @@ void *fovea::rt::openModuleApi(const std::string &path, ModuleApi &api,
   binder.bind(api.freeError, "fovea_free_error");
   binder.bind(api.geometry, "fovea_module_geometry");
   binder.bind(api.freeString, "fovea_free_string");
+  binder.bind(api.setThreads, "fovea_module_set_threads");
   if (const char *missing = binder.missing()) {
     dlclose(handle);
     error = path + " is not a Fovea module (missing " + missing + ")";

@@ -40,6 +40,8 @@ struct Options {
   /// module's).
   double fps = 2.0;
   int64_t maxFrames = 0;
+  /// CPU threads of the module's runs (0: every core).
+  int threads = 0;
 };
 
 /// The input of one run: pixels (one tensor per image for packed modules)
@@ -324,6 +326,8 @@ constexpr FlagHelp kFlags[] = {
     {"--benchmark N", "time N runs and print the median"},
     {"--warmup M", "runs before timing (with --benchmark)"},
     {"--device cpu|cuda", "where the module runs (its compiled target)"},
+    {"--threads N", "CPU threads of the runs (default 0: every core the "
+                    "process may run on)"},
     {"--print-metadata", "print the module's metadata JSON"},
     {"--help", "print this help"},
 };
@@ -373,6 +377,17 @@ std::optional<int> parseFlags(const char *tool, int argc, char **argv,
     } else if (arg == "--geometry") {
       o.geometry = true;
     } else if (arg == "--device" && value(o.device)) {
+    } else if (arg == "--threads" && value(v)) {
+      constexpr long long kMaxThreads = 4096;
+      char *end = nullptr;
+      errno = 0;
+      long long n = std::strtoll(v.c_str(), &end, 10);
+      if (!end || *end || v.empty() || n < 0 || n > kMaxThreads ||
+          errno == ERANGE)
+        return fail(tool, "--threads expects a count from 0 (every core) to " +
+                              std::to_string(kMaxThreads) + ", got '" + v +
+                              "'");
+      o.threads = static_cast<int>(n);
     } else if (arg == "--output" && value(v)) {
       o.outputs.push_back(v);
     } else if (arg == "--expected-output" && value(v)) {
@@ -574,6 +589,12 @@ int runModule(const char *tool, const ModuleApi &api, Options &o,
     return fail(tool, message);
   }
   std::string error;
+  if (api.setThreads(module, o.threads, &cerror) != 0) {
+    std::string message = cerror ? cerror : "cannot set the threads";
+    api.freeError(cerror);
+    api.destroy(module);
+    return fail(tool, message);
+  }
   int status = runTimed(api, module, inputs, o, runs, error)
                    ? reportOutputs(tool, o, runs)
                    : fail(tool, error);

@@ -85,8 +85,10 @@ def compile_options():
 class Module:
     """A loaded runtime module: `run(pixels)` returns its outputs."""
 
-    def __init__(self, path, weights, device="cpu"):
-        self._module = _fovea.Module(str(path), str(weights), device)
+    def __init__(self, path, weights, device="cpu", threads=0):
+        if isinstance(threads, bool) or not isinstance(threads, int):
+            raise TypeError(f"threads must be an int, got {threads!r}")
+        self._module = _fovea.Module(str(path), str(weights), device, threads)
         self.metadata = json.loads(self._module.metadata())
 
     def run(self, pixels):
@@ -108,10 +110,12 @@ class Module:
                                                 float(source_fps), counts))
 
 
-def load(path, weights, device="cpu"):
+def load(path, weights, device="cpu", threads=0):
     """Loads the runtime module at `path` with the safetensors checkpoint
-    `weights` (a file, a shard index or a directory)."""
-    return Module(path, weights, device)
+    `weights` (a file, a shard index or a directory). `threads`: the CPU
+    threads its runs use (0: every core the process may run on; the results
+    are the same bits for every count)."""
+    return Module(path, weights, device, threads)
 
 
 def metadata(path):

@@ -91,10 +91,14 @@ std::string readMetadata(const std::string &path) {
 class Module {
 public:
   Module(const std::string &path, const std::string &weights,
-         const std::string &device) {
+         const std::string &device, int threads) {
     handle = openModule(path, api);
     char *error = nullptr;
     module = api.create(weights.c_str(), device.c_str(), &error);
+    if (module && api.setThreads(module, threads, &error) != 0) {
+      api.destroy(module);
+      module = nullptr;
+    }
     if (!module) {
       std::string message = error ? error : "cannot create the module";
       api.freeError(error);
@@ -197,8 +201,9 @@ PYBIND11_MODULE(_fovea, m) {
   m.def("read_metadata", &readMetadata, py::arg("path"));
   py::class_<Module>(m, "Module")
       .def(py::init<const std::string &, const std::string &,
-                    const std::string &>(),
-           py::arg("path"), py::arg("weights"), py::arg("device"))
+                    const std::string &, int>(),
+           py::arg("path"), py::arg("weights"), py::arg("device"),
+           py::arg("threads"))
       .def("metadata", &Module::metadata)
       .def("run", &Module::run, py::arg("inputs"))
       .def("geometry", &Module::geometry, py::arg("count"),

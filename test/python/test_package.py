@@ -49,6 +49,11 @@ def image_f32():
     assert y.dtype == np.float32 and y.shape == (2, 4, 96), (y.dtype, y.shape)
     check_close(torch.from_numpy(y), pipe.vision_pipeline(x, weights, **TINY), "f32",
                 "image f32", rtol=1e-3, atol=1e-4)
+    # The thread count changes no bit of the result.
+    path = os.path.join(WORK, "f32.safetensors")
+    for threads in (1, 2, 3):
+        (z,) = fovea.load(so, weights=path, threads=threads).run(x.numpy())
+        assert np.array_equal(y.view(np.uint32), z.view(np.uint32)), threads
 
 
 def video_bf16_evs():
@@ -188,15 +193,17 @@ def errors():
     expect(lambda: fovea.compile("tiny", "x.so", source_size=(64, 64), resize_domain="f16"),
            "--resize-domain expects u8 or f32_clamp, got 'f16'")
     expect(lambda: module.geometry(0), "must be positive")
+    expect(lambda: fovea.load(so, weights=os.path.join(WORK, "err.safetensors"), threads=-1),
+           "threads must be >= 1, or 0 for every core, got -1")
     # A module of another ABI version is refused in one line, before anything
     # reads its metadata or calls it.
     with open(so, "rb") as f:
         binary = f.read()
-    assert binary.count(b'"fovea_module":2') == 1
+    assert binary.count(b'"fovea_module":3') == 1
     old = os.path.join(WORK, "old_abi.so")
     with open(old, "wb") as f:
-        f.write(binary.replace(b'"fovea_module":2', b'"fovea_module":1'))
-    refused = "module ABI version 1, this runtime reads version 2: recompile the module"
+        f.write(binary.replace(b'"fovea_module":3', b'"fovea_module":2'))
+    refused = "module ABI version 2, this runtime reads version 3: recompile the module"
     expect(lambda: fovea.metadata(old), refused)
     expect(lambda: fovea.load(old, weights=empty), refused)
 

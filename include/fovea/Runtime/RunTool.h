@@ -31,6 +31,7 @@ struct ModuleApi {
   int (*geometry)(int64_t, const int64_t *, double, const int64_t *, int64_t,
                   char **, char **);
   void (*freeString)(char *);
+  int (*setThreads)(fovea_module *, int32_t, char **);
 };
 
 /// Opens the module file at `path` (a bare name means the file in the

@@ -46,6 +46,14 @@ const char *fovea_module_metadata(void);
 fovea_module *fovea_module_create(const char *weights_path, const char *device,
                                   char **error);
 
+/* Sets the number of threads the module's CPU code runs on (its matmuls are
+ * split over them; results are the same bits for every count): `threads`
+ * >= 1, or 0 for every core the process may run on (the default). The
+ * count belongs to the module file: modules loaded from the same file share
+ * it. Returns 0, or non-zero with *error set for a negative count. */
+int fovea_module_set_threads(fovea_module *module, int32_t threads,
+                             char **error);
+
 /* Runs the entry point on `inputs` (one per entry of the metadata's
  * "inputs", in that order: packed images take one per image). Writes up to
  * `max_outputs` results to `outputs` and their count to *num_outputs.

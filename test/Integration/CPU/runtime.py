@@ -50,6 +50,12 @@ def run_image(dtype, sharded):
     assert "matches" in out.stdout and "median" in out.stdout, out.stdout
     y = read_npy(f"{WORK}/y.npy")
     assert tuple(y.shape) == (3, 4, 96), y.shape
+    # Every thread count gives the same bits.
+    for threads in ("1", "3"):
+        sh(f"{BIN}/fovea-run", module, "--weights", ckpt, "--input", f"{WORK}/x.npy",
+           "--output", f"{WORK}/y{threads}.npy", "--threads", threads)
+        with open(f"{WORK}/y.npy", "rb") as a, open(f"{WORK}/y{threads}.npy", "rb") as b:
+            assert a.read() == b.read(), f"--threads {threads} changed the result"
 
 
 def run_video_evs():
@@ -93,6 +99,10 @@ def run_errors():
     write_npy(f"{WORK}/one.npy", x)
     run = [f"{BIN}/fovea-run", module]
     name = "vision_model.radio_model.model.blocks.1.mlp.fc1.weight"
+
+    for bad in ("-1", "two", "5000", ""):
+        expect_error(run + ["--weights", good, "--input", f"{WORK}/one.npy", "--threads", bad],
+                     f"--threads expects a count from 0 (every core) to 4096, got '{bad}'")
 
     missing = dict(weights)
     del missing[name]
