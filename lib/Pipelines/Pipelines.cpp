@@ -9,6 +9,7 @@
 #include "fovea/Pipelines/Pipelines.h"
 
 #include "PipelineStages.h"
+#include "fovea/Codegen/CPU/Passes.h"
 #include "fovea/Codegen/Common/Passes.h"
 #include "fovea/Codegen/GPU/Passes.h"
 #include "fovea/Conversion/Passes.h"
@@ -154,6 +155,10 @@ static void addLinalgPhase(OpPassManager &pm, Target target,
     flash.emulateWarps = options.emulateOnHost;
     pm.addNestedPass<func::FuncOp>(vision::createGpuFlashAttention(flash));
   }
+  // On the CPU attention becomes a call of the runtime's, whose contractions
+  // run on the matmul microkernels.
+  if (target == Target::CPU && options.microkernels)
+    pm.addNestedPass<func::FuncOp>(vision::createCpuCallAttention());
   pm.addPass(vision::createConvertVisionToLinalg());
   // Elementwise arith on tensors (residual adds, casts) becomes linalg too.
   pm.addPass(createConvertElementwiseToLinalgPass());

@@ -2,7 +2,8 @@
 //
 // Blocking (the loops of one task, from the outside in):
 //
-//   task   = kBlockRows rows x kTaskPanels panels of C
+//   task   = kBlockRows rows x all panels of C (or kTaskPanels when there
+//            are too few row blocks for the threads)
 //   kb     : K in blocks of kDepth (f32) / kDepthBf16 (bf16)
 //            A's block packed into micro-panels of kRows rows, k-major
 //   panel  : the task's panels of 32 columns (B's slice: kDepth x 32, L1)
@@ -244,17 +245,18 @@ void packA(const float *a, int64_t lda, int64_t rows, int64_t k0, int64_t depth,
            float *ap) {
   for (int64_t p = 0; p < ceilDiv(rows, kRows); ++p) {
     float *panel = ap + p * depth * kRows;
-    for (int i = 0; i < kRows; ++i) {
-      int64_t r = p * kRows + i;
-      if (r >= rows) {
-        for (int64_t k = 0; k < depth; ++k)
-          panel[k * kRows + i] = 0.0f;
-        continue;
-      }
-      const float *row = a + r * lda + k0;
+    int64_t valid = std::min<int64_t>(kRows, rows - p * kRows);
+    const float *first = a + p * kRows * lda + k0;
+    if (valid == kRows) {
+      // Contiguous writes, kRows read streams.
       for (int64_t k = 0; k < depth; ++k)
-        panel[k * kRows + i] = row[k];
+        for (int i = 0; i < kRows; ++i)
+          panel[k * kRows + i] = first[i * lda + k];
+      continue;
     }
+    for (int64_t k = 0; k < depth; ++k)
+      for (int i = 0; i < kRows; ++i)
+        panel[k * kRows + i] = i < valid ? first[i * lda + k] : 0.0f;
   }
 }
 
@@ -293,6 +295,8 @@ template <typename Element> struct Problem {
   float *c;
   int64_t ldc, m, n, k;
   const std::array<typename Kernel<Element>::Fn, kRows> *kernels;
+  /// Panels of C per task.
+  int64_t taskPanels = kTaskPanels;
 };
 
 template <typename Element> void runTask(const Problem<Element> &p, int64_t t) {
@@ -300,9 +304,9 @@ template <typename Element> void runTask(const Problem<Element> &p, int64_t t) {
   constexpr int64_t depthStep = isBf16 ? kDepthBf16 : kDepth;
   int64_t mBlocks = ceilDiv(p.m, kBlockRows);
   int64_t row0 = (t % mBlocks) * kBlockRows;
-  int64_t panel0 = (t / mBlocks) * kTaskPanels;
+  int64_t panel0 = (t / mBlocks) * p.taskPanels;
   int64_t rows = std::min(kBlockRows, p.m - row0);
-  int64_t panelEnd = std::min(panel0 + kTaskPanels, ceilDiv(p.n, kPanel));
+  int64_t panelEnd = std::min(panel0 + p.taskPanels, ceilDiv(p.n, kPanel));
   // B's panel stride: K rows (f32), ceil(K / 2) pairs (bf16).
   int64_t panelStride = (isBf16 ? ceilDiv(p.k, 2) * 2 : p.k) * kPanel;
   alignas(64) Element ap[kBlockRows * (isBf16 ? kDepthBf16 : kDepth)];
@@ -329,9 +333,14 @@ template <typename Element> void runTask(const Problem<Element> &p, int64_t t) {
 template <typename Element> void run(const Problem<Element> &p) {
   if (p.m <= 0 || p.n <= 0 || p.k <= 0)
     return;
-  int64_t tasks =
-      ceilDiv(p.m, kBlockRows) * ceilDiv(ceilDiv(p.n, kPanel), kTaskPanels);
-  parallelFor(tasks, [&](int64_t t) { runTask(p, t); });
+  // Row blocks alone when there are enough of them for the threads (A is
+  // then packed once per block); otherwise the panels are split too.
+  int64_t mBlocks = ceilDiv(p.m, kBlockRows), panels = ceilDiv(p.n, kPanel);
+  Problem<Element> split = p;
+  split.taskPanels =
+      mBlocks >= 4 * numThreads() ? panels : std::min(panels, kTaskPanels);
+  int64_t tasks = mBlocks * ceilDiv(panels, split.taskPanels);
+  parallelFor(tasks, [&](int64_t t) { runTask(split, t); });
 }
 } // namespace
 

@@ -366,8 +366,7 @@ extern "C" int fovea_module_set_threads(fovea_module *module, int32_t threads,
       *error = copyError(message);
     return 1;
   }
-  fovea::rt::setNumThreads(threads == 0 ? fovea::rt::availableCores()
-                                        : threads);
+  fovea::rt::setNumThreads(threads);
   return 0;
 }
 

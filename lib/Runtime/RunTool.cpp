@@ -326,8 +326,8 @@ constexpr FlagHelp kFlags[] = {
     {"--benchmark N", "time N runs and print the median"},
     {"--warmup M", "runs before timing (with --benchmark)"},
     {"--device cpu|cuda", "where the module runs (its compiled target)"},
-    {"--threads N", "CPU threads of the runs (default 0: every core the "
-                    "process may run on)"},
+    {"--threads N", "CPU threads of the runs (default 0: FOVEA_NUM_THREADS, "
+                    "else every core the process may run on)"},
     {"--print-metadata", "print the module's metadata JSON"},
     {"--help", "print this help"},
 };

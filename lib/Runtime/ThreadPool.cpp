@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <cstdlib>
 #include <mutex>
 #include <sched.h>
 #include <thread>
@@ -22,6 +23,17 @@ int fovea::rt::availableCores() {
   return hardware ? static_cast<int>(hardware) : 1;
 }
 
+/// FOVEA_NUM_THREADS when it holds a positive count, else every core.
+static int defaultThreads() {
+  if (const char *text = std::getenv("FOVEA_NUM_THREADS")) {
+    char *end = nullptr;
+    long count = std::strtol(text, &end, 10);
+    if (end != text && *end == 0 && count >= 1 && count <= 4096)
+      return static_cast<int>(count);
+  }
+  return availableCores();
+}
+
 namespace {
 /// Workers wait for a generation number to change, claim task indices from
 /// a shared counter until none is left, and report back.
@@ -32,13 +44,13 @@ public:
   int threads() {
     std::lock_guard<std::mutex> lock(configMutex);
     if (requested == 0)
-      requested = availableCores();
+      requested = defaultThreads();
     return requested;
   }
 
   void setThreads(int count) {
     std::lock_guard<std::mutex> lock(configMutex);
-    requested = count < 1 ? 1 : count;
+    requested = count < 1 ? defaultThreads() : count;
   }
 
   void run(int64_t count, void (*fn)(void *, int64_t), void *context) {

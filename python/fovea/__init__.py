@@ -113,8 +113,8 @@ class Module:
 def load(path, weights, device="cpu", threads=0):
     """Loads the runtime module at `path` with the safetensors checkpoint
     `weights` (a file, a shard index or a directory). `threads`: the CPU
-    threads its runs use (0: every core the process may run on; the results
-    are the same bits for every count)."""
+    threads its runs use (0: FOVEA_NUM_THREADS, else every core the process
+    may run on; the results are the same bits for every count)."""
     return Module(path, weights, device, threads)
 
 

@@ -15,11 +15,12 @@
 namespace fovea::rt {
 
 /// The number of threads parallel work uses (the caller's included);
-/// initially the number of cores the process may run on.
+/// initially FOVEA_NUM_THREADS if it holds a count from 1 to 4096, else the
+/// number of cores the process may run on.
 int numThreads();
 
-/// Sets the number of threads (>= 1). Takes effect at the next parallel
-/// loop.
+/// Sets the number of threads (< 1: back to the default). Takes effect at
+/// the next parallel loop.
 void setNumThreads(int threads);
 
 /// The cores the process may run on (its affinity mask), at least 1.

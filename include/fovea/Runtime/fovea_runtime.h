@@ -48,7 +48,8 @@ fovea_module *fovea_module_create(const char *weights_path, const char *device,
 
 /* Sets the number of threads the module's CPU code runs on (its matmuls are
  * split over them; results are the same bits for every count): `threads`
- * >= 1, or 0 for every core the process may run on (the default). The
+ * >= 1, or 0 for the default: FOVEA_NUM_THREADS when set to a count, else
+ * every core the process may run on. The
  * count belongs to the module file: modules loaded from the same file share
  * it. Returns 0, or non-zero with *error set for a negative count. */
 int fovea_module_set_threads(fovea_module *module, int32_t threads,

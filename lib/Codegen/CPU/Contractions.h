@@ -1,9 +1,13 @@
-//===- Contractions.h - The matmul shape of the CPU passes ------*- C++ -*-===//
+//===- Contractions.h - Helpers of the CPU passes that call the runtime -*- C++
+//-*-===//
 
 #ifndef FOVEA_LIB_CODEGEN_CPU_CONTRACTIONS_H
 #define FOVEA_LIB_CODEGEN_CPU_CONTRACTIONS_H
 
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinOps.h"
 
 namespace mlir::vision {
 
@@ -15,6 +19,15 @@ bool isMatmulShaped(linalg::GenericOp op);
 /// The attribute naming the microkernel a packed matmul calls
 /// (fovea-cpu-pack-matmuls sets it, fovea-cpu-call-microkernels reads it).
 constexpr llvm::StringLiteral kMicrokernelAttr = "fovea.microkernel";
+
+/// The address of `buffer`'s first element (aligned base pointer plus the
+/// offset in bytes) as an index, and its strides in elements in `strides`.
+Value bufferAddress(OpBuilder &b, Location loc, Value buffer,
+                    SmallVectorImpl<Value> &strides);
+
+/// Declares `void name(types...)` in `module` if it is not.
+func::FuncOp declareRuntimeFunction(OpBuilder &b, ModuleOp module,
+                                    StringRef name, TypeRange types);
 
 } // namespace mlir::vision
 

@@ -94,7 +94,9 @@ static std::optional<KernelKind> matchKernel(linalg::GenericOp op) {
 }
 
 /// B[k, n] packed into panels: f32 [ceil(N/32), K, 32], bf16
-/// [ceil(N/32), ceil(K/2), 32, 2] (zero-padded).
+/// [ceil(N/32), ceil(K/2), 32, 2] (zero-padded). When B is the transpose of
+/// a [N, K] weight (the layout of linear layers), the panels are cut from
+/// the weight's rows directly: one transposition instead of two.
 static Value packWeights(OpBuilder &b, Location loc, Value weights,
                          KernelKind kind) {
   auto type = cast<RankedTensorType>(weights.getType());
@@ -102,25 +104,51 @@ static Value packWeights(OpBuilder &b, Location loc, Value weights,
   int64_t panels = llvm::divideCeil(n, kPanel);
   int64_t depth = kind == KernelKind::Bf16 ? llvm::divideCeil(k, 2) * 2 : k;
   Type element = type.getElementType();
-  Value padded = weights;
+  Value source = weights;
+  bool rows = false;
+  if (auto transpose = weights.getDefiningOp<linalg::TransposeOp>();
+      transpose && transpose.getPermutation() == ArrayRef<int64_t>{1, 0}) {
+    source = transpose.getInput();
+    rows = true;
+  }
+  SmallVector<int64_t> paddedShape = {depth, panels * kPanel};
+  if (rows)
+    std::swap(paddedShape[0], paddedShape[1]);
+  Value padded = source;
   if (depth != k || panels * kPanel != n) {
     Value zero = arith::ConstantOp::create(b, loc, b.getZeroAttr(element));
     padded = tensor::createPadHighOp(
-        RankedTensorType::get({depth, panels * kPanel}, element), weights, zero,
+        RankedTensorType::get(paddedShape, element), source, zero,
         /*nofold=*/false, loc, b);
   }
   SmallVector<int64_t> expandedShape, packedShape, permutation;
   SmallVector<ReassociationIndices> groups;
   if (kind == KernelKind::F32) {
-    expandedShape = {k, panels, kPanel};
-    groups = {{0}, {1, 2}};
     packedShape = {panels, k, kPanel};
-    permutation = {1, 0, 2};
+    if (rows) {
+      // [N, K] -> [panels, 32, K] -> [panels, K, 32].
+      expandedShape = {panels, kPanel, k};
+      groups = {{0, 1}, {2}};
+      permutation = {0, 2, 1};
+    } else {
+      // [K, N] -> [K, panels, 32] -> [panels, K, 32].
+      expandedShape = {k, panels, kPanel};
+      groups = {{0}, {1, 2}};
+      permutation = {1, 0, 2};
+    }
   } else {
-    expandedShape = {depth / 2, 2, panels, kPanel};
-    groups = {{0, 1}, {2, 3}};
     packedShape = {panels, depth / 2, kPanel, 2};
-    permutation = {2, 0, 3, 1};
+    if (rows) {
+      // [N, K] -> [panels, 32, K/2, 2] -> [panels, K/2, 32, 2].
+      expandedShape = {panels, kPanel, depth / 2, 2};
+      groups = {{0, 1}, {2, 3}};
+      permutation = {0, 2, 1, 3};
+    } else {
+      // [K, N] -> [K/2, 2, panels, 32] -> [panels, K/2, 32, 2].
+      expandedShape = {depth / 2, 2, panels, kPanel};
+      groups = {{0, 1}, {2, 3}};
+      permutation = {2, 0, 3, 1};
+    }
   }
   Value expanded = tensor::ExpandShapeOp::create(
       b, loc, RankedTensorType::get(expandedShape, element), padded, groups);
@@ -206,32 +234,19 @@ struct CpuFuseElementwisePass
   }
 };
 
-/// The address of a buffer's first element and its row stride.
-struct RowMajorView {
-  Value address;
-  Value rowStride;
-};
-
-/// None when the buffer's last dimension is not contiguous.
-static std::optional<RowMajorView> rowMajorView(OpBuilder &b, Location loc,
-                                                Value buffer) {
+/// The address of a buffer's first element and its row stride; none when
+/// its last dimension is not contiguous.
+static std::optional<std::pair<Value, Value>>
+rowMajorView(OpBuilder &b, Location loc, Value buffer) {
   auto type = cast<MemRefType>(buffer.getType());
-  SmallVector<int64_t> strides;
+  SmallVector<int64_t> staticStrides;
   int64_t offset;
-  if (failed(type.getStridesAndOffset(strides, offset)) || strides.back() != 1)
+  if (failed(type.getStridesAndOffset(staticStrides, offset)) ||
+      staticStrides.back() != 1)
     return std::nullopt;
-  auto metadata = memref::ExtractStridedMetadataOp::create(b, loc, buffer);
-  Value base = memref::ExtractAlignedPointerAsIndexOp::create(
-      b, loc, metadata.getBaseBuffer());
-  Value elementBytes =
-      arith::ConstantIndexOp::create(b, loc, type.getElementTypeBitWidth() / 8);
-  Value offsetBytes =
-      arith::MulIOp::create(b, loc, metadata.getOffset(), elementBytes);
-  Value address = arith::AddIOp::create(b, loc, base, offsetBytes);
-  Value rowStride = type.getRank() == 1
-                        ? arith::ConstantIndexOp::create(b, loc, 0).getResult()
-                        : metadata.getStrides()[0];
-  return RowMajorView{address, rowStride};
+  SmallVector<Value> strides;
+  Value address = vision::bufferAddress(b, loc, buffer, strides);
+  return std::make_pair(address, strides[0]);
 }
 
 struct CpuCallMicrokernelsPass
@@ -252,9 +267,9 @@ struct CpuCallMicrokernelsPass
       Value a = op.getDpsInputOperand(0)->get();
       Value w = op.getDpsInputOperand(1)->get();
       Value c = op.getDpsInitOperand(0)->get();
-      std::optional<RowMajorView> av = rowMajorView(b, loc, a);
-      std::optional<RowMajorView> wv = rowMajorView(b, loc, w);
-      std::optional<RowMajorView> cv = rowMajorView(b, loc, c);
+      auto av = rowMajorView(b, loc, a);
+      auto wv = rowMajorView(b, loc, w);
+      auto cv = rowMajorView(b, loc, c);
       // A packed B is a whole, contiguous buffer.
       // Otherwise the op stays loops (a packed B is a whole buffer).
       if (!av || !wv || !cv ||
@@ -264,18 +279,11 @@ struct CpuCallMicrokernelsPass
       Value n = memref::DimOp::create(b, loc, c, 1);
       Value k = memref::DimOp::create(b, loc, a, 1);
       SmallVector<Value> args;
-      for (Value v : {av->address, av->rowStride, wv->address, cv->address,
-                      cv->rowStride, m, n, k})
+      for (Value v :
+           {av->first, av->second, wv->first, cv->first, cv->second, m, n, k})
         args.push_back(arith::IndexCastOp::create(b, loc, i64, v));
-      func::FuncOp callee = module.lookupSymbol<func::FuncOp>(symbol);
-      if (!callee) {
-        OpBuilder::InsertionGuard guard(b);
-        b.setInsertionPointToStart(module.getBody());
-        callee = func::FuncOp::create(
-            b, module.getLoc(), symbol,
-            b.getFunctionType(SmallVector<Type>(args.size(), i64), {}));
-        callee.setPrivate();
-      }
+      func::FuncOp callee = vision::declareRuntimeFunction(
+          b, module, symbol, SmallVector<Type>(args.size(), i64));
       func::CallOp::create(b, loc, callee, args);
       op.erase();
     }

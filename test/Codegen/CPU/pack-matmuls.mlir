@@ -1,16 +1,17 @@
 // RUN: fovea-opt %s --convert-vision-to-linalg --fovea-cpu-pack-matmuls --canonicalize | FileCheck %s
 
-// f32: N = 40 is padded to two panels of 32 columns and packed
-// [panel, k, column]; the matmul reads the panel layout and is marked for
-// the f32 microkernel.
+// f32: vision.linear's B is the transpose of the [N, K] weight, so the
+// panels are cut from the weight's rows (one transposition, not two): N = 40
+// is padded to two panels of 32, packed [panel, k, column]; the matmul reads
+// the panel layout and is marked for the f32 microkernel.
 // CHECK-DAG: #[[F32MAP:.*]] = affine_map<(d0, d1, d2) -> (d2 floordiv 32, d1, d2 mod 32)>
 // CHECK-DAG: #[[BF16MAP:.*]] = affine_map<(d0, d1, d2) -> (d2 floordiv 32, d1 floordiv 2, d2 mod 32, d1 mod 2)>
 // CHECK-LABEL: func.func @linear_f32
-// CHECK: %[[WT:.*]] = linalg.transpose ins(%{{.*}} : tensor<40x64xf32>)
-// CHECK: %[[PAD:.*]] = tensor.pad %[[WT]] low[0, 0] high[0, 24]
-// CHECK: } : tensor<64x40xf32> to tensor<64x64xf32>
-// CHECK: %[[EXP:.*]] = tensor.expand_shape %[[PAD]] {{\[}}[0], [1, 2]] output_shape [64, 2, 32]
-// CHECK: %[[PACKED:.*]] = linalg.transpose ins(%[[EXP]] : tensor<64x2x32xf32>) outs(%{{.*}} : tensor<2x64x32xf32>) permutation = [1, 0, 2]
+// CHECK-NOT: linalg.transpose
+// CHECK: %[[PAD:.*]] = tensor.pad %arg1 low[0, 0] high[24, 0]
+// CHECK: } : tensor<40x64xf32> to tensor<64x64xf32>
+// CHECK: %[[EXP:.*]] = tensor.expand_shape %[[PAD]] {{\[}}[0, 1], [2]] output_shape [2, 32, 64]
+// CHECK: %[[PACKED:.*]] = linalg.transpose ins(%[[EXP]] : tensor<2x32x64xf32>) outs(%{{.*}} : tensor<2x64x32xf32>) permutation = [0, 2, 1]
 // CHECK: linalg.generic {indexing_maps = [#{{.*}}, #[[F32MAP]], #{{.*}}], iterator_types = ["parallel", "reduction", "parallel"]}
 // CHECK-SAME: ins(%{{.*}}, %[[PACKED]] : tensor<?x64xf32>, tensor<2x64x32xf32>)
 // CHECK-SAME: fovea.microkernel = "fovea_matmul_f32"
@@ -19,19 +20,42 @@ func.func @linear_f32(%x: tensor<?x18x64xf32>, %w: tensor<40x64xf32>) -> tensor<
   return %0 : tensor<?x18x40xf32>
 }
 
-// bf16: an odd K = 63 gets a zero row so k pairs up; the panels are
+// bf16: an odd K = 63 gets a zero column so k pairs up; the panels are
 // [panel, k / 2, column, k % 2], the layout of vdpbf16ps's operands.
 // CHECK-LABEL: func.func @linear_bf16
-// CHECK: tensor.pad %{{.*}} low[0, 0] high[1, 0]
-// CHECK: } : tensor<63x64xbf16> to tensor<64x64xbf16>
-// CHECK: tensor.expand_shape %{{.*}} {{\[}}[0, 1], [2, 3]] output_shape [32, 2, 2, 32]
-// CHECK: %[[PACKED:.*]] = linalg.transpose ins(%{{.*}} : tensor<32x2x2x32xbf16>) outs(%{{.*}} : tensor<2x32x32x2xbf16>) permutation = [2, 0, 3, 1]
+// CHECK: tensor.pad %arg1 low[0, 0] high[0, 1]
+// CHECK: } : tensor<64x63xbf16> to tensor<64x64xbf16>
+// CHECK: tensor.expand_shape %{{.*}} {{\[}}[0, 1], [2, 3]] output_shape [2, 32, 32, 2]
+// CHECK: %[[PACKED:.*]] = linalg.transpose ins(%{{.*}} : tensor<2x32x32x2xbf16>) outs(%{{.*}} : tensor<2x32x32x2xbf16>) permutation = [0, 2, 1, 3]
 // CHECK: linalg.generic {indexing_maps = [#{{.*}}, #[[BF16MAP]], #{{.*}}]
 // CHECK-SAME: ins(%{{.*}}, %[[PACKED]] : tensor<?x63xbf16>, tensor<2x32x32x2xbf16>)
 // CHECK-SAME: fovea.microkernel = "fovea_matmul_bf16"
 func.func @linear_bf16(%x: tensor<?x18x63xbf16>, %w: tensor<64x63xbf16>) -> tensor<?x18x64xbf16> {
   %0 = vision.linear %x, %w : (tensor<?x18x63xbf16>, tensor<64x63xbf16>) -> tensor<?x18x64xbf16>
   return %0 : tensor<?x18x64xbf16>
+}
+
+// A [K, N] operand that is no transpose is packed from its columns:
+// [K, N] -> [K / 2, 2, panels, 32] -> [panels, K / 2, 32, 2].
+// CHECK-LABEL: func.func @columns_bf16
+// CHECK: tensor.pad %arg1 low[0, 0] high[1, 24]
+// CHECK: tensor.expand_shape %{{.*}} {{\[}}[0, 1], [2, 3]] output_shape [32, 2, 2, 32]
+// CHECK: linalg.transpose ins(%{{.*}} : tensor<32x2x2x32xbf16>) outs(%{{.*}} : tensor<2x32x32x2xbf16>) permutation = [2, 0, 3, 1]
+// CHECK: fovea.microkernel = "fovea_matmul_bf16"
+#mx = affine_map<(m, k, n) -> (m, k)>
+#mw = affine_map<(m, k, n) -> (k, n)>
+#macc = affine_map<(m, k, n) -> (m, n)>
+func.func @columns_bf16(%x: tensor<4x63xbf16>, %w: tensor<63x40xbf16>, %init: tensor<4x40xf32>) -> tensor<4x40xf32> {
+  %0 = linalg.generic {indexing_maps = [#mx, #mw, #macc], iterator_types = ["parallel", "reduction", "parallel"]}
+      ins(%x, %w : tensor<4x63xbf16>, tensor<63x40xbf16>) outs(%init : tensor<4x40xf32>) {
+  ^bb0(%a: bf16, %b: bf16, %c: f32):
+    %ea = arith.extf %a : bf16 to f32
+    %eb = arith.extf %b : bf16 to f32
+    %p = arith.mulf %ea, %eb : f32
+    %s = arith.addf %c, %p : f32
+    linalg.yield %s : f32
+  } -> tensor<4x40xf32>
+  return %0 : tensor<4x40xf32>
 }
 
 // f16 has no microkernel, and a weight of dynamic shape cannot be packed

@@ -156,4 +156,43 @@ def CpuCallMicrokernels : Pass<"fovea-cpu-call-microkernels", "ModuleOp"> {
   ];
 }
 
+def CpuCallAttention : Pass<"fovea-cpu-call-attention", "func::FuncOp"> {
+  let summary = "Replaces f32/bf16 vision.attention by a call to the runtime's multi-head attention";
+  let description = [{
+    Each `vision.attention` without `cu_seqlens` whose element type is f32
+    or bf16 becomes a call of `fovea_attention_f32` / `fovea_attention_bf16`
+    (`include/fovea/Runtime/Attention.h`): one task per (batch row, head)
+    on the module's threads, the scores `Q K^T` and the weighted sum `P V`
+    on the matmul microkernels, f32 softmax, one normalization per row
+    after the sum. Only one head's `[L, L]` scores exist per thread at a
+    time. q, k and v are read through `bufferization.to_buffer` with any
+    strides (they are views of the fused qkv projection; their nine
+    strides go to the call through a stack array), the result is a fresh
+    buffer wrapped by `bufferization.to_tensor restrict`. Attention with
+    `cu_seqlens` (packed images) keeps the linalg lowering. Precondition:
+    vision IR on tensors, before `convert-vision-to-linalg`.
+
+    Before:
+    ```mlir
+    %a = vision.attention %q, %k, %v {num_heads = 16 : i64, scale = 0.1118 : f64}
+        : (tensor<?x1032x1280xbf16>, tensor<?x1032x1280xbf16>, tensor<?x1032x1280xbf16>) -> tensor<?x1032x1280xbf16>
+    ```
+    After:
+    ```mlir
+    %qb = bufferization.to_buffer %q read_only : ... to memref<?x1032x1280xbf16, strided<[?, ?, ?], offset: ?>>
+    ...
+    %out = memref.alloc(%batch) : memref<?x1032x1280xbf16>
+    call @fovea_attention_bf16(%qa, %ka, %va, %oa, %b, %c1032, %c16, %c80, %strides, %scale) : (i64, ..., f64) -> ()
+    %a = bufferization.to_tensor %out restrict writable : memref<?x1032x1280xbf16> to tensor<?x1032x1280xbf16>
+    ```
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::bufferization::BufferizationDialect",
+    "::mlir::func::FuncDialect",
+    "::mlir::memref::MemRefDialect",
+    "::mlir::tensor::TensorDialect",
+  ];
+}
+
 #endif // FOVEA_CODEGEN_CPU_PASSES_TD

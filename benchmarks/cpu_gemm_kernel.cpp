@@ -1,0 +1,119 @@
+//===- cpu_gemm_kernel.cpp - Times the CPU matmul microkernels ------------===//
+//
+// Built and run by cpu_gemm.py against the runtime library:
+//
+//   cpu_gemm_kernel peak                 register-only FMA / vdpbf16ps peak
+//   cpu_gemm_kernel f32|bf16 M N K ITERS GFLOP/s of fovea_matmul_* (median)
+//
+// B is packed as the compiler packs weights at load; A and C are row-major.
+//
+//===----------------------------------------------------------------------===//
+
+#include "fovea/Runtime/Matmul.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <immintrin.h>
+#include <string>
+#include <vector>
+
+namespace {
+double seconds() {
+  return std::chrono::duration<double>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+/// 24 independent accumulators: the FMA (or dot) units' throughput, no
+/// memory traffic.
+__attribute__((target("avx512f"))) double peakF32(long iterations) {
+  __m512 acc[24];
+  for (int i = 0; i < 24; ++i)
+    acc[i] = _mm512_set1_ps(1e-3f * i);
+  __m512 b = _mm512_set1_ps(0.999999f), c = _mm512_set1_ps(1e-7f);
+  double start = seconds();
+  for (long it = 0; it < iterations; ++it) {
+    _Pragma("unroll") for (int i = 0; i < 24; ++i) acc[i] =
+        _mm512_fmadd_ps(acc[i], b, c);
+    __asm__ volatile("" : "+v"(acc[0]));
+  }
+  double elapsed = seconds() - start;
+  float sink = 0;
+  for (int i = 0; i < 24; ++i)
+    sink += _mm512_reduce_add_ps(acc[i]);
+  if (sink == 12345.0f)
+    std::puts("");
+  return iterations * 24.0 * 32.0 / elapsed / 1e9;
+}
+
+__attribute__((target("avx512f,avx512bw,avx512bf16"))) double
+peakBf16(long iterations) {
+  __m512 acc[24];
+  for (int i = 0; i < 24; ++i)
+    acc[i] = _mm512_set1_ps(1e-3f * i);
+  __m512bh b = (__m512bh)_mm512_set1_epi32(0x3f803f80);
+  double start = seconds();
+  for (long it = 0; it < iterations; ++it) {
+    _Pragma("unroll") for (int i = 0; i < 24; ++i) acc[i] =
+        _mm512_dpbf16_ps(acc[i], b, b);
+    __asm__ volatile("" : "+v"(acc[0]));
+  }
+  double elapsed = seconds() - start;
+  float sink = 0;
+  for (int i = 0; i < 24; ++i)
+    sink += _mm512_reduce_add_ps(acc[i]);
+  if (sink == 12345.0f)
+    std::puts("");
+  return iterations * 24.0 * 64.0 / elapsed / 1e9;
+}
+} // namespace
+
+int main(int argc, char **argv) {
+  if (argc == 2 && std::string(argv[1]) == "peak") {
+    __builtin_cpu_init();
+    double f32 = 0, bf16 = 0;
+    for (int round = 0; round < 3; ++round) {
+      if (__builtin_cpu_supports("avx512f"))
+        f32 = std::max(f32, peakF32(20000000));
+      if (__builtin_cpu_supports("avx512bf16"))
+        bf16 = std::max(bf16, peakBf16(20000000));
+    }
+    std::printf("peak f32 %.1f bf16 %.1f\n", f32, bf16);
+    return 0;
+  }
+  if (argc != 6) {
+    std::fprintf(stderr, "usage: %s peak | f32|bf16 M N K ITERS\n", argv[0]);
+    return 2;
+  }
+  std::string dtype = argv[1];
+  int64_t m = std::atoll(argv[2]), n = std::atoll(argv[3]),
+          k = std::atoll(argv[4]);
+  int iters = std::atoi(argv[5]);
+  int64_t panels = (n + 31) / 32, pairs = (k + 1) / 2;
+  std::vector<float> c(m * n, 0.0f);
+  std::vector<double> times;
+  if (dtype == "f32") {
+    std::vector<float> a(m * k, 0.5f), b(panels * k * 32, 0.25f);
+    fovea_matmul_f32(a.data(), k, b.data(), c.data(), n, m, n, k);
+    for (int i = 0; i < iters; ++i) {
+      double start = seconds();
+      fovea_matmul_f32(a.data(), k, b.data(), c.data(), n, m, n, k);
+      times.push_back(seconds() - start);
+    }
+  } else {
+    std::vector<uint16_t> a(m * k, 0x3f00), b(panels * pairs * 64, 0x3e80);
+    fovea_matmul_bf16(a.data(), k, b.data(), c.data(), n, m, n, k);
+    for (int i = 0; i < iters; ++i) {
+      double start = seconds();
+      fovea_matmul_bf16(a.data(), k, b.data(), c.data(), n, m, n, k);
+      times.push_back(seconds() - start);
+    }
+  }
+  std::sort(times.begin(), times.end());
+  std::printf("%.2f %s\n", 2.0 * m * n * k / times[times.size() / 2] / 1e9,
+              fovea::rt::matmulKernelName(dtype == "bf16"));
+  return 0;
+}

@@ -1,0 +1,132 @@
+//===- AttentionTest.cpp - Tests of the CPU multi-head attention ----------===//
+//
+// fovea_attention_* against a double-precision softmax(q k^T * scale) v on
+// strided views of a fused qkv buffer, with a token count that is not a
+// multiple of the panel width and an odd head dimension; and the same bits
+// for 1 and 3 threads.
+//
+//===----------------------------------------------------------------------===//
+
+#include "fovea/Runtime/Attention.h"
+#include "fovea/Runtime/ThreadPool.h"
+
+#include "gtest/gtest.h"
+#include <cmath>
+#include <cstring>
+#include <random>
+#include <vector>
+
+using namespace fovea::rt;
+
+namespace {
+
+uint16_t toBf16(float value) {
+  uint32_t bits;
+  std::memcpy(&bits, &value, sizeof(bits));
+  bits += 0x7fff + ((bits >> 16) & 1);
+  return static_cast<uint16_t>(bits >> 16);
+}
+
+float fromBf16(uint16_t bits) {
+  uint32_t wide = static_cast<uint32_t>(bits) << 16;
+  float value;
+  std::memcpy(&value, &wide, sizeof(value));
+  return value;
+}
+
+struct Case {
+  int64_t batch = 2, tokens = 37, heads = 3, headDim = 13;
+  int64_t width() const { return heads * headDim; }
+  double scale() const { return 1.0 / std::sqrt(double(headDim)); }
+};
+
+/// qkv as [B, L, 3W]; q, k, v are its three column slices.
+std::vector<float> fusedQkv(const Case &c) {
+  std::mt19937 rng(7);
+  std::uniform_real_distribution<float> dist(-2.0f, 2.0f);
+  std::vector<float> qkv(c.batch * c.tokens * 3 * c.width());
+  for (float &x : qkv)
+    x = fromBf16(toBf16(dist(rng)));
+  return qkv;
+}
+
+std::vector<double> reference(const Case &c, const std::vector<float> &qkv) {
+  int64_t w = c.width(), row = 3 * w;
+  std::vector<double> out(c.batch * c.tokens * w);
+  for (int64_t b = 0; b < c.batch; ++b)
+    for (int64_t h = 0; h < c.heads; ++h)
+      for (int64_t i = 0; i < c.tokens; ++i) {
+        std::vector<double> s(c.tokens);
+        double mx = -INFINITY, sum = 0;
+        for (int64_t j = 0; j < c.tokens; ++j) {
+          double dot = 0;
+          for (int64_t d = 0; d < c.headDim; ++d)
+            dot += double(qkv[(b * c.tokens + i) * row + h * c.headDim + d]) *
+                   qkv[(b * c.tokens + j) * row + w + h * c.headDim + d];
+          s[j] = dot * c.scale();
+          mx = std::max(mx, s[j]);
+        }
+        for (double &x : s)
+          sum += (x = std::exp(x - mx));
+        for (int64_t d = 0; d < c.headDim; ++d) {
+          double acc = 0;
+          for (int64_t j = 0; j < c.tokens; ++j)
+            acc += s[j] *
+                   qkv[(b * c.tokens + j) * row + 2 * w + h * c.headDim + d];
+          out[(b * c.tokens + i) * w + h * c.headDim + d] = acc / sum;
+        }
+      }
+  return out;
+}
+
+TEST(AttentionTest, F32MatchesReferenceOnStridedViews) {
+  Case c;
+  std::vector<float> qkv = fusedQkv(c);
+  std::vector<double> expected = reference(c, qkv);
+  int64_t w = c.width(), row = 3 * w;
+  int64_t strides[9] = {c.tokens * row, row, 1, c.tokens * row, row, 1,
+                        c.tokens * row, row, 1};
+  std::vector<float> out(c.batch * c.tokens * w);
+  std::vector<float> first;
+  for (int threads : {1, 3}) {
+    setNumThreads(threads);
+    fovea_attention_f32(qkv.data(), qkv.data() + w, qkv.data() + 2 * w,
+                        out.data(), c.batch, c.tokens, c.heads, c.headDim,
+                        strides, c.scale());
+    for (size_t i = 0; i < out.size(); ++i)
+      ASSERT_NEAR(out[i], expected[i], 1e-5 * (1 + std::fabs(expected[i])))
+          << "element " << i;
+    if (first.empty())
+      first = out;
+    else
+      EXPECT_EQ(first, out) << threads << " threads";
+  }
+  setNumThreads(0);
+}
+
+TEST(AttentionTest, Bf16MatchesReferenceToBf16Rounding) {
+  Case c;
+  std::vector<float> qkv = fusedQkv(c);
+  std::vector<double> expected = reference(c, qkv);
+  int64_t w = c.width(), row = 3 * w;
+  // A transposed element stride for v: [B, 3W, L] storage read as [B, L, W].
+  std::vector<uint16_t> q(qkv.size()), vT(c.batch * w * c.tokens);
+  for (size_t i = 0; i < qkv.size(); ++i)
+    q[i] = toBf16(qkv[i]);
+  for (int64_t b = 0; b < c.batch; ++b)
+    for (int64_t t = 0; t < c.tokens; ++t)
+      for (int64_t e = 0; e < w; ++e)
+        vT[(b * w + e) * c.tokens + t] =
+            q[(b * c.tokens + t) * row + 2 * w + e];
+  int64_t strides[9] = {c.tokens * row, row, 1,       c.tokens * row, row, 1,
+                        w * c.tokens,   1,   c.tokens};
+  std::vector<uint16_t> out(c.batch * c.tokens * w);
+  fovea_attention_bf16(q.data(), q.data() + w, vT.data(), out.data(), c.batch,
+                       c.tokens, c.heads, c.headDim, strides, c.scale());
+  for (size_t i = 0; i < out.size(); ++i)
+    ASSERT_NEAR(fromBf16(out[i]), expected[i],
+                1e-2 * (1 + std::fabs(expected[i])))
+        << "element " << i;
+}
+
+} // namespace
