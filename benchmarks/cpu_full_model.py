@@ -50,13 +50,18 @@ def main():
     parser.add_argument("--dtype", choices=["f32", "bf16"], default="f32")
     parser.add_argument("--tiles", type=int, default=1)
     parser.add_argument("--workdir", default=None)
+    parser.add_argument("--threads", type=int, default=0,
+                        help="fovea-run --threads (0: every core)")
+    parser.add_argument("--compile-option", action="append", default=[],
+                        help="extra fovea-compile flag, e.g. --microkernels=false (repeatable)")
     args = parser.parse_args()
     work = args.workdir or tempfile.mkdtemp(prefix="fovea-full-")
     os.makedirs(work, exist_ok=True)
     module = os.path.join(work, f"{args.preset}.so")
 
     compile_s, compile_mb, _ = timed([f"{BIN}/fovea-compile", "--preset", args.preset,
-                                      "--dtype", args.dtype, "--emit", "module", "-o", module])
+                                      "--dtype", args.dtype, *args.compile_option,
+                                      "--emit", "module", "-o", module])
     meta = json.loads(subprocess.run([f"{BIN}/fovea-run", module, "--print-metadata"],
                                      capture_output=True, text=True, check=True).stdout)
     names = [w["name"] for w in meta["weights"]]
@@ -82,7 +87,8 @@ def main():
     torch_s = time.perf_counter() - start
     run_s, run_mb, out = timed([f"{BIN}/fovea-run", module, "--weights", ckpt,
                                 "--input", os.path.join(work, "x.npy"),
-                                "--output", os.path.join(work, "y.npy"), "--benchmark", "1"])
+                                "--output", os.path.join(work, "y.npy"), "--benchmark", "1",
+                                "--threads", str(args.threads)])
     result = read_npy(os.path.join(work, "y.npy")).float()
     check_close(result, expected, args.dtype, "model output", rtol=2e-3, atol=2e-4)
     load_ms = float(re.search(r"load: ([\d.]+) ms", out).group(1))

@@ -4,15 +4,15 @@
 // panels are cut from the weight's rows (one transposition, not two): N = 40
 // is padded to two panels of 32, packed [panel, k, column]; the matmul reads
 // the panel layout and is marked for the f32 microkernel.
-// CHECK-DAG: #[[F32MAP:.*]] = affine_map<(d0, d1, d2) -> (d2 floordiv 32, d1, d2 mod 32)>
-// CHECK-DAG: #[[BF16MAP:.*]] = affine_map<(d0, d1, d2) -> (d2 floordiv 32, d1 floordiv 2, d2 mod 32, d1 mod 2)>
+// CHECK-DAG: #[[$F32MAP:.*]] = affine_map<(d0, d1, d2) -> (d2 floordiv 32, d1, d2 mod 32)>
+// CHECK-DAG: #[[$BF16MAP:.*]] = affine_map<(d0, d1, d2) -> (d2 floordiv 32, d1 floordiv 2, d2 mod 32, d1 mod 2)>
 // CHECK-LABEL: func.func @linear_f32
 // CHECK-NOT: linalg.transpose
 // CHECK: %[[PAD:.*]] = tensor.pad %arg1 low[0, 0] high[24, 0]
 // CHECK: } : tensor<40x64xf32> to tensor<64x64xf32>
 // CHECK: %[[EXP:.*]] = tensor.expand_shape %[[PAD]] {{\[}}[0, 1], [2]] output_shape [2, 32, 64]
 // CHECK: %[[PACKED:.*]] = linalg.transpose ins(%[[EXP]] : tensor<2x32x64xf32>) outs(%{{.*}} : tensor<2x64x32xf32>) permutation = [0, 2, 1]
-// CHECK: linalg.generic {indexing_maps = [#{{.*}}, #[[F32MAP]], #{{.*}}], iterator_types = ["parallel", "reduction", "parallel"]}
+// CHECK: linalg.generic {indexing_maps = [#{{.*}}, #[[$F32MAP]], #{{.*}}], iterator_types = ["parallel", "reduction", "parallel"]}
 // CHECK-SAME: ins(%{{.*}}, %[[PACKED]] : tensor<?x64xf32>, tensor<2x64x32xf32>)
 // CHECK-SAME: fovea.microkernel = "fovea_matmul_f32"
 func.func @linear_f32(%x: tensor<?x18x64xf32>, %w: tensor<40x64xf32>) -> tensor<?x18x40xf32> {
@@ -27,7 +27,7 @@ func.func @linear_f32(%x: tensor<?x18x64xf32>, %w: tensor<40x64xf32>) -> tensor<
 // CHECK: } : tensor<64x63xbf16> to tensor<64x64xbf16>
 // CHECK: tensor.expand_shape %{{.*}} {{\[}}[0, 1], [2, 3]] output_shape [2, 32, 32, 2]
 // CHECK: %[[PACKED:.*]] = linalg.transpose ins(%{{.*}} : tensor<2x32x32x2xbf16>) outs(%{{.*}} : tensor<2x32x32x2xbf16>) permutation = [0, 2, 1, 3]
-// CHECK: linalg.generic {indexing_maps = [#{{.*}}, #[[BF16MAP]], #{{.*}}]
+// CHECK: linalg.generic {indexing_maps = [#{{.*}}, #[[$BF16MAP]], #{{.*}}]
 // CHECK-SAME: ins(%{{.*}}, %[[PACKED]] : tensor<?x63xbf16>, tensor<2x32x32x2xbf16>)
 // CHECK-SAME: fovea.microkernel = "fovea_matmul_bf16"
 func.func @linear_bf16(%x: tensor<?x18x63xbf16>, %w: tensor<64x63xbf16>) -> tensor<?x18x64xbf16> {
