@@ -90,7 +90,20 @@ def main():
                                 "--output", os.path.join(work, "y.npy"), "--benchmark", "1",
                                 "--threads", str(args.threads)])
     result = read_npy(os.path.join(work, "y.npy")).float()
-    check_close(result, expected, args.dtype, "model output", rtol=2e-3, atol=2e-4)
+    if args.dtype == "f32":
+        check_close(result, expected, args.dtype, "model output", rtol=2e-3, atol=2e-4)
+        agreement = "rtol 2e-3, atol 2e-4"
+    else:
+        # 32 blocks that round every activation to bf16 drift further from
+        # the f32 reference than one op does (check_close's bf16 bound is
+        # relative L2 1e-2): the figures are printed, and a gross error
+        # (cosine < 0.999 or relative L2 > 3e-2) fails.
+        flat, ref = result.reshape(-1, result.shape[-1]), expected.float().reshape(-1, result.shape[-1])
+        cosine = torch.nn.functional.cosine_similarity(flat, ref, dim=-1).min().item()
+        rel = ((flat - ref).norm() / ref.norm()).item()
+        if cosine < 0.999 or rel > 3e-2:
+            sys.exit(f"model output: min per-token cosine {cosine:.6f}, relative L2 {rel:.3e}")
+        agreement = f"min per-token cosine {cosine:.6f}, relative L2 {rel:.3e}"
     load_ms = float(re.search(r"load: ([\d.]+) ms", out).group(1))
     median_ms = float(re.search(r"median ([\d.]+) ms", out).group(1))
     print(f"{args.preset} ({params / 1e6:.0f}M parameters), {args.tiles} tile(s) "
@@ -99,7 +112,7 @@ def main():
     print(f"  fovea-run: load {load_ms / 1e3:.1f} s, run {median_ms / 1e3:.1f} s, "
           f"peak {run_mb:.0f} MiB (process total {run_s:.1f} s)")
     print(f"  PyTorch reference (same machine, f32): {torch_s:.1f} s")
-    print(f"  output {tuple(result.shape)} matches the reference (f32: rtol 2e-3, atol 2e-4)")
+    print(f"  output {tuple(result.shape)} against the f32 reference: {agreement}")
 
 
 if __name__ == "__main__":

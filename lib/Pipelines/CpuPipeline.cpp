@@ -43,7 +43,8 @@ void fovea::buildBufferizationPipeline(OpPassManager &pm) {
   pm.addPass(createConvertBufferizationToMemRefPass());
 }
 
-void fovea::buildHostLoweringPipeline(OpPassManager &pm, bool expandBf16) {
+void fovea::buildHostLoweringPipeline(OpPassManager &pm, bool expandBf16,
+                                      bool runtimeAllocation) {
   // n-D transfers become unrolled 1-D ones; contractions become outer
   // products (an FMA per row of the accumulator block) in the LLVM lowering.
   VectorTransferToSCFOptions transfers;
@@ -59,7 +60,10 @@ void fovea::buildHostLoweringPipeline(OpPassManager &pm, bool expandBf16) {
   // (erf).
   pm.addPass(createConvertMathToLLVMPass());
   pm.addPass(createConvertMathToLibmPass());
-  pm.addPass(createFinalizeMemRefToLLVMConversionPass());
+  FinalizeMemRefToLLVMConversionPassOptions memrefToLLVM;
+  // Buffers through the runtime's _mlir_memref_to_llvm_* (a caching pool).
+  memrefToLLVM.useGenericFunctions = runtimeAllocation;
+  pm.addPass(createFinalizeMemRefToLLVMConversionPass(memrefToLLVM));
   ConvertVectorToLLVMPassOptions vectorToLLVM;
   vectorToLLVM.vectorContractLowering =
       vector::VectorContractLowering::OuterProduct;
@@ -108,5 +112,6 @@ void fovea::addCpuBufferizedPhase(OpPassManager &pm,
 }
 
 void fovea::addCpuLLVMPhase(OpPassManager &pm, const PipelineOptions &options) {
-  buildHostLoweringPipeline(pm, options.expandBf16);
+  buildHostLoweringPipeline(pm, options.expandBf16,
+                            /*runtimeAllocation=*/true);
 }

@@ -56,7 +56,8 @@ void fovea::addGpuBufferizedPhase(OpPassManager &pm,
   pm.addNestedPass<func::FuncOp>(vision::createGpuTileParallelLoops(tiling));
   if (options.emulateOnHost) {
     pm.addPass(createCanonicalizerPass());
-    buildHostLoweringPipeline(pm, /*expandBf16=*/true);
+    buildHostLoweringPipeline(pm, /*expandBf16=*/true,
+                              /*runtimeAllocation=*/false);
   }
 }
 

@@ -10,6 +10,7 @@
 
 #include "fovea/Runtime/Cuda.h"
 #include "fovea/Runtime/Geometry.h"
+#include "fovea/Runtime/HostMemory.h"
 #include "fovea/Runtime/Json.h"
 #include "fovea/Runtime/ModuleAbi.h"
 #include "fovea/Runtime/Safetensors.h"
@@ -128,7 +129,7 @@ struct fovea_module {
     if (cuda)
       fovea::rt::cuda::freeShared(p);
     else
-      std::free(p);
+      fovea::rt::hostFree(p);
   }
 };
 
@@ -173,10 +174,20 @@ extern "C" fovea_module *fovea_module_create(const char *weightsPath,
       SafetensorsArchive::open(weightsPath, message);
   if (!archive)
     return fail(message);
-  for (const TensorSpec &spec : module->weightSpecs) {
-    Tensor tensor(spec.dtype, spec.shape);
-    if (!archive->read(spec.name, tensor, message))
-      return fail(message);
+  // Read (and converted) on the module's threads: page faults and copies
+  // of a few GB spread over the cores. The first failing weight in order
+  // is reported.
+  std::vector<Tensor> read;
+  for (const TensorSpec &spec : module->weightSpecs)
+    read.emplace_back(spec.dtype, spec.shape);
+  std::vector<std::string> errors(read.size());
+  fovea::rt::parallelFor(static_cast<int64_t>(read.size()), [&](int64_t i) {
+    archive->read(module->weightSpecs[i].name, read[i], errors[i]);
+  });
+  for (const std::string &error : errors)
+    if (!error.empty())
+      return fail(error);
+  for (Tensor &tensor : read) {
     if (module->cuda) {
       // Kernels read the weights: copy them to managed memory.
       void *shared = fovea::rt::cuda::allocShared(tensor.byteSize(), message);
@@ -373,9 +384,11 @@ extern "C" int fovea_module_set_threads(fovea_module *module, int32_t threads,
 extern "C" void fovea_module_destroy(fovea_module *module) {
   bool cuda = module && module->cuda;
   delete module;
-  // Cached device memory goes back with the last use of it.
+  // Cached memory goes back with the last use of it.
   if (cuda)
     fovea::rt::cuda::trim();
+  else
+    fovea::rt::hostTrim();
 }
 
 extern "C" void fovea_tensor_release(fovea_tensor *tensor) {

@@ -96,8 +96,11 @@ selectedFusionPasses(const PipelineOptions &options);
 void buildBufferizationPipeline(mlir::OpPassManager &pm);
 
 /// Bufferized loops, vectors, memrefs and arith/math to the LLVM dialect for
-/// the host (the tail of the CPU pipeline).
-void buildHostLoweringPipeline(mlir::OpPassManager &pm, bool expandBf16);
+/// the host (the tail of the CPU pipeline). `runtimeAllocation`: buffers
+/// come from the runtime's caching pool (`_mlir_memref_to_llvm_alloc` and
+/// friends, lib/Runtime/HostMemory.cpp) instead of malloc.
+void buildHostLoweringPipeline(mlir::OpPassManager &pm, bool expandBf16,
+                               bool runtimeAllocation);
 
 // Option declarations of the registered pipelines: an entry of
 // PipelineOptions.def becomes an option of `fovea-<TARGET>-pipeline` when its
