@@ -4,7 +4,7 @@
 //
 //   task   = kBlockRows rows x all panels of C (or kTaskPanels when there
 //            are too few row blocks for the threads)
-//   kb     : K in blocks of kDepth (f32) / kDepthBf16 (bf16)
+//   kb     : K in blocks of kDepth (f32) / kDepthBf16 (bf16) elements
 //            A's block packed into micro-panels of kRows rows, k-major
 //   panel  : the task's panels of 32 columns (B's slice: kDepth x 32, L1)
 //   ir     : micro-panels of A (the block stays in L2)
@@ -23,6 +23,7 @@
 #include <cstring>
 #include <immintrin.h>
 #include <utility>
+#include <vector>
 
 using namespace fovea::rt;
 
@@ -31,8 +32,8 @@ constexpr int kRows = 14;
 constexpr int64_t kPanel = kMatmulPanel;
 constexpr int64_t kBlockRows = kRows * 8;
 constexpr int64_t kTaskPanels = 16;
-constexpr int64_t kDepth = 256;
-constexpr int64_t kDepthBf16 = 256;
+constexpr int64_t kDepth = 512;
+constexpr int64_t kDepthBf16 = 512;
 
 int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
@@ -309,7 +310,9 @@ template <typename Element> void runTask(const Problem<Element> &p, int64_t t) {
   int64_t panelEnd = std::min(panel0 + p.taskPanels, ceilDiv(p.n, kPanel));
   // B's panel stride: K rows (f32), ceil(K / 2) pairs (bf16).
   int64_t panelStride = (isBf16 ? ceilDiv(p.k, 2) * 2 : p.k) * kPanel;
-  alignas(64) Element ap[kBlockRows * (isBf16 ? kDepthBf16 : kDepth)];
+  // The packed block of A (230 KB: per thread, not on the caller's stack).
+  static thread_local std::vector<Element> block(kBlockRows * depthStep);
+  Element *ap = block.data();
   for (int64_t k0 = 0; k0 < p.k; k0 += depthStep) {
     int64_t depth = std::min(depthStep, p.k - k0);
     if constexpr (isBf16)
