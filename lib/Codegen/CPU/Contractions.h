@@ -4,8 +4,8 @@
 #ifndef FOVEA_LIB_CODEGEN_CPU_CONTRACTIONS_H
 #define FOVEA_LIB_CODEGEN_CPU_CONTRACTIONS_H
 
-#include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinOps.h"
 
