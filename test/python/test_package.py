@@ -235,10 +235,14 @@ def options_model():
             assert str(error) == cli_error, (flags, str(error), cli_error)
         else:
             raise AssertionError(f"no FoveaError for {keywords}")
-    # Pipeline options reach the pipeline: without vectorization the CPU
-    # code has no vector contractions.
-    vectorized = fovea.compile("tiny", compile_to="bufferized", dtype="f32")
-    scalar = fovea.compile("tiny", compile_to="bufferized", dtype="f32", vectorize=False)
+    # Pipeline options reach the pipeline: by default the matmuls call the
+    # microkernels; without them they are vectorized, and without
+    # vectorization the CPU code has no vector contractions.
+    default = fovea.compile("tiny", compile_to="bufferized", dtype="f32")
+    assert "call @fovea_matmul_f32" in default and "vector.contract" not in default
+    vectorized = fovea.compile("tiny", compile_to="bufferized", dtype="f32", microkernels=False)
+    scalar = fovea.compile("tiny", compile_to="bufferized", dtype="f32", microkernels=False,
+                           vectorize=False)
     assert "vector.contract" in vectorized and "vector.contract" not in scalar
     assert "tile_sizes" in fovea.compile_options()
     # Sizes as tuples or lists; None leaves an option at its default.
