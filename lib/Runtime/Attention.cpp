@@ -17,6 +17,7 @@
 
 #include "fovea/Runtime/Attention.h"
 #include "fovea/Runtime/Matmul.h"
+#include "fovea/Runtime/Tensor.h"
 #include "fovea/Runtime/ThreadPool.h"
 
 #include <algorithm>
@@ -32,25 +33,8 @@ constexpr int64_t kPanel = kMatmulPanel;
 
 int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
-float fromBf16(uint16_t bits) {
-  uint32_t wide = static_cast<uint32_t>(bits) << 16;
-  float value;
-  std::memcpy(&value, &wide, sizeof(value));
-  return value;
-}
-
-/// Round to nearest even (NaN stays NaN).
-uint16_t toBf16(float value) {
-  uint32_t bits;
-  std::memcpy(&bits, &value, sizeof(bits));
-  if ((bits & 0x7fffffffu) > 0x7f800000u)
-    return static_cast<uint16_t>((bits >> 16) | 0x40);
-  bits += 0x7fff + ((bits >> 16) & 1);
-  return static_cast<uint16_t>(bits >> 16);
-}
-
 float toF32(float x) { return x; }
-float toF32(uint16_t x) { return fromBf16(x); }
+float toF32(uint16_t x) { return bf16ToFloat(x); }
 
 /// Element strides of q, k and v between batch rows, tokens and elements.
 struct AttentionStrides {
@@ -110,7 +94,7 @@ void scores(const uint16_t *q, int64_t lda, const std::vector<uint16_t> &keys,
 }
 
 void store(float *out, float value) { *out = value; }
-void store(uint16_t *out, float value) { *out = toBf16(value); }
+void store(uint16_t *out, float value) { *out = floatToBf16(value); }
 
 /// Per-thread buffers, kept between tasks.
 template <typename Element> struct Scratch {

@@ -16,6 +16,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "fovea/Runtime/Matmul.h"
+#include "fovea/Runtime/Tensor.h"
 #include "fovea/Runtime/ThreadPool.h"
 
 #include <algorithm>
@@ -36,13 +37,6 @@ constexpr int64_t kDepth = 512;
 constexpr int64_t kDepthBf16 = 512;
 
 int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
-
-float bf16ToF32(uint16_t bits) {
-  uint32_t wide = static_cast<uint32_t>(bits) << 16;
-  float value;
-  std::memcpy(&value, &wide, sizeof(value));
-  return value;
-}
 
 /// One micro-panel of packed A: `rows` (<= kRows) valid rows, k-major.
 /// f32: ap[k * kRows + i]; bf16: pairs, ap[(k / 2) * kRows + i] holding
@@ -82,12 +76,12 @@ void portableBf16(const uint16_t *ap, const uint16_t *bp, float *c, int64_t ldc,
       acc[i][j] = j < columns ? c[i * ldc + j] : 0.0f;
   for (int64_t kk = 0; kk < ceilDiv(depth, 2); ++kk)
     for (int i = 0; i < R; ++i) {
-      float even = bf16ToF32(ap[(kk * kRows + i) * 2]);
-      float odd = bf16ToF32(ap[(kk * kRows + i) * 2 + 1]);
+      float even = bf16ToFloat(ap[(kk * kRows + i) * 2]);
+      float odd = bf16ToFloat(ap[(kk * kRows + i) * 2 + 1]);
       for (int64_t j = 0; j < kPanel; ++j) {
         const uint16_t *pair = bp + (kk * kPanel + j) * 2;
-        acc[i][j] = __builtin_fmaf(odd, bf16ToF32(pair[1]), acc[i][j]);
-        acc[i][j] = __builtin_fmaf(even, bf16ToF32(pair[0]), acc[i][j]);
+        acc[i][j] = __builtin_fmaf(odd, bf16ToFloat(pair[1]), acc[i][j]);
+        acc[i][j] = __builtin_fmaf(even, bf16ToFloat(pair[0]), acc[i][j]);
       }
     }
   for (int i = 0; i < R; ++i)
@@ -155,9 +149,9 @@ FOVEA_AVX512 void avx512Bf16Widen(const uint16_t *ap, const uint16_t *bp,
     __m512 odd1 = _mm512_castsi512_ps(_mm512_and_si512(raw1, high));
     _Pragma("unroll") for (int i = 0; i < R; ++i) {
       uint32_t pair = pairs[kk * kRows + i];
-      __m512 aEven = _mm512_set1_ps(bf16ToF32(static_cast<uint16_t>(pair)));
+      __m512 aEven = _mm512_set1_ps(bf16ToFloat(static_cast<uint16_t>(pair)));
       __m512 aOdd =
-          _mm512_set1_ps(bf16ToF32(static_cast<uint16_t>(pair >> 16)));
+          _mm512_set1_ps(bf16ToFloat(static_cast<uint16_t>(pair >> 16)));
       acc0[i] =
           _mm512_fmadd_ps(aEven, even0, _mm512_fmadd_ps(aOdd, odd0, acc0[i]));
       acc1[i] =

@@ -18,6 +18,8 @@
 
 #include "Contractions.h"
 
+#include "fovea/Runtime/Matmul.h"
+
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -39,8 +41,8 @@ namespace mlir::vision {
 
 using namespace mlir;
 
-/// Columns of one packed panel (fovea::rt::kMatmulPanel).
-static constexpr int64_t kPanel = 32;
+/// Columns of one packed panel: the runtime's layout.
+static constexpr int64_t kPanel = fovea::rt::kMatmulPanel;
 
 namespace {
 /// The element types a microkernel takes.
@@ -61,7 +63,7 @@ static std::optional<KernelKind> matchKernel(linalg::GenericOp op) {
     return std::nullopt;
   Value acc = body.getArgument(2);
   Value product = add.getLhs() == acc ? add.getRhs() : add.getLhs();
-  if ((add.getLhs() != acc && add.getRhs() != acc))
+  if (add.getLhs() != acc && add.getRhs() != acc)
     return std::nullopt;
   auto mul = product.getDefiningOp<arith::MulFOp>();
   if (!mul)
