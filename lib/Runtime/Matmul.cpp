@@ -96,6 +96,7 @@ void portableBf16(const uint16_t *ap, const uint16_t *bp, float *c, int64_t ldc,
 
 #define FOVEA_AVX512 __attribute__((target("avx512f")))
 #define FOVEA_AVX512_BF16 __attribute__((target("avx512f,avx512bw,avx512bf16")))
+#define FOVEA_INLINE __attribute__((always_inline)) inline
 
 inline __mmask16 lowMask(int64_t count) {
   if (count >= 16)
@@ -103,15 +104,36 @@ inline __mmask16 lowMask(int64_t count) {
   return count <= 0 ? 0 : static_cast<__mmask16>((1u << count) - 1);
 }
 
+/// The kernel's block of C in registers: R rows of 32 columns as two
+/// vectors each, the columns past `columns` masked off in loads and stores.
+template <int R> struct CTile {
+  __m512 lo[R], hi[R];
+  __mmask16 m0, m1;
+
+  FOVEA_AVX512 FOVEA_INLINE void load(const float *c, int64_t ldc,
+                                      int64_t columns) {
+    m0 = lowMask(columns);
+    m1 = lowMask(columns - 16);
+    _Pragma("unroll") for (int i = 0; i < R; ++i) {
+      lo[i] = _mm512_maskz_loadu_ps(m0, c + i * ldc);
+      hi[i] = _mm512_maskz_loadu_ps(m1, c + i * ldc + 16);
+    }
+  }
+
+  FOVEA_AVX512 FOVEA_INLINE void store(float *c, int64_t ldc) const {
+    _Pragma("unroll") for (int i = 0; i < R; ++i) {
+      _mm512_mask_storeu_ps(c + i * ldc, m0, lo[i]);
+      _mm512_mask_storeu_ps(c + i * ldc + 16, m1, hi[i]);
+    }
+  }
+};
+
 template <int R>
 FOVEA_AVX512 void avx512F32(const float *ap, const float *bp, float *c,
                             int64_t ldc, int64_t depth, int64_t columns) {
-  __mmask16 m0 = lowMask(columns), m1 = lowMask(columns - 16);
-  __m512 acc0[R], acc1[R];
-  _Pragma("unroll") for (int i = 0; i < R; ++i) {
-    acc0[i] = _mm512_maskz_loadu_ps(m0, c + i * ldc);
-    acc1[i] = _mm512_maskz_loadu_ps(m1, c + i * ldc + 16);
-  }
+  CTile<R> tile;
+  tile.load(c, ldc, columns);
+  __m512 *acc0 = tile.lo, *acc1 = tile.hi;
   for (int64_t k = 0; k < depth; ++k) {
     __m512 b0 = _mm512_loadu_ps(bp + k * kPanel);
     __m512 b1 = _mm512_loadu_ps(bp + k * kPanel + 16);
@@ -121,10 +143,7 @@ FOVEA_AVX512 void avx512F32(const float *ap, const float *bp, float *c,
       acc1[i] = _mm512_fmadd_ps(a, b1, acc1[i]);
     }
   }
-  _Pragma("unroll") for (int i = 0; i < R; ++i) {
-    _mm512_mask_storeu_ps(c + i * ldc, m0, acc0[i]);
-    _mm512_mask_storeu_ps(c + i * ldc + 16, m1, acc1[i]);
-  }
+  tile.store(c, ldc);
 }
 
 /// bf16 without AVX512_BF16: each pair widened, odd k then even k.
@@ -132,12 +151,9 @@ template <int R>
 FOVEA_AVX512 void avx512Bf16Widen(const uint16_t *ap, const uint16_t *bp,
                                   float *c, int64_t ldc, int64_t depth,
                                   int64_t columns) {
-  __mmask16 m0 = lowMask(columns), m1 = lowMask(columns - 16);
-  __m512 acc0[R], acc1[R];
-  _Pragma("unroll") for (int i = 0; i < R; ++i) {
-    acc0[i] = _mm512_maskz_loadu_ps(m0, c + i * ldc);
-    acc1[i] = _mm512_maskz_loadu_ps(m1, c + i * ldc + 16);
-  }
+  CTile<R> tile;
+  tile.load(c, ldc, columns);
+  __m512 *acc0 = tile.lo, *acc1 = tile.hi;
   const __m512i high = _mm512_set1_epi32(static_cast<int>(0xffff0000u));
   const uint32_t *pairs = reinterpret_cast<const uint32_t *>(ap);
   for (int64_t kk = 0; kk < ceilDiv(depth, 2); ++kk) {
@@ -158,22 +174,16 @@ FOVEA_AVX512 void avx512Bf16Widen(const uint16_t *ap, const uint16_t *bp,
           _mm512_fmadd_ps(aEven, even1, _mm512_fmadd_ps(aOdd, odd1, acc1[i]));
     }
   }
-  _Pragma("unroll") for (int i = 0; i < R; ++i) {
-    _mm512_mask_storeu_ps(c + i * ldc, m0, acc0[i]);
-    _mm512_mask_storeu_ps(c + i * ldc + 16, m1, acc1[i]);
-  }
+  tile.store(c, ldc);
 }
 
 template <int R>
 FOVEA_AVX512_BF16 void avx512Bf16Dot(const uint16_t *ap, const uint16_t *bp,
                                      float *c, int64_t ldc, int64_t depth,
                                      int64_t columns) {
-  __mmask16 m0 = lowMask(columns), m1 = lowMask(columns - 16);
-  __m512 acc0[R], acc1[R];
-  _Pragma("unroll") for (int i = 0; i < R; ++i) {
-    acc0[i] = _mm512_maskz_loadu_ps(m0, c + i * ldc);
-    acc1[i] = _mm512_maskz_loadu_ps(m1, c + i * ldc + 16);
-  }
+  CTile<R> tile;
+  tile.load(c, ldc, columns);
+  __m512 *acc0 = tile.lo, *acc1 = tile.hi;
   const int *pairs = reinterpret_cast<const int *>(ap);
   for (int64_t kk = 0; kk < ceilDiv(depth, 2); ++kk) {
     __m512bh b0 = (__m512bh)_mm512_loadu_si512(bp + kk * kPanel * 2);
@@ -184,10 +194,7 @@ FOVEA_AVX512_BF16 void avx512Bf16Dot(const uint16_t *ap, const uint16_t *bp,
       acc1[i] = _mm512_dpbf16_ps(acc1[i], a, b1);
     }
   }
-  _Pragma("unroll") for (int i = 0; i < R; ++i) {
-    _mm512_mask_storeu_ps(c + i * ldc, m0, acc0[i]);
-    _mm512_mask_storeu_ps(c + i * ldc + 16, m1, acc1[i]);
-  }
+  tile.store(c, ldc);
 }
 
 /// The kernels for 1..kRows valid rows.

@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "fovea/Runtime/Attention.h"
+#include "fovea/Runtime/Tensor.h"
 #include "fovea/Runtime/ThreadPool.h"
 
 #include "gtest/gtest.h"
@@ -19,20 +20,6 @@
 using namespace fovea::rt;
 
 namespace {
-
-uint16_t toBf16(float value) {
-  uint32_t bits;
-  std::memcpy(&bits, &value, sizeof(bits));
-  bits += 0x7fff + ((bits >> 16) & 1);
-  return static_cast<uint16_t>(bits >> 16);
-}
-
-float fromBf16(uint16_t bits) {
-  uint32_t wide = static_cast<uint32_t>(bits) << 16;
-  float value;
-  std::memcpy(&value, &wide, sizeof(value));
-  return value;
-}
 
 struct Case {
   int64_t batch = 2, tokens = 37, heads = 3, headDim = 13;
@@ -46,7 +33,7 @@ std::vector<float> fusedQkv(const Case &c) {
   std::uniform_real_distribution<float> dist(-2.0f, 2.0f);
   std::vector<float> qkv(c.batch * c.tokens * 3 * c.width());
   for (float &x : qkv)
-    x = fromBf16(toBf16(dist(rng)));
+    x = bf16ToFloat(floatToBf16(dist(rng)));
   return qkv;
 }
 
@@ -112,7 +99,7 @@ TEST(AttentionTest, Bf16MatchesReferenceToBf16Rounding) {
   // A transposed element stride for v: [B, 3W, L] storage read as [B, L, W].
   std::vector<uint16_t> q(qkv.size()), vT(c.batch * w * c.tokens);
   for (size_t i = 0; i < qkv.size(); ++i)
-    q[i] = toBf16(qkv[i]);
+    q[i] = floatToBf16(qkv[i]);
   for (int64_t b = 0; b < c.batch; ++b)
     for (int64_t t = 0; t < c.tokens; ++t)
       for (int64_t e = 0; e < w; ++e)
@@ -124,7 +111,7 @@ TEST(AttentionTest, Bf16MatchesReferenceToBf16Rounding) {
   fovea_attention_bf16(q.data(), q.data() + w, vT.data(), out.data(), c.batch,
                        c.tokens, c.heads, c.headDim, strides, c.scale());
   for (size_t i = 0; i < out.size(); ++i)
-    ASSERT_NEAR(fromBf16(out[i]), expected[i],
+    ASSERT_NEAR(bf16ToFloat(out[i]), expected[i],
                 1e-2 * (1 + std::fabs(expected[i])))
         << "element " << i;
 }

@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "fovea/Runtime/Matmul.h"
+#include "fovea/Runtime/Tensor.h"
 #include "fovea/Runtime/ThreadPool.h"
 
 #include "gtest/gtest.h"
@@ -20,20 +21,6 @@
 using namespace fovea::rt;
 
 namespace {
-
-uint16_t toBf16(float value) {
-  uint32_t bits;
-  std::memcpy(&bits, &value, sizeof(bits));
-  bits += 0x7fff + ((bits >> 16) & 1);
-  return static_cast<uint16_t>(bits >> 16);
-}
-
-float fromBf16(uint16_t bits) {
-  uint32_t wide = static_cast<uint32_t>(bits) << 16;
-  float value;
-  std::memcpy(&value, &wide, sizeof(value));
-  return value;
-}
 
 struct Shape {
   int64_t m, n, k;
@@ -52,7 +39,7 @@ protected:
     for (float &x : a)
       x = dist(rng);
     for (size_t i = 0; i < a.size(); ++i)
-      aBf16[i] = toBf16(a[i]);
+      aBf16[i] = floatToBf16(a[i]);
     b.resize(s.k * s.n);
     for (float &x : b)
       x = dist(rng);
@@ -69,7 +56,7 @@ protected:
         int64_t panel = n / kMatmulPanel, col = n % kMatmulPanel;
         packed[(panel * s.k + k) * kMatmulPanel + col] = b[k * s.n + n];
         packedBf16[((panel * pairs + k / 2) * kMatmulPanel + col) * 2 + k % 2] =
-            toBf16(b[k * s.n + n]);
+            floatToBf16(b[k * s.n + n]);
       }
   }
 
@@ -116,10 +103,10 @@ TEST_P(MatmulTest, Bf16MatchesPairedFma) {
       float acc = c0[m * s.n + n];
       for (int64_t k = 0; k < s.k; k += 2) {
         if (k + 1 < s.k)
-          acc = std::fma(fromBf16(aBf16[m * lda + k + 1]),
-                         fromBf16(toBf16(b[(k + 1) * s.n + n])), acc);
-        acc = std::fma(fromBf16(aBf16[m * lda + k]),
-                       fromBf16(toBf16(b[k * s.n + n])), acc);
+          acc = std::fma(bf16ToFloat(aBf16[m * lda + k + 1]),
+                         bf16ToFloat(floatToBf16(b[(k + 1) * s.n + n])), acc);
+        acc = std::fma(bf16ToFloat(aBf16[m * lda + k]),
+                       bf16ToFloat(floatToBf16(b[k * s.n + n])), acc);
       }
       ASSERT_EQ(acc, c[m * s.n + n]) << "at " << m << ", " << n;
     }
