@@ -358,7 +358,7 @@ llvm::Error fovea::compileModel(const ModelConfig &config,
     return success();
   });
 
-  ImportOptions import = options.importOptions();
+  ImportOptions import = options.importOptions(config);
   llvm::Expected<OwningOpRef<ModuleOp>> module =
       importModel(context, config, import);
   if (!module)

@@ -9,6 +9,7 @@
 #include "fovea/Driver/Import.h"
 
 #include "fovea/Dialect/Vision/IR/VisionOps.h"
+#include "fovea/Runtime/Checkpoint.h"
 #include "fovea/Support/TokenGeometry.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -24,6 +25,7 @@
 
 using namespace fovea;
 using namespace mlir;
+namespace rt = fovea::rt;
 
 static constexpr llvm::StringLiteral kTower = "vision_model.radio_model.";
 
@@ -143,6 +145,10 @@ static std::vector<WeightSpec> weightSpecs(const ModelConfig &c,
     specs.push_back({b + "mlp.fc1.bias", {c.mlpHidden}});
     specs.push_back({b + "mlp.fc2.weight", {c.width, c.mlpHidden}});
     specs.push_back({b + "mlp.fc2.bias", {c.width}});
+  }
+  if (c.finalNorm) {
+    specs.push_back({rt::kFinalNormWeight, {c.width}});
+    specs.push_back({rt::kFinalNormBias, {c.width}});
   }
   specs.push_back({"mlp1.0.weight", {4 * c.width}});
   specs.push_back({"mlp1.1.weight", {c.projectorHidden, 4 * c.width}});
@@ -533,6 +539,12 @@ Value RunBuilder::buildEncoder(Value x) {
   }
   for (int64_t i = 0; i < c.depth; ++i)
     x = buildBlock(x, i);
+  // The final norm (§5.3) normalizes every token; the prefix is stripped
+  // after it.
+  if (c.finalNorm)
+    x = vision::LayerNormOp::create(b, x, weight(rt::kFinalNormWeight),
+                                    weight(rt::kFinalNormBias),
+                                    APFloat(c.layerNormEps));
   return x;
 }
 

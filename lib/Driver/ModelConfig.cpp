@@ -7,7 +7,7 @@
 
 #include "fovea/Driver/ModelConfig.h"
 
-#include "fovea/Runtime/Safetensors.h"
+#include "fovea/Runtime/Checkpoint.h"
 
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringMap.h"
@@ -360,19 +360,46 @@ void ConfigSections::readVideoKeys(ModelConfig &c) {
           .value_or(false);
 }
 
-/// Images: dynamic resolution iff args has min_num_patches (§10.1), else
-/// InternVL tiles (§10.2).
+/// Images: dynamic resolution iff min_num_patches is given (§10.1), else
+/// InternVL tiles (§10.2). The patch budgets sit in vision_config.args
+/// (vLLM, TRT-LLM) or flat in vision_config (SGLang); where both give one,
+/// they must agree.
 void ConfigSections::readImageTiling(ModelConfig &c) {
-  if (std::optional<int64_t> minPatches =
-          r.integer(args, "min_num_patches", argsPath)) {
+  auto budget = [&](llvm::StringRef key,
+                    llvm::StringLiteral disagreement) -> std::optional<int64_t> {
+    std::optional<int64_t> inArgs = r.integer(args, key, argsPath);
+    std::optional<int64_t> flat = r.integer(vision, key, visionPath);
+    if (inArgs && flat && *inArgs != *flat)
+      r.fail(visionPath.field(key), disagreement);
+    return firstOf<int64_t>({inArgs, flat});
+  };
+  std::optional<int64_t> minPatches = budget(
+      "min_num_patches", "disagrees with vision_config.args.min_num_patches");
+  std::optional<int64_t> maxPatches = budget(
+      "max_num_patches", "disagrees with vision_config.args.max_num_patches");
+  if (minPatches) {
     c.dynamicResolution = true;
     c.minNumPatches = *minPatches;
-    c.maxNumPatches = r.integer(args, "max_num_patches", argsPath).value_or(0);
-    if (*minPatches <= 0)
+    c.maxNumPatches = maxPatches.value_or(0);
+    if (*minPatches <= 0 && !r.failed)
       r.fail(argsPath.field("min_num_patches"), "must be positive");
+  } else if (maxPatches && !r.failed) {
+    r.fail(argsPath.field("max_num_patches"),
+           "needs min_num_patches (dynamic resolution)");
   }
   c.useThumbnail = r.boolean(top, "use_thumbnail", path).value_or(true);
   c.maxNumTiles = r.integer(top, "max_dynamic_patch", path).value_or(12);
+  // The final norm (§5.3) and the default EVS rate (§9.3).
+  if (std::optional<bool> norm = r.boolean(args, "model_norm", argsPath)) {
+    c.finalNorm = *norm;
+    c.finalNormFromConfig = true;
+  }
+  if (std::optional<double> rate = r.number(top, "video_pruning_rate", path)) {
+    if (!(*rate >= 0.0 && *rate < 1.0))
+      r.fail(path.field("video_pruning_rate"), "must be in [0, 1)");
+    else
+      c.videoPruningRate = *rate;
+  }
 }
 
 /// Sanity of what was read: sizes positive, heads dividing the width.
@@ -487,41 +514,64 @@ llvm::Error fovea::reconcileWithCheckpoint(ModelConfig &config,
   else
     return llvm::Error::success(); // a config without a checkpoint
   std::string error;
-  std::unique_ptr<rt::SafetensorsArchive> archive =
-      rt::SafetensorsArchive::open(path, error);
-  if (!archive)
+  std::unique_ptr<rt::Checkpoint> checkpoint =
+      rt::Checkpoint::open(path, error);
+  if (!checkpoint)
     return llvm::createStringError(error.c_str());
   std::string gen = "vision_model.radio_model.model.patch_generator.";
+  // Messages name the tensor as the checkpoint stores it.
   auto mismatch = [&](const std::string &what, int64_t fromConfig,
                       const std::string &tensor, int64_t fromCheckpoint) {
     return llvm::createStringError(
         "%s: the config implies %s = %lld but the checkpoint's '%s' implies "
         "%lld",
         path.c_str(), what.c_str(), static_cast<long long>(fromConfig),
-        tensor.c_str(), static_cast<long long>(fromCheckpoint));
+        checkpoint->storedName(tensor).c_str(),
+        static_cast<long long>(fromCheckpoint));
   };
-  if (const auto *cls = archive->find(gen + "cls_token.token")) {
-    if (cls->shape.size() == 2) {
-      if (config.numPrefixFromConfig && cls->shape[0] != config.numPrefix)
+  using Shape = std::optional<std::vector<int64_t>>;
+  if (Shape cls = checkpoint->shapeOf(gen + "cls_token.token")) {
+    if (cls->size() == 2) {
+      if (config.numPrefixFromConfig && (*cls)[0] != config.numPrefix)
         return mismatch("prefix tokens", config.numPrefix,
-                        gen + "cls_token.token", cls->shape[0]);
-      config.numPrefix = cls->shape[0];
+                        gen + "cls_token.token", (*cls)[0]);
+      config.numPrefix = (*cls)[0];
     }
   }
-  if (const auto *embed = archive->find(gen + "embedder.weight"))
-    if (embed->shape.size() == 2 && embed->shape[0] != config.width)
+  if (Shape embed = checkpoint->shapeOf(gen + "embedder.weight"))
+    if (embed->size() == 2 && (*embed)[0] != config.width)
       return mismatch("the ViT width", config.width, gen + "embedder.weight",
-                      embed->shape[0]);
-  if (const auto *video = archive->find(gen + "video_embedder.weight")) {
+                      (*embed)[0]);
+  if (Shape video = checkpoint->shapeOf(gen + "video_embedder.weight")) {
     int64_t perFrame = 3 * config.patchSize * config.patchSize;
-    if (video->shape.size() == 2 && video->shape[1] % perFrame == 0) {
-      int64_t t = video->shape[1] / perFrame;
+    if (video->size() == 2 && (*video)[1] % perFrame == 0) {
+      int64_t t = (*video)[1] / perFrame;
       if (config.temporalFromConfig && t != config.temporalPatchSize)
         return mismatch("video_temporal_patch_size", config.temporalPatchSize,
                         gen + "video_embedder.weight", t);
       config.temporalPatchSize = t;
       config.separateVideoEmbedder = true;
     }
+  }
+  // The final norm (§5.3): stated by args.model_norm, or present in the
+  // checkpoint (RADIO's model.norm, or the projector-side
+  // vision_final_layernorm some checkpoints carry).
+  std::string norm = rt::kFinalNormWeight;
+  if (checkpoint->hasFinalNorm()) {
+    std::string stored = checkpoint->storedName(norm);
+    if (config.finalNormFromConfig && !config.finalNorm &&
+        stored == rt::kFinalNormWeight)
+      return llvm::createStringError(
+          "%s: the config's vision_config.args.model_norm is false but the "
+          "checkpoint has the final norm '%s'",
+          path.c_str(), stored.c_str());
+    config.finalNorm = true;
+  } else if (config.finalNorm) {
+    return llvm::createStringError(
+        "%s: the config's vision_config.args.model_norm is true but the "
+        "checkpoint has no final norm (neither '%s' nor "
+        "'vision_projector.vision_final_layernorm.weight')",
+        path.c_str(), rt::kFinalNormWeight);
   }
   return llvm::Error::success();
 }

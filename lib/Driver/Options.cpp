@@ -419,13 +419,16 @@ llvm::Error CompileOptions::validate() const {
   return llvm::Error::success();
 }
 
-ImportOptions CompileOptions::importOptions() const {
+ImportOptions
+CompileOptions::importOptions(const ModelConfig &config) const {
   ImportOptions import;
   import.inputKind = inputKind;
   import.height = imageSize.height;
   import.width = imageSize.width;
   import.elementType = elementType;
-  import.evsRate = evsRate;
+  import.evsRate = isGiven("evs-rate") || inputKind != InputKind::Video
+                       ? evsRate
+                       : config.videoPruningRate;
   import.maxFrames = maxFrames;
   // One source size, or several images packed into one sequence.
   if (sourceSizes.size() == 1) {

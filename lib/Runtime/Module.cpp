@@ -8,12 +8,12 @@
 
 #include "fovea/Runtime/fovea_runtime.h"
 
+#include "fovea/Runtime/Checkpoint.h"
 #include "fovea/Runtime/Cuda.h"
 #include "fovea/Runtime/Geometry.h"
 #include "fovea/Runtime/HostMemory.h"
 #include "fovea/Runtime/Json.h"
 #include "fovea/Runtime/ModuleAbi.h"
-#include "fovea/Runtime/Safetensors.h"
 #include "fovea/Runtime/Tensor.h"
 #include "fovea/Runtime/ThreadPool.h"
 
@@ -170,9 +170,9 @@ extern "C" fovea_module *fovea_module_create(const char *weightsPath,
     module->maxFrames = m->integer().value_or(0);
   if (!weightsPath)
     return fail("no weights path given");
-  std::unique_ptr<SafetensorsArchive> archive =
-      SafetensorsArchive::open(weightsPath, message);
-  if (!archive)
+  std::unique_ptr<Checkpoint> checkpoint =
+      Checkpoint::open(weightsPath, message);
+  if (!checkpoint)
     return fail(message);
   // Read (and converted) on the module's threads: page faults and copies
   // of a few GB spread over the cores. The first failing weight in order
@@ -182,7 +182,7 @@ extern "C" fovea_module *fovea_module_create(const char *weightsPath,
     read.emplace_back(spec.dtype, spec.shape);
   std::vector<std::string> errors(read.size());
   fovea::rt::parallelFor(static_cast<int64_t>(read.size()), [&](int64_t i) {
-    archive->read(module->weightSpecs[i].name, read[i], errors[i]);
+    checkpoint->read(module->weightSpecs[i].name, read[i], errors[i]);
   });
   for (const std::string &error : errors)
     if (!error.empty())

@@ -221,6 +221,14 @@ SafetensorsArchive::find(const std::string &name) const {
   return it == entries.end() ? nullptr : &it->second;
 }
 
+const std::string *
+SafetensorsArchive::firstWithPrefix(const std::string &prefix) const {
+  auto it = entries.lower_bound(prefix);
+  if (it == entries.end() || it->first.compare(0, prefix.size(), prefix) != 0)
+    return nullptr;
+  return &it->first;
+}
+
 bool SafetensorsArchive::read(const std::string &name, Tensor &out,
                               std::string &error) const {
   const Entry *entry = find(name);

@@ -112,16 +112,30 @@ TEST(Options, ImportOptions) {
   CompileOptions o;
   ASSERT_EQ(message(o.set("source-size", "480x640")), "");
   ASSERT_EQ(message(o.set("image-size", "96x128")), "");
-  ImportOptions single = o.importOptions();
+  ImportOptions single = o.importOptions(ModelConfig());
   EXPECT_EQ(single.sourceHeight, 480);
   EXPECT_EQ(single.sourceWidth, 640);
   EXPECT_EQ(single.height, 96);
   EXPECT_TRUE(single.packedSources.empty());
   ASSERT_EQ(message(o.set("source-size", "64x64,32x96")), "");
-  ImportOptions packed = o.importOptions();
+  ImportOptions packed = o.importOptions(ModelConfig());
   EXPECT_EQ(packed.sourceHeight, 0);
   ASSERT_EQ(packed.packedSources.size(), 2u);
   EXPECT_EQ(packed.packedSources[1], (std::pair<int64_t, int64_t>{32, 96}));
+}
+
+TEST(Options, EvsRateDefaultsToTheConfigsForVideo) {
+  ModelConfig config;
+  config.videoPruningRate = 0.7;
+  CompileOptions image;
+  EXPECT_EQ(image.importOptions(config).evsRate, 0.0);
+  CompileOptions video;
+  ASSERT_EQ(message(video.set("input-kind", "video")), "");
+  EXPECT_EQ(video.importOptions(config).evsRate, 0.7);
+  ASSERT_EQ(message(video.set("evs-rate", "0")), "");
+  EXPECT_EQ(video.importOptions(config).evsRate, 0.0);
+  ASSERT_EQ(message(video.set("evs-rate", "0.25")), "");
+  EXPECT_EQ(video.importOptions(config).evsRate, 0.25);
 }
 
 } // namespace

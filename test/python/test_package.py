@@ -180,7 +180,8 @@ def errors():
     empty = os.path.join(WORK, "empty.safetensors")
     write_safetensors(empty, {"unrelated": torch.zeros(2)})
     expect(lambda: fovea.load(so, weights=empty),
-           "missing tensor 'vision_model.radio_model.model.patch_generator.embedder.weight'")
+           "no vision tower in the checkpoint: looked for "
+           "'vision_model.radio_model.model.patch_generator.pos_embed'")
     module, _ = load_with_random_weights(so, "f32", "err")
     expect(lambda: module.run(np.zeros((1, 3, 32, 32), np.uint8)),
            "input 'pixels': expected u8 [-1, 3, 64, 64]")

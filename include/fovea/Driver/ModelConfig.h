@@ -33,6 +33,11 @@ struct ModelConfig {
   int64_t heads = 16;
   int64_t mlpHidden = 5120;
   double layerNormEps = 1e-6;
+  /// A LayerNorm after the last block (§5.3): `args.model_norm`, or a
+  /// checkpoint that has the norm's tensors.
+  bool finalNorm = false;
+  /// Whether the config stated `args.model_norm` (true or false).
+  bool finalNormFromConfig = false;
   /// Prefix tokens (class tokens + registers, §4); the checkpoint's
   /// `cls_token.token` row count must agree.
   int64_t numPrefix = 8;
@@ -57,6 +62,9 @@ struct ModelConfig {
   /// of `imageSize`), aspect-preserving when `videoMaintainAspect`.
   int64_t videoTargetPatches = 0;
   bool videoMaintainAspect = false;
+  /// The config's EVS rate (`video_pruning_rate`, §9.3): the default of
+  /// video modules, which `--evs-rate` overrides; 0 = off.
+  double videoPruningRate = 0.0;
   /// Images: InternVL tiles (§10.2) or, when `dynamicResolution`, one
   /// image sized for a patch budget (§10.1).
   int64_t maxNumTiles = 12;
@@ -84,8 +92,10 @@ llvm::Expected<ModelConfig> loadModelConfig(llvm::StringRef path);
 /// Reconciles `config` with a checkpoint in `directory` (a safetensors file
 /// or shard index there), when one exists: the checkpoint decides what the
 /// config leaves open (prefix tokens = rows of `cls_token.token`, T from the
-/// video embedder's width) and a disagreement with what the config states
-/// (including the ViT width) is an error naming both values.
+/// video embedder's width, whether the ViT has a final norm) and a
+/// disagreement with what the config states (including the ViT width) is an
+/// error naming both values. Either checkpoint layout is read
+/// (fovea/Runtime/Checkpoint.h).
 llvm::Error reconcileWithCheckpoint(ModelConfig &config,
                                     llvm::StringRef directory);
 

@@ -92,8 +92,10 @@ struct CompileOptions {
   /// Whether `flag` was given (set) rather than left at its default.
   bool isGiven(llvm::StringRef flag) const { return given.contains(flag); }
 
-  /// The importer's view of the options.
-  ImportOptions importOptions() const;
+  /// The importer's view of the options for `config`: a video module takes
+  /// the config's `video_pruning_rate` as its EVS rate unless --evs-rate is
+  /// given.
+  ImportOptions importOptions(const ModelConfig &config) const;
 
 private:
   llvm::StringSet<> given;

@@ -37,6 +37,8 @@ public:
   ~SafetensorsArchive();
 
   const Entry *find(const std::string &name) const;
+  /// The first tensor name (in sorted order) that starts with `prefix`.
+  const std::string *firstWithPrefix(const std::string &prefix) const;
 
   /// Copies tensor `name` into `out`, converting float types to
   /// `out.dtype()`; its shape must equal `out.shape()`.

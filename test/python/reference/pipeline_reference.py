@@ -29,6 +29,13 @@ def _vit_blocks(x, w, depth, heads, cu_seqlens=None):
     return x
 
 
+def _final_norm(x, w):
+    """The ViT's optional final LayerNorm (§5.3), when the weights have it."""
+    if TOWER + "norm.weight" not in w:
+        return x
+    return ref.layer_norm(x, w[TOWER + "norm.weight"], w[TOWER + "norm.bias"], 1e-6)
+
+
 def _projector(x, w):
     """The projector mlp1 (§8): RMSNorm, linear, ReLU², linear."""
     x = ref.rms_norm(x, w["mlp1.0.weight"], 1e-5, "cast_then_scale", torch.float32)
@@ -53,6 +60,7 @@ def vision_pipeline(pixels, weights, *, patch_size, depth, heads, num_prefix,
     x = x + ref.interp_pos_embed(w[gen + "pos_embed"], (rows, cols), False).float()
     x = ref.prepend_tokens(w[gen + "cls_token.token"], x)
     x = _vit_blocks(x, w, depth, heads)
+    x = _final_norm(x, w)
     x = ref.strip_prefix(x, num_prefix)
     x = ref.pixel_shuffle(x, [rows, cols], ps_version)
     x = _projector(x, w)
@@ -84,6 +92,7 @@ def packed_vision_pipeline(images, weights, *, patch_size, depth, heads,
     for n in sizes:
         bounds.append(bounds[-1] + n + num_prefix)
     x = _vit_blocks(x, w, depth, heads, bounds)
+    x = _final_norm(x, w)
     x = ref.strip_prefix(x, num_prefix, sizes)
     x = ref.pixel_shuffle(x, [d for g in grids for d in g], ps_version)
     return _projector(x, w)[0]
@@ -121,7 +130,7 @@ def random_weights(names, shapes, seed=0):
     weights = {}
     for name, shape in zip(names, shapes):
         t = torch.randn(shape, generator=g)
-        if name.endswith(("norm1.weight", "norm2.weight", "mlp1.0.weight")):
+        if name.endswith(("norm1.weight", "norm2.weight", "norm.weight", "mlp1.0.weight")):
             t = 1.0 + 0.1 * t
         elif name.endswith("bias"):
             t = 0.02 * t
