@@ -12,6 +12,7 @@ PACKAGES=(
   cmake ninja-build ccache make
   # Python, numerics oracle and bindings.
   pybind11-dev python3-dev python3-numpy python3-torch libopenblas0-pthread
+  libdlpack-dev
   python3-pil
   # Media decoding.
   libstb-dev libavformat-dev libavcodec-dev libavutil-dev libswscale-dev ffmpeg

@@ -18,6 +18,7 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/MLIRContext.h"
+#include "mlir/Pass/PassInstrumentation.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Export.h"
@@ -178,6 +179,12 @@ std::string fovea::moduleMetadata(const ModelConfig &config,
       {"outputs", std::move(outputs)},
       {"weights", std::move(weights)},
       {"derived", std::move(derived)},
+      // The input conditioning the graph applies (§1.1), so that callers
+      // holding normalized pixels can map them back to bytes.
+      {"normalization",
+       llvm::json::Object{
+           {"mean", llvm::json::Array(llvm::ArrayRef<float>(config.normMean))},
+           {"std", llvm::json::Array(llvm::ArrayRef<float>(config.normStd))}}},
       {"geometry",
        llvm::json::Object{
            {"height", g.height},
@@ -319,9 +326,61 @@ static llvm::Error emitArtifact(ModuleOp module, const ModelConfig &config,
     return llvm::createStringError(("internal error: " + diagnostics).c_str());
   std::string text;
   llvm::raw_string_ostream textStream(text);
+  if (options.progress)
+    options.progress("translating to LLVM IR");
   if (llvm::Error e = printLLVMIR(module, textStream, diagnostics))
     return e;
+  if (options.progress)
+    options.progress("clang++ -O3 and link");
   return linkArtifact(text, options.emit, options.outputPath);
+}
+
+namespace {
+/// Reports each top-level pass with its phase to `CompileOptions::progress`.
+class ProgressInstrumentation : public PassInstrumentation {
+public:
+  ProgressInstrumentation(std::function<void(llvm::StringRef)> report,
+                          llvm::DenseMap<Pass *, Phase> phases)
+      : report(std::move(report)), phases(std::move(phases)) {}
+
+  void runBeforePass(Pass *pass, Operation *op) override {
+    // Nested passes run on other threads; the top level says enough.
+    if (op->getParentOp())
+      return;
+    auto it = phases.find(pass);
+    if (it != phases.end())
+      phase = it->second;
+    llvm::StringRef name = pass->getArgument();
+    report((phaseName(phase) + (name.empty() ? "" : ": " + name)).str());
+  }
+
+private:
+  std::function<void(llvm::StringRef)> report;
+  llvm::DenseMap<Pass *, Phase> phases;
+  Phase phase = Phase::Vision;
+};
+} // namespace
+
+/// Adds the phases `first`..`last` of the target to `pm` and, with a
+/// progress display, the instrumentation that names each pass's phase.
+static void buildPhases(PassManager &pm, const CompileOptions &options,
+                        Phase first, Phase last) {
+  if (!options.progress || options.pipeline.emulateOnHost) {
+    buildPipeline(pm, options.target, options.pipeline, first, last);
+    return;
+  }
+  llvm::DenseMap<Pass *, Phase> phases;
+  for (Phase phase : phasesOf(options.target)) {
+    if (phase < first || phase > last)
+      continue;
+    size_t before = pm.size();
+    buildPipeline(pm, options.target, options.pipeline, phase, phase);
+    for (auto [i, pass] : llvm::enumerate(pm.getPasses()))
+      if (i >= before)
+        phases[&pass] = phase;
+  }
+  pm.addInstrumentation(std::make_unique<ProgressInstrumentation>(
+      options.progress, std::move(phases)));
 }
 
 /// Prints the PTX of every kernel module, in module order.
@@ -358,6 +417,8 @@ llvm::Error fovea::compileModel(const ModelConfig &config,
     return success();
   });
 
+  if (options.progress)
+    options.progress("import");
   ImportOptions import = options.importOptions(config);
   llvm::Expected<OwningOpRef<ModuleOp>> module =
       importModel(context, config, import);
@@ -378,8 +439,7 @@ llvm::Error fovea::compileModel(const ModelConfig &config,
   // With a fusion report, the pipeline stops at `fused` for the report and
   // goes on from there.
   bool report = !options.fusionReport.empty();
-  buildPipeline(pm, options.target, options.pipeline, Phase::Vision,
-                report ? Phase::Fused : last);
+  buildPhases(pm, options, Phase::Vision, report ? Phase::Fused : last);
   if (failed(pm.run(**module)))
     return llvm::createStringError(
         ("compilation failed: " + diagnostics).c_str());
@@ -390,7 +450,7 @@ llvm::Error fovea::compileModel(const ModelConfig &config,
     if (options.configurePassManager &&
         failed(options.configurePassManager(rest)))
       return llvm::createStringError("invalid pass manager options");
-    buildPipeline(rest, options.target, options.pipeline, Phase::Linalg, last);
+    buildPhases(rest, options, Phase::Linalg, last);
     if (failed(rest.run(**module)))
       return llvm::createStringError(
           ("compilation failed: " + diagnostics).c_str());

@@ -7,12 +7,16 @@
 //===----------------------------------------------------------------------===//
 
 #include "fovea/Driver/Compile.h"
+#include "fovea/Driver/Progress.h"
 #include "fovea/InitFovea.h"
+#include "fovea/Runtime/ModuleAbi.h"
+#include "fovea/Support/Version.h"
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Support/FileUtilities.h"
 #include "mlir/Support/Timing.h"
+#include "llvm/Config/llvm-config.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/ToolOutputFile.h"
@@ -36,6 +40,11 @@ struct ToolFlags {
   cl::opt<std::string> outputPath{"o", cl::desc("Output file"),
                                   cl::value_desc("path"), cl::init("-"),
                                   cl::cat(category)};
+  cl::opt<bool> quiet{
+      "quiet",
+      cl::desc("No progress line (shown on a terminal: the phase, the pass "
+               "and the elapsed time)"),
+      cl::init(false), cl::cat(category)};
   cl::opt<bool> listPhases{
       "list-phases",
       cl::desc("Print the phases of --target for --compile-to and exit"),
@@ -58,13 +67,18 @@ static void printPhases(Target target) {
 
 /// Writes the IR of the phase to `path` ("-": stdout), only on success.
 static int compileToFile(const ModelConfig &config,
-                         const CompileOptions &options, llvm::StringRef path) {
+                         const CompileOptions &options, llvm::StringRef path,
+                         ProgressLine &progress) {
   std::string error;
   std::unique_ptr<llvm::ToolOutputFile> output =
       mlir::openOutputFile(path, &error);
-  if (!output)
+  if (!output) {
+    progress.finish();
     return fail(error);
-  if (llvm::Error e = compileModel(config, options, output->os()))
+  }
+  llvm::Error e = compileModel(config, options, output->os());
+  progress.finish();
+  if (e)
     return fail(llvm::toString(std::move(e)));
   output->keep();
   return 0;
@@ -78,6 +92,10 @@ int fovea::compileMain(int argc, char **argv) {
   mlir::registerMLIRContextCLOptions();
   mlir::registerPassManagerCLOptions();
   mlir::registerDefaultTimingManagerCLOptions();
+  cl::SetVersionPrinter([](llvm::raw_ostream &os) {
+    os << "fovea-compile (Fovea " FOVEA_VERSION_STRING ", LLVM "
+       << LLVM_VERSION_STRING << ", module ABI " << abi::kVersion << ")\n";
+  });
   cl::OptionCategory category("fovea-compile options");
   ToolFlags tool{category};
   CompileCLOptions compileFlags(category);
@@ -107,9 +125,24 @@ int fovea::compileMain(int argc, char **argv) {
     pm.enableTiming(timingScope);
     return mlir::applyPassManagerCLOptions(pm);
   };
-  if (options.emit == Emit::IR)
-    return compileToFile(*config, options, tool.outputPath);
-  if (llvm::Error e = compileModel(*config, options, llvm::nulls()))
+  // The progress line goes away before anything else is printed on stderr;
+  // it stays off when the terminal also shows what goes to stdout (IR or
+  // the fusion report printed there).
+  bool toStdout =
+      (options.emit == Emit::IR && tool.outputPath == "-") ||
+      (!options.fusionReport.empty() && options.fusionReportFile == "-");
+  ProgressLine progress(llvm::errs(), "fovea-compile",
+                        !tool.quiet &&
+                            !(toStdout && llvm::outs().is_displayed()));
+  if (progress.active())
+    options.progress = [&](llvm::StringRef stage) { progress.setStage(stage); };
+  if (options.emit == Emit::IR) {
+    int rc = compileToFile(*config, options, tool.outputPath, progress);
+    return rc;
+  }
+  llvm::Error e = compileModel(*config, options, llvm::nulls());
+  progress.finish();
+  if (e)
     return fail(llvm::toString(std::move(e)));
   return 0;
 }

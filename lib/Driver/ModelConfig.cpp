@@ -365,8 +365,9 @@ void ConfigSections::readVideoKeys(ModelConfig &c) {
 /// (vLLM, TRT-LLM) or flat in vision_config (SGLang); where both give one,
 /// they must agree.
 void ConfigSections::readImageTiling(ModelConfig &c) {
-  auto budget = [&](llvm::StringRef key,
-                    llvm::StringLiteral disagreement) -> std::optional<int64_t> {
+  auto budget =
+      [&](llvm::StringRef key,
+          llvm::StringLiteral disagreement) -> std::optional<int64_t> {
     std::optional<int64_t> inArgs = r.integer(args, key, argsPath);
     std::optional<int64_t> flat = r.integer(vision, key, visionPath);
     if (inArgs && flat && *inArgs != *flat)

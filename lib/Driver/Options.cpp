@@ -419,8 +419,7 @@ llvm::Error CompileOptions::validate() const {
   return llvm::Error::success();
 }
 
-ImportOptions
-CompileOptions::importOptions(const ModelConfig &config) const {
+ImportOptions CompileOptions::importOptions(const ModelConfig &config) const {
   ImportOptions import;
   import.inputKind = inputKind;
   import.height = imageSize.height;

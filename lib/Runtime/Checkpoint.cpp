@@ -57,7 +57,8 @@ std::unique_ptr<Checkpoint> Checkpoint::open(const std::string &path,
       SafetensorsArchive::open(path, error);
   if (!archive)
     return nullptr;
-  const std::string *remote = archive->firstWithPrefix(std::string(kRemoteTower));
+  const std::string *remote =
+      archive->firstWithPrefix(std::string(kRemoteTower));
   const std::string *native =
       archive->firstWithPrefix("vision_model.embeddings.");
   if (!native)
@@ -68,16 +69,15 @@ std::unique_ptr<Checkpoint> Checkpoint::open(const std::string &path,
     return nullptr;
   }
   if (!remote && !native) {
-    error = path +
-            ": no vision tower in the checkpoint: looked for "
-            "'vision_model.radio_model.model.patch_generator.pos_embed' "
-            "(remote-code layout) and 'vision_model.embeddings."
-            "position_embedding' (transformers layout)";
+    error = path + ": no vision tower in the checkpoint: looked for "
+                   "'vision_model.radio_model.model.patch_generator.pos_embed' "
+                   "(remote-code layout) and 'vision_model.embeddings."
+                   "position_embedding' (transformers layout)";
     return nullptr;
   }
   std::unique_ptr<Checkpoint> checkpoint(new Checkpoint);
-  checkpoint->towerLayout = remote ? TowerLayout::RemoteCode
-                                   : TowerLayout::Transformers;
+  checkpoint->towerLayout =
+      remote ? TowerLayout::RemoteCode : TowerLayout::Transformers;
   checkpoint->projectorLayout =
       !archive->firstWithPrefix("mlp1.") &&
               archive->firstWithPrefix("vision_projector.mlp1.")
@@ -106,11 +106,10 @@ Checkpoint::Source Checkpoint::sourceOf(const std::string &name) const {
   if (startsWith(name, "mlp1.")) {
     if (projectorLayout == ProjectorLayout::Sequential)
       return {Kind::Plain, {name}};
-    for (auto [from, to] :
-         {std::pair<std::string_view, std::string_view>{
-              "mlp1.0.", "vision_projector.mlp1.norm."},
-          {"mlp1.1.", "vision_projector.mlp1.linear1."},
-          {"mlp1.3.", "vision_projector.mlp1.linear2."}})
+    for (auto [from, to] : {std::pair<std::string_view, std::string_view>{
+                                "mlp1.0.", "vision_projector.mlp1.norm."},
+                            {"mlp1.1.", "vision_projector.mlp1.linear1."},
+                            {"mlp1.3.", "vision_projector.mlp1.linear2."}})
       if (std::optional<std::string> n = renamed(name, from, to))
         return {Kind::Plain, {*n}};
     return {Kind::Plain, {name}};
@@ -138,8 +137,8 @@ Checkpoint::Source Checkpoint::sourceOf(const std::string &name) const {
     size_t dot = rest.find('.');
     if (dot == std::string_view::npos)
       return {Kind::Plain, {name}};
-    std::string layer = "vision_model.encoder.layer." +
-                        std::string(rest.substr(0, dot + 1));
+    std::string layer =
+        "vision_model.encoder.layer." + std::string(rest.substr(0, dot + 1));
     std::string inner(rest.substr(dot + 1));
     if (startsWith(inner, "attn.qkv.")) {
       std::string suffix = inner.substr(std::strlen("attn.qkv."));

@@ -10,9 +10,11 @@
 #include "fovea/Runtime/Geometry.h"
 #include "fovea/Runtime/Json.h"
 #include "fovea/Runtime/Media.h"
+#include "fovea/Runtime/ModuleAbi.h"
 #include "fovea/Runtime/Npy.h"
 #include "fovea/Runtime/Tensor.h"
 #include "fovea/Support/TokenGeometry.h"
+#include "fovea/Support/Version.h"
 
 #include <algorithm>
 #include <cerrno>
@@ -42,6 +44,8 @@ struct Options {
   int64_t maxFrames = 0;
   /// CPU threads of the module's runs (0: every core).
   int threads = 0;
+  /// Write bf16/f16 results as f32 (--output-dtype f32).
+  bool outputF32 = false;
 };
 
 /// The input of one run: pixels (one tensor per image for packed modules)
@@ -315,6 +319,9 @@ constexpr FlagHelp kFlags[] = {
     {"--input FILE", "a .npy tensor, an image or a video (repeat for several "
                      "images)"},
     {"--output FILE.npy", "write a result (repeat per result)"},
+    {"--output-dtype native|f32",
+     "the dtype of written results: the module's (default; bf16 .npy files "
+     "have the descr 'bfloat16') or f32 (bf16/f16 widened exactly)"},
     {"--expected-output FILE.npy",
      "compare a result against a golden file (repeat per result)"},
     {"--rtol R", "relative tolerance of the comparison"},
@@ -329,9 +336,15 @@ constexpr FlagHelp kFlags[] = {
     {"--threads N", "CPU threads of the runs (default 0: FOVEA_NUM_THREADS, "
                     "else every core the process may run on)"},
     {"--print-metadata", "print the module's metadata JSON"},
+    {"--version", "print the version"},
     {"--help", "print this help"},
 };
 } // namespace
+
+void fovea::rt::printRunToolVersion(const char *tool) {
+  std::printf("%s (Fovea %s, module ABI %lld)\n", tool, FOVEA_VERSION_STRING,
+              static_cast<long long>(fovea::abi::kVersion));
+}
 
 void fovea::rt::printRunToolHelp(const char *tool, const char *module) {
   std::printf("USAGE: %s%s%s --weights PATH --input FILE... [options]\n\n"
@@ -390,6 +403,11 @@ std::optional<int> parseFlags(const char *tool, int argc, char **argv,
       o.threads = static_cast<int>(n);
     } else if (arg == "--output" && value(v)) {
       o.outputs.push_back(v);
+    } else if (arg == "--output-dtype" && value(v)) {
+      if (v != "native" && v != "f32")
+        return fail(tool,
+                    "--output-dtype expects native or f32, got '" + v + "'");
+      o.outputF32 = v == "f32";
     } else if (arg == "--expected-output" && value(v)) {
       o.expected.push_back(v);
     } else if ((arg == "--rtol" || arg == "--atol") && value(v)) {
@@ -416,6 +434,9 @@ std::optional<int> parseFlags(const char *tool, int argc, char **argv,
       o.printMetadata = true;
     } else if (arg == "--help") {
       printRunToolHelp(tool, first > 1 ? "MODULE.so" : "");
+      return 0;
+    } else if (arg == "--version") {
+      printRunToolVersion(tool);
       return 0;
     } else {
       return fail(tool, "unknown or incomplete option '" + arg + "'");
@@ -506,9 +527,19 @@ int reportOutputs(const char *tool, const Options &o, const Runs &runs) {
     Tensor result = toTensor(runs.outs[k]);
     std::printf("output %d: %s %s\n", k, dtypeName(result.dtype()),
                 formatShape(result.shape()).c_str());
-    if (static_cast<size_t>(k) < o.outputs.size() &&
-        !writeNpy(o.outputs[k], result, error))
-      return fail(tool, error);
+    if (static_cast<size_t>(k) < o.outputs.size()) {
+      const Tensor *written = &result;
+      Tensor wide;
+      if (o.outputF32 &&
+          (result.dtype() == DType::BF16 || result.dtype() == DType::F16)) {
+        wide = Tensor(DType::F32, result.shape());
+        convertElements(result.data(), result.dtype(), wide.data(), DType::F32,
+                        result.numElements());
+        written = &wide;
+      }
+      if (!writeNpy(o.outputs[k], *written, error))
+        return fail(tool, error);
+    }
     if (static_cast<size_t>(k) >= o.expected.size())
       continue;
     std::optional<Tensor> expected = readNpy(o.expected[k], error);

@@ -1,17 +1,22 @@
 """Fovea from Python: compile a vision encoder, load it with a checkpoint,
-run it on numpy arrays, and compute token geometry.
+run it on numpy arrays or torch tensors (any DLPack producer), and compute
+token geometry.
 
     import fovea
     path = fovea.compile("tiny", "tiny.so")               # or a config.json
     module = fovea.load(path, weights="checkpoint_dir")
     (embeddings,) = module.run(pixels)                     # uint8 [N, 3, H, W]
-    fovea.bf16_to_float32(embeddings)                      # bf16 results
+    (embeddings,) = module.run(pixels, output_dtype="f32") # bf16 widened
+    (embeddings,) = module.run(torch_pixels)               # torch in, torch out
 
-bf16 convention: numpy has no bfloat16, so bf16 results are returned as
-uint16 arrays holding the bf16 bit patterns; `bf16_to_float32` converts them
-(exactly) and `float32_to_bf16` rounds float32 arrays to bf16 bit patterns
-(round to nearest even). Every error raises `FoveaError` with Fovea's
-diagnostic text.
+numpy in, numpy out: numpy has no bfloat16, so bf16 results come back as
+uint16 arrays holding the bf16 bit patterns (or as float32 with
+`output_dtype="f32"`); `bf16_to_float32` converts them (exactly) and
+`float32_to_bf16` rounds float32 arrays to bf16 bit patterns (round to
+nearest even). torch tensors (or other objects with `__dlpack__`) in:
+results out through DLPack without a copy, bf16 as `torch.bfloat16`.
+`fovea.torch.VisionEncoder` wraps a module as a `torch.nn.Module`. Every
+error raises `FoveaError` with Fovea's diagnostic text.
 """
 
 import json
@@ -21,7 +26,8 @@ import numpy as np
 from . import _fovea
 from ._fovea import FoveaError
 
-__all__ = ["FoveaError", "Module", "compile", "compile_options", "load", "metadata", "bf16_to_float32",
+__all__ = ["FoveaError", "Module", "Tensor", "compile", "compile_options", "load", "load_npy",
+           "metadata", "bf16_to_float32",
            "sample_frame_indices", "dynamic_resolution_budgets",
            "float32_to_bf16", "evs_retained_tokens", "tokens_per_unit",
            "video_frame_size", "internvl_tiling", "dynamic_resolution_grid",
@@ -91,14 +97,29 @@ class Module:
         self._module = _fovea.Module(str(path), str(weights), device, threads)
         self.metadata = json.loads(self._module.metadata())
 
-    def run(self, pixels):
+    def run(self, pixels, output_dtype="native"):
         """Runs the entry point on uint8 pixels `[N or F, 3, H, W]` (a module
         of packed images: a list with one `[1, 3, H_i, W_i]` array per
-        image); returns the outputs as a list of numpy arrays (bf16 as
-        uint16 bit patterns, see the module docstring)."""
-        if isinstance(pixels, (list, tuple)):
-            return list(self._module.run([np.asarray(p) for p in pixels]))
-        return list(self._module.run([np.asarray(pixels)]))
+        image); returns the outputs as a list.
+
+        numpy arrays in: numpy arrays out (bf16 as uint16 bit patterns, see
+        the module docstring). torch tensors in: torch tensors out; other
+        objects with `__dlpack__`: `fovea.Tensor` objects out (hand them to
+        any framework's `from_dlpack`). The DLPack path copies nothing:
+        contiguous host inputs go to the module as they are and the results
+        are the module's buffers (bf16 as `torch.bfloat16`).
+        `output_dtype="f32"` widens bf16/f16 results to float32 (a copy)."""
+        items = list(pixels) if isinstance(pixels, (list, tuple)) else [pixels]
+        if all(isinstance(p, np.ndarray) for p in items) or not any(
+                hasattr(p, "__dlpack__") for p in items):
+            return list(self._module.run([np.asarray(p) for p in items], output_dtype))
+        torch_in = any(_is_torch(p) for p in items)
+        capsules = [_capsule(p, i) for i, p in enumerate(items)]
+        results = self._module.run_dlpack(capsules, output_dtype)
+        if torch_in:
+            import torch.utils.dlpack
+            return [torch.utils.dlpack.from_dlpack(c) for c in results]
+        return [Tensor(c) for c in results]
 
     def geometry(self, count, frame_indices=None, source_fps=0.0, tubelet_counts=None):
         """The token geometry the module predicts for `count` images, or for
@@ -108,6 +129,62 @@ class Module:
         counts = None if tubelet_counts is None else [int(c) for c in tubelet_counts]
         return json.loads(self._module.geometry(int(count), list(frame_indices or []),
                                                 float(source_fps), counts))
+
+
+def _is_torch(value):
+    return type(value).__module__.split(".")[0] == "torch"
+
+
+def _capsule(value, index):
+    """The DLPack capsule of one input (torch tensors made contiguous
+    first, which is free when they already are)."""
+    if _is_torch(value):
+        value = value.detach()
+        if not value.is_contiguous():
+            value = value.contiguous()
+    device = value.__dlpack_device__() if hasattr(value, "__dlpack_device__") else (1, 0)
+    if int(device[0]) != 1:
+        raise FoveaError(f"input {index}: the tensor is on DLPack device {tuple(device)}; "
+                         "this module takes host (CPU) tensors")
+    return value.__dlpack__()
+
+
+class Tensor:
+    """A result lent out through DLPack: `numpy.from_dlpack(t)`,
+    `torch.from_dlpack(t)`, ... take it without a copy (once)."""
+
+    def __init__(self, capsule):
+        self._capsule = capsule
+
+    def __dlpack__(self, stream=None):
+        if self._capsule is None:
+            raise FoveaError("this fovea.Tensor was already handed out through DLPack")
+        capsule, self._capsule = self._capsule, None
+        return capsule
+
+    def __dlpack_device__(self):
+        return (1, 0)
+
+
+def load_npy(path, dtype="native"):
+    """Reads a .npy file, including the 'bfloat16' ones fovea-run writes for
+    bf16 results (plain numpy cannot): bf16 data as uint16 bit patterns, or
+    as float32 with `dtype="f32"`."""
+    with open(path, "rb") as f:
+        head = f.read(10)
+        if head[:6] != b"\x93NUMPY":
+            raise FoveaError(f"{path}: not a .npy file")
+        length = int.from_bytes(head[8:10], "little") if head[6] == 1 else \
+            int.from_bytes(head[8:10] + f.read(2), "little")
+        header = f.read(length).decode("latin1")
+        if "'bfloat16'" not in header:
+            return np.load(path)
+        import ast
+        fields = ast.literal_eval(header.strip())
+        if fields.get("fortran_order"):
+            raise FoveaError(f"{path}: Fortran-order bfloat16 arrays are not supported")
+        bits = np.fromfile(f, dtype="<u2").reshape(fields["shape"])
+    return bf16_to_float32(bits) if dtype == "f32" else bits
 
 
 def load(path, weights, device="cpu", threads=0):

@@ -10,6 +10,7 @@
 
 #include "fovea/Driver/Compile.h"
 #include "fovea/Runtime/RunTool.h"
+#include "fovea/Runtime/Tensor.h"
 #include "fovea/Runtime/fovea_runtime.h"
 #include "fovea/Support/TokenGeometry.h"
 
@@ -18,6 +19,8 @@
 
 #include <cstring>
 #include <dlfcn.h>
+#include <dlpack/dlpack.h>
+#include <memory>
 #include <optional>
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
@@ -87,45 +90,131 @@ std::string readMetadata(const std::string &path) {
   return text;
 }
 
-/// A loaded runtime module.
-class Module {
-public:
-  Module(const std::string &path, const std::string &weights,
-         const std::string &device, int threads) {
-    handle = openModule(path, api);
-    char *error = nullptr;
-    module = api.create(weights.c_str(), device.c_str(), &error);
-    if (module && api.setThreads(module, threads, &error) != 0) {
-      api.destroy(module);
-      module = nullptr;
-    }
-    if (!module) {
-      std::string message = error ? error : "cannot create the module";
-      api.freeError(error);
-      throw FoveaError(message);
-    }
-  }
-  ~Module() {
+/// A loaded module: the dlopen handle, its C ABI and the module. Shared by
+/// the Python object and every result still lent out through DLPack (their
+/// buffers belong to the module's allocator).
+struct LoadedModule {
+  void *handle = nullptr;
+  fovea_module *module = nullptr;
+  rt::ModuleApi api{};
+  ~LoadedModule() {
     if (module)
       api.destroy(module);
     if (handle)
       dlclose(handle);
   }
+};
 
-  std::string metadata() const { return api.metadata(); }
+/// What a result lent out through DLPack keeps alive: the module and the
+/// buffer (the module's, or a converted copy).
+struct LentResult {
+  std::shared_ptr<LoadedModule> owner;
+  fovea_tensor tensor{};
+  std::vector<int64_t> shape;
+  std::vector<float> converted;
+  DLManagedTensor managed{};
+  ~LentResult() {
+    if (tensor.data)
+      owner->api.release(&tensor);
+  }
+};
+
+DLDataType dlpackType(int32_t dtype) {
+  switch (dtype) {
+  case FOVEA_F32:
+    return {kDLFloat, 32, 1};
+  case FOVEA_F16:
+    return {kDLFloat, 16, 1};
+  case FOVEA_BF16:
+    return {kDLBfloat, 16, 1};
+  case FOVEA_U8:
+    return {kDLUInt, 8, 1};
+  case FOVEA_I32:
+    return {kDLInt, 32, 1};
+  default:
+    return {kDLInt, 64, 1};
+  }
+}
+
+/// A consumed input capsule: its DLManagedTensor is deleted once the run is
+/// over (the consumer's duty under the DLPack protocol).
+struct ConsumedInput {
+  DLManagedTensor *managed = nullptr;
+  ~ConsumedInput() {
+    if (managed && managed->deleter)
+      managed->deleter(managed);
+  }
+};
+
+void deleteUnconsumedCapsule(PyObject *capsule) {
+  // A capsule nobody consumed still owns its tensor.
+  if (PyCapsule_IsValid(capsule, "dltensor")) {
+    auto *managed = static_cast<DLManagedTensor *>(
+        PyCapsule_GetPointer(capsule, "dltensor"));
+    if (managed && managed->deleter)
+      managed->deleter(managed);
+  }
+}
+
+/// The f32 values of a bf16 or f16 result, or an empty vector for other
+/// types.
+std::vector<float> widened(const fovea_tensor &t, size_t count) {
+  std::vector<float> out;
+  if (t.dtype != FOVEA_BF16 && t.dtype != FOVEA_F16)
+    return out;
+  out.resize(count);
+  rt::convertElements(t.data, static_cast<rt::DType>(t.dtype), out.data(),
+                      rt::DType::F32, count);
+  return out;
+}
+
+size_t elementCount(const fovea_tensor &t) {
+  size_t n = 1;
+  for (int32_t i = 0; i < t.rank; ++i)
+    n *= static_cast<size_t>(t.shape[i]);
+  return n;
+}
+
+/// A loaded runtime module.
+class Module {
+public:
+  Module(const std::string &path, const std::string &weights,
+         const std::string &device, int threads)
+      : state(std::make_shared<LoadedModule>()) {
+    state->handle = openModule(path, state->api);
+    char *error = nullptr;
+    state->module = state->api.create(weights.c_str(), device.c_str(), &error);
+    if (state->module &&
+        state->api.setThreads(state->module, threads, &error) != 0) {
+      state->api.destroy(state->module);
+      state->module = nullptr;
+    }
+    if (!state->module) {
+      std::string message = error ? error : "cannot create the module";
+      state->api.freeError(error);
+      throw FoveaError(message);
+    }
+  }
+
+  std::string metadata() const { return state->api.metadata(); }
 
   std::string geometry(int64_t count, const std::vector<int64_t> &indices,
                        double sourceFps,
                        std::optional<std::vector<int64_t>> counts) const {
     std::string error;
-    std::optional<std::string> json = rt::moduleGeometry(
-        api, count, indices, sourceFps, counts ? &*counts : nullptr, error);
+    std::optional<std::string> json =
+        rt::moduleGeometry(state->api, count, indices, sourceFps,
+                           counts ? &*counts : nullptr, error);
     if (!json)
       throw FoveaError(error);
     return *json;
   }
 
-  py::list run(const std::vector<py::array> &inputs) {
+  /// numpy in, numpy out (copied; bf16 as uint16 bit patterns unless
+  /// `outputDtype` is "f32").
+  py::list run(const std::vector<py::array> &inputs,
+               const std::string &outputDtype) {
+    bool widen = checkOutputDtype(outputDtype);
     std::vector<fovea_tensor> ins(inputs.size());
     std::vector<std::vector<int64_t>> shapes;
     std::vector<py::array> contiguous;
@@ -147,47 +236,149 @@ public:
       ins[i].shape = shapes.back().data();
       ins[i].data = const_cast<void *>(contiguous.back().data());
     }
+    std::vector<fovea_tensor> outs = call(ins);
+    py::list results;
+    for (fovea_tensor &out : outs) {
+      std::vector<py::ssize_t> dims(out.shape, out.shape + out.rank);
+      std::vector<float> wide =
+          widen ? widened(out, elementCount(out)) : std::vector<float>();
+      py::array array;
+      if (out.dtype == FOVEA_F32 || !wide.empty())
+        array = py::array_t<float>(dims);
+      else if (out.dtype == FOVEA_I64)
+        array = py::array_t<int64_t>(dims);
+      else // bf16 and f16 travel as their uint16 bit patterns
+        array = py::array_t<uint16_t>(dims);
+      std::memcpy(array.mutable_data(),
+                  wide.empty() ? out.data : static_cast<void *>(wide.data()),
+                  array.nbytes());
+      state->api.release(&out);
+      results.append(array);
+    }
+    return results;
+  }
+
+  /// DLPack capsules in, DLPack capsules out, without copies: the inputs'
+  /// buffers go to the module as they are, and the results are the module's
+  /// buffers, released when their consumer deletes them (unless "f32" asks
+  /// for bf16/f16 results widened, which copies).
+  py::list runDlpack(const std::vector<py::capsule> &capsules,
+                     const std::string &outputDtype) {
+    bool widen = checkOutputDtype(outputDtype);
+    std::vector<ConsumedInput> consumed(capsules.size());
+    std::vector<fovea_tensor> ins(capsules.size());
+    std::vector<std::vector<int64_t>> shapes(capsules.size());
+    for (size_t i = 0; i < capsules.size(); ++i) {
+      PyObject *capsule = capsules[i].ptr();
+      if (!PyCapsule_IsValid(capsule, "dltensor"))
+        throw FoveaError("input " + std::to_string(i) +
+                         ": not an unconsumed DLPack capsule");
+      auto *managed = static_cast<DLManagedTensor *>(
+          PyCapsule_GetPointer(capsule, "dltensor"));
+      PyCapsule_SetName(capsule, "used_dltensor");
+      consumed[i].managed = managed;
+      const DLTensor &t = managed->dl_tensor;
+      std::string what = "input " + std::to_string(i) + ": ";
+      if (t.device.device_type != kDLCPU)
+        throw FoveaError(what +
+                         "the tensor is not in host memory (DLPack "
+                         "device type " +
+                         std::to_string(t.device.device_type) + ")");
+      if (t.dtype.lanes != 1 ||
+          !((t.dtype.code == kDLUInt && t.dtype.bits == 8) ||
+            (t.dtype.code == kDLFloat && t.dtype.bits == 32)))
+        throw FoveaError(what + "expected uint8 or float32 elements");
+      shapes[i].assign(t.shape, t.shape + t.ndim);
+      if (t.strides) {
+        int64_t expected = 1;
+        for (int d = t.ndim - 1; d >= 0; --d) {
+          if (t.shape[d] != 1 && t.strides[d] != expected)
+            throw FoveaError(what + "the tensor is not contiguous");
+          expected *= t.shape[d];
+        }
+      }
+      ins[i].dtype = t.dtype.code == kDLUInt ? FOVEA_U8 : FOVEA_F32;
+      ins[i].rank = t.ndim;
+      ins[i].shape = shapes[i].data();
+      ins[i].data = static_cast<char *>(t.data) + t.byte_offset;
+    }
+    std::vector<fovea_tensor> outs = call(ins);
+    py::list results;
+    for (fovea_tensor &out : outs) {
+      auto lent = std::make_unique<LentResult>();
+      lent->owner = state;
+      lent->tensor = out;
+      lent->shape.assign(out.shape, out.shape + out.rank);
+      DLTensor &t = lent->managed.dl_tensor;
+      t.data = out.data;
+      t.dtype = dlpackType(out.dtype);
+      if (widen) {
+        lent->converted = widened(out, elementCount(out));
+        if (!lent->converted.empty()) {
+          state->api.release(&lent->tensor);
+          lent->tensor.data = nullptr;
+          t.data = lent->converted.data();
+          t.dtype = dlpackType(FOVEA_F32);
+        }
+      }
+      t.device = {kDLCPU, 0};
+      t.ndim = out.rank;
+      t.shape = lent->shape.data();
+      t.strides = nullptr;
+      t.byte_offset = 0;
+      lent->managed.manager_ctx = lent.get();
+      lent->managed.deleter = [](DLManagedTensor *self) {
+        delete static_cast<LentResult *>(self->manager_ctx);
+      };
+      DLManagedTensor *managed = &lent.release()->managed;
+      results.append(py::reinterpret_steal<py::object>(
+          PyCapsule_New(managed, "dltensor", deleteUnconsumedCapsule)));
+    }
+    return results;
+  }
+
+  /// The data pointers of the last run's inputs and results as the C ABI
+  /// saw them (to check that DLPack runs copy nothing).
+  py::tuple lastDataPointers() const {
+    return py::make_tuple(lastInputs, lastOutputs);
+  }
+
+private:
+  static bool checkOutputDtype(const std::string &dtype) {
+    if (dtype != "native" && dtype != "f32")
+      throw FoveaError("output_dtype must be 'native' or 'f32', got '" + dtype +
+                       "'");
+    return dtype == "f32";
+  }
+
+  /// Runs the module without the GIL; the results are the module's.
+  std::vector<fovea_tensor> call(std::vector<fovea_tensor> &ins) {
     fovea_tensor outs[8];
     int32_t count = 0;
     char *error = nullptr;
     int status;
     {
       py::gil_scoped_release release;
-      status = api.run(module, ins.data(), static_cast<int32_t>(ins.size()),
-                       outs, 8, &count, &error);
+      status = state->api.run(state->module, ins.data(),
+                              static_cast<int32_t>(ins.size()), outs, 8, &count,
+                              &error);
     }
     if (status != 0) {
       std::string message = error ? error : "run failed";
-      api.freeError(error);
+      state->api.freeError(error);
       throw FoveaError(message);
     }
-    py::list results;
-    for (int32_t i = 0; i < count; ++i) {
-      std::vector<py::ssize_t> dims(outs[i].shape,
-                                    outs[i].shape + outs[i].rank);
-      py::array array;
-      switch (outs[i].dtype) {
-      case FOVEA_F32:
-        array = py::array_t<float>(dims);
-        break;
-      case FOVEA_I64:
-        array = py::array_t<int64_t>(dims);
-        break;
-      default: // bf16 and f16 travel as their uint16 bit patterns
-        array = py::array_t<uint16_t>(dims);
-        break;
-      }
-      std::memcpy(array.mutable_data(), outs[i].data, array.nbytes());
-      api.release(&outs[i]);
-      results.append(array);
-    }
-    return results;
+    lastInputs.clear();
+    lastOutputs.clear();
+    for (const fovea_tensor &in : ins)
+      lastInputs.push_back(reinterpret_cast<uintptr_t>(in.data));
+    for (int32_t i = 0; i < count; ++i)
+      lastOutputs.push_back(reinterpret_cast<uintptr_t>(outs[i].data));
+    return std::vector<fovea_tensor>(outs, outs + count);
   }
 
-private:
-  void *handle = nullptr;
-  fovea_module *module = nullptr;
-  rt::ModuleApi api{};
+  std::shared_ptr<LoadedModule> state;
+  std::vector<uintptr_t> lastInputs, lastOutputs;
 };
 
 } // namespace
@@ -205,7 +396,10 @@ PYBIND11_MODULE(_fovea, m) {
            py::arg("path"), py::arg("weights"), py::arg("device"),
            py::arg("threads"))
       .def("metadata", &Module::metadata)
-      .def("run", &Module::run, py::arg("inputs"))
+      .def("run", &Module::run, py::arg("inputs"), py::arg("output_dtype"))
+      .def("run_dlpack", &Module::runDlpack, py::arg("capsules"),
+           py::arg("output_dtype"))
+      .def("last_data_pointers", &Module::lastDataPointers)
       .def("geometry", &Module::geometry, py::arg("count"),
            py::arg("frame_indices"), py::arg("source_fps"),
            py::arg("tubelet_counts"));

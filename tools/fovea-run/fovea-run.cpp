@@ -17,6 +17,10 @@ int main(int argc, char **argv) {
     fovea::rt::printRunToolHelp("fovea-run", "MODULE.so");
     return 0;
   }
+  if (argc >= 2 && std::string(argv[1]) == "--version") {
+    fovea::rt::printRunToolVersion("fovea-run");
+    return 0;
+  }
   if (argc < 2 || argv[1][0] == '-') {
     std::fprintf(stderr, "fovea-run: error: expected a module first: "
                          "fovea-run MODULE.so --weights PATH --input FILE... "

@@ -75,6 +75,9 @@ struct CompileOptions {
   /// Applied to every pass manager the driver runs (MLIR's command-line
   /// instrumentation: --mlir-print-ir-after-all, --mlir-timing, ...).
   std::function<mlir::LogicalResult(mlir::PassManager &)> configurePassManager;
+  /// Told the stage the compilation enters (`linalg: fovea-cpu-pack-matmuls`,
+  /// `LLVM IR`, `clang++ -O3 and link`), for a progress display.
+  std::function<void(llvm::StringRef)> progress;
 
   /// Every option of the model, driver options first.
   static llvm::ArrayRef<OptionInfo> all();

@@ -2,13 +2,14 @@
 //
 // A safetensors checkpoint seen through the names modules use. Modules name
 // their weights as the remote-code checkpoints do
-// (`vision_model.radio_model.model.blocks.{i}.attn.qkv.weight`, `mlp1.1.weight`);
-// checkpoints written by the transformers-native RADIO model name the tower
-// `vision_model.embeddings.*` / `vision_model.encoder.layer.{i}.*` with q, k
-// and v stored apart, and the projector `vision_projector.mlp1.{norm,linear1,
-// linear2}`. The layout of the tower and of the projector is detected from
-// the tensor names (independently: released checkpoints mix them), and
-// reading a module weight renames, concatenates and reshapes as needed.
+// (`vision_model.radio_model.model.blocks.{i}.attn.qkv.weight`,
+// `mlp1.1.weight`); checkpoints written by the transformers-native RADIO model
+// name the tower `vision_model.embeddings.*` /
+// `vision_model.encoder.layer.{i}.*` with q, k and v stored apart, and the
+// projector `vision_projector.mlp1.{norm,linear1, linear2}`. The layout of the
+// tower and of the projector is detected from the tensor names (independently:
+// released checkpoints mix them), and reading a module weight renames,
+// concatenates and reshapes as needed.
 //
 //===----------------------------------------------------------------------===//
 

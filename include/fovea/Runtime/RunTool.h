@@ -53,6 +53,9 @@ moduleGeometry(const ModuleApi &api, int64_t count,
                const std::vector<int64_t> &frameIndices, double sourceFps,
                const std::vector<int64_t> *counts, std::string &error);
 
+/// Prints `tool (Fovea VERSION, module ABI N)` (`--version`).
+void printRunToolVersion(const char *tool);
+
 /// Prints the usage of `tool` and one line per flag (`--help`); `module`
 /// names the module argument fovea-run takes first (empty for executables).
 void printRunToolHelp(const char *tool, const char *module);
