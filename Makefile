@@ -6,6 +6,8 @@ BUILD_DIR ?= build
 BUILD_TYPE ?= Release
 LLVM_BIN := /usr/lib/llvm-22/bin
 JOBS ?= $(shell nproc)
+SANITIZE_DIR ?= build-sanitize
+FUZZ_SECONDS ?= 30
 
 CMAKE_FLAGS := -G Ninja \
   -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) \
@@ -15,7 +17,8 @@ CMAKE_FLAGS := -G Ninja \
   -DCMAKE_C_COMPILER_LAUNCHER=ccache \
   -DCMAKE_CXX_COMPILER_LAUNCHER=ccache
 
-.PHONY: all setup configure build test run docs format clean
+.PHONY: all setup configure build test run docs format clean sanitize fuzz \
+  sanitize-build
 
 all: build
 
@@ -33,6 +36,19 @@ build: configure
 test: build
 	ctest --test-dir $(BUILD_DIR) --output-on-failure -j $(JOBS)
 
+# ASan+UBSan build (with the libFuzzer harnesses) in $(SANITIZE_DIR).
+sanitize-build: setup
+	cmake -S . -B $(SANITIZE_DIR) $(CMAKE_FLAGS) -DFOVEA_FUZZ=ON
+	cmake --build $(SANITIZE_DIR) -j $(JOBS)
+
+# The reliability suite under the sanitizers (scripts/sanitize.sh).
+sanitize: sanitize-build
+	bash scripts/sanitize.sh $(SANITIZE_DIR)
+
+# Every fuzz harness for $(FUZZ_SECONDS) s (scripts/fuzz.sh).
+fuzz: sanitize-build
+	bash scripts/fuzz.sh $(SANITIZE_DIR) $(FUZZ_SECONDS)
+
 run: build
 	@bash scripts/demo.sh $(BUILD_DIR)
 
@@ -44,4 +60,4 @@ format:
 	git ls-files '*.cpp' '*.h' | xargs $(LLVM_BIN)/clang-format -i
 
 clean:
-	rm -rf $(BUILD_DIR)
+	rm -rf $(BUILD_DIR) $(SANITIZE_DIR)

@@ -14,10 +14,13 @@ PACKAGES=(
   pybind11-dev python3-dev python3-numpy python3-torch libopenblas0-pthread
   libdlpack-dev
   python3-pil
-  # Media decoding.
-  libstb-dev libavformat-dev libavcodec-dev libavutil-dev libswscale-dev ffmpeg
-  # Unit tests.
-  libgtest-dev
+  # Media decoding: images as Pillow decodes them (libjpeg-turbo, libpng,
+  # zlib; linked statically), BMP with stb_image, videos with FFmpeg.
+  libstb-dev libjpeg62-turbo-dev libpng-dev zlib1g-dev
+  libavformat-dev libavcodec-dev libavutil-dev libswscale-dev ffmpeg
+  # Unit tests; the sanitizer and libFuzzer runtimes of clang-22 (make
+  # sanitize, make fuzz).
+  libgtest-dev libclang-rt-22-dev
 )
 
 missing=()

@@ -12,6 +12,7 @@
 #include "fovea/InitFovea.h"
 #include "fovea/Pipelines/Pipelines.h"
 #include "fovea/Runtime/ModuleAbi.h"
+#include "fovea/Support/CpuFeatures.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
@@ -25,11 +26,16 @@
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/IR/LLVMContext.h"
 #include "llvm/IR/Module.h"
+#include "llvm/MC/MCSubtargetInfo.h"
+#include "llvm/MC/TargetRegistry.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/JSON.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/Program.h"
+#include "llvm/Support/TargetSelect.h"
 #include "llvm/Support/raw_ostream.h"
+#include "llvm/TargetParser/Host.h"
+#include "llvm/TargetParser/Triple.h"
 
 using namespace fovea;
 using namespace mlir;
@@ -52,6 +58,47 @@ llvm::Expected<ModelConfig> fovea::loadModel(llvm::StringRef configPath,
   if (llvm::Error e = reconcileWithCheckpoint(*config, dir))
     return std::move(e);
   return config;
+}
+
+llvm::Expected<HostCpu> fovea::resolveHostCpu(const CompileOptions &options) {
+  HostCpu cpu;
+  cpu.march = !options.targetCpu.empty()       ? options.targetCpu
+              : options.target == Target::CUDA ? "x86-64"
+                                               : "native";
+  llvm::StringMap<bool> enabled;
+  if (cpu.march == "native") {
+    cpu.name = llvm::sys::getHostCPUName().str();
+    enabled = llvm::sys::getHostCPUFeatures();
+  } else {
+    LLVMInitializeX86TargetInfo();
+    LLVMInitializeX86TargetMC();
+    llvm::Triple triple("x86_64-unknown-linux-gnu");
+    std::string error;
+    const llvm::Target *target =
+        llvm::TargetRegistry::lookupTarget(triple, error);
+    std::unique_ptr<llvm::MCSubtargetInfo> info(
+        target ? target->createMCSubtargetInfo(triple, "x86-64", "") : nullptr);
+    if (!info)
+      return llvm::createStringError("internal error: no x86-64 target: " +
+                                     error);
+    if (!info->isCPUStringValid(cpu.march))
+      return llvm::createStringError(
+          "unknown --target-cpu '" + cpu.march +
+          "' (an x86-64 CPU name as clang's -march takes it: native, "
+          "x86-64, x86-64-v2, x86-64-v3, x86-64-v4, znver4, "
+          "sapphirerapids, ...)");
+    info.reset(target->createMCSubtargetInfo(triple, cpu.march, ""));
+    cpu.name = cpu.march;
+#define FOVEA_CHECK(NAME) enabled[NAME] = info->checkFeatures("+" NAME);
+    FOVEA_X86_FEATURES(FOVEA_CHECK)
+#undef FOVEA_CHECK
+  }
+#define FOVEA_RECORD(NAME)                                                     \
+  if (enabled.lookup(NAME))                                                    \
+    cpu.features.push_back(NAME);
+  FOVEA_X86_FEATURES(FOVEA_RECORD)
+#undef FOVEA_RECORD
+  return cpu;
 }
 
 /// The metadata's name of an element type.
@@ -133,7 +180,8 @@ std::string fovea::moduleMetadata(const ModelConfig &config,
                                   const ImportOptions &options, Target target,
                                   const ModuleSignature &signature,
                                   llvm::ArrayRef<Type> derivedTypes,
-                                  llvm::ArrayRef<int64_t> initOnlyWeights) {
+                                  llvm::ArrayRef<int64_t> initOnlyWeights,
+                                  const HostCpu &cpu) {
   const char *dtype = options.elementType == ElementType::BF16 ? "bf16" : "f32";
   InputGeometry g = inputGeometry(config, options);
   bool video = g.video;
@@ -179,6 +227,10 @@ std::string fovea::moduleMetadata(const ModelConfig &config,
       {"outputs", std::move(outputs)},
       {"weights", std::move(weights)},
       {"derived", std::move(derived)},
+      // What the host code needs; the runtime refuses a host without it.
+      {"cpu",
+       llvm::json::Object{{"name", cpu.name},
+                          {"features", llvm::json::Array(cpu.features)}}},
       // The input conditioning the graph applies (§1.1), so that callers
       // holding normalized pixels can map them back to bytes.
       {"normalization",
@@ -215,7 +267,7 @@ std::string fovea::moduleMetadata(const ModelConfig &config,
 
 /// Compiles LLVM IR text and links it with the runtime into `output`.
 static llvm::Error linkArtifact(llvm::StringRef llvmIR, Emit emit,
-                                llvm::StringRef output) {
+                                llvm::StringRef output, const HostCpu &cpu) {
   llvm::SmallString<128> irPath;
   int fd;
   if (std::error_code ec =
@@ -230,10 +282,9 @@ static llvm::Error linkArtifact(llvm::StringRef llvmIR, Emit emit,
   llvm::SmallString<256> partial(output);
   partial += ".partial";
   std::string clang = FOVEA_LLVM_TOOLS_DIR "/clang++";
-  std::string libDir = FOVEA_LLVM_TOOLS_DIR "/../lib";
   std::vector<std::string> args = {clang,
                                    "-O3",
-                                   "-march=native",
+                                   "-march=" + cpu.march,
                                    "-fPIC",
                                    "-Wno-override-module",
                                    irPath.str().str()};
@@ -243,18 +294,26 @@ static llvm::Error linkArtifact(llvm::StringRef llvmIR, Emit emit,
     args.insert(args.end(),
                 {"-shared", "-Wl,--whole-archive", FOVEA_RUNTIME_LIBRARY,
                  FOVEA_SUPPORT_LIBRARY, "-Wl,--no-whole-archive"});
-  else
+  else {
     args.insert(args.end(), {FOVEA_RUNTIME_MAIN_LIBRARY, FOVEA_RUNTOOL_LIBRARY,
                              FOVEA_RUNTIME_LIBRARY, FOVEA_SUPPORT_LIBRARY});
+    // The image decoders' static libraries (libpng, libjpeg-turbo, zlib).
+    for (llvm::StringRef library :
+         llvm::split(llvm::StringRef(FOVEA_IMAGE_LIBRARIES), ' '))
+      if (!library.empty())
+        args.push_back(library.str());
+  }
+  // The runtime provides what lowered code calls (memrefCopy, the
+  // allocation functions): the artifact needs libc, libm, libstdc++ and
+  // libgcc only, and loads FFmpeg (executables, for videos) and the CUDA
+  // driver when it needs them.
   args.insert(args.end(),
-              {"-o", partial.str().str(), "-L" + libDir, "-Wl,-rpath," + libDir,
-               "-lmlir_c_runner_utils", "-lm", "-pthread"});
-  // Executables decode media (FFmpeg).
-  if (emit == Emit::Executable)
-    for (llvm::StringRef flag :
-         llvm::split(llvm::StringRef(FOVEA_MEDIA_LINK_FLAGS), ' '))
-      if (!flag.empty())
-        args.push_back(flag.str());
+              {"-o", partial.str().str(), "-lm", "-ldl", "-pthread"});
+  // A sanitized build's runtime needs the sanitizers' runtimes.
+  for (llvm::StringRef flag :
+       llvm::split(llvm::StringRef(FOVEA_ARTIFACT_LINK_FLAGS), ' '))
+    if (!flag.empty())
+      args.push_back(flag.str());
   std::vector<llvm::StringRef> argRefs(args.begin(), args.end());
   std::string message;
   int rc = llvm::sys::ExecuteAndWait(clang, argRefs, std::nullopt, {}, 0, 0,
@@ -305,6 +364,7 @@ static llvm::Error emitArtifact(ModuleOp module, const ModelConfig &config,
                                 const CompileOptions &options,
                                 const ImportOptions &import,
                                 const ModuleSignature &signature,
+                                const HostCpu &cpu,
                                 const std::string &diagnostics) {
   SmallVector<Type> derived;
   if (auto types = module->getAttrOfType<ArrayAttr>(
@@ -319,7 +379,7 @@ static llvm::Error emitArtifact(ModuleOp module, const ModelConfig &config,
       vision::VisionDialect::MetadataAttrHelper::getNameStr(),
       StringAttr::get(module.getContext(),
                       moduleMetadata(config, import, options.target, signature,
-                                     derived, initOnly)));
+                                     derived, initOnly, cpu)));
   PassManager pm(module.getContext());
   pm.addPass(vision::createAddEntryPoints());
   if (failed(pm.run(module)))
@@ -332,7 +392,7 @@ static llvm::Error emitArtifact(ModuleOp module, const ModelConfig &config,
     return e;
   if (options.progress)
     options.progress("clang++ -O3 and link");
-  return linkArtifact(text, options.emit, options.outputPath);
+  return linkArtifact(text, options.emit, options.outputPath, cpu);
 }
 
 namespace {
@@ -404,6 +464,9 @@ llvm::Error fovea::compileModel(const ModelConfig &config,
   if (options.emit != Emit::IR)
     if (llvm::Error e = checkOutputDirectory(options.outputPath))
       return e;
+  llvm::Expected<HostCpu> cpu = resolveHostCpu(options);
+  if (!cpu)
+    return cpu.takeError();
   DialectRegistry registry;
   registerFoveaDialects(registry);
   MLIRContext context(registry);
@@ -457,7 +520,7 @@ llvm::Error fovea::compileModel(const ModelConfig &config,
   }
 
   if (options.emit != Emit::IR)
-    return emitArtifact(**module, config, options, import, *signature,
+    return emitArtifact(**module, config, options, import, *signature, *cpu,
                         diagnostics);
   if (options.phase == Phase::PTX) {
     printKernelAssembly(**module, os);

@@ -1,7 +1,9 @@
 //===- Media.cpp - Image and video decoding -------------------------------===//
 //
 // Images through stb_image, videos through FFmpeg (libavformat/libavcodec,
-// RGB conversion with libswscale). A video is read twice: the first pass
+// RGB conversion with libswscale), loaded with dlopen the first time a video
+// is opened, so that tools and executables run where FFmpeg is not
+// installed until a video is given. A video is read twice: the first pass
 // counts the stream's packets (no decoding) so the sampled indices are known
 // before any frame is decoded; the second decodes and converts only those.
 //
@@ -9,12 +11,15 @@
 
 #include "fovea/Runtime/Media.h"
 
+#include "fovea/Runtime/ImageCodecs.h"
+
 #include "fovea/Support/TokenGeometry.h"
 
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <iterator>
@@ -23,12 +28,11 @@
 
 #define STBI_NO_STDIO
 #define STBI_FAILURE_USERMSG
-// Only the formats Fovea takes: stb_image's other decoders (GIF, TGA, PSD,
-// PNM, HDR, PIC) are left out, so content in those formats under an image
-// name is rejected instead of decoded by code that reads out of bounds on
-// malformed input or inflates a few bytes into gigabytes.
-#define STBI_ONLY_PNG
-#define STBI_ONLY_JPEG
+// BMP only: PNG and JPEG go through libpng and libjpeg-turbo
+// (ImageCodecs.cpp), and stb_image's other decoders (GIF, TGA, PSD, PNM,
+// HDR, PIC) are left out, so content in those formats under an image name is
+// rejected instead of decoded by code that reads out of bounds on malformed
+// input or inflates a few bytes into gigabytes.
 #define STBI_ONLY_BMP
 #define STB_IMAGE_STATIC
 #define STB_IMAGE_IMPLEMENTATION
@@ -47,6 +51,9 @@ extern "C" {
 #include <libavutil/imgutils.h>
 #include <libswscale/swscale.h>
 }
+
+#include <dlfcn.h>
+#include <mutex>
 
 using namespace fovea::rt;
 
@@ -89,13 +96,9 @@ std::optional<MediaKind> fovea::rt::mediaKindOf(const std::string &path,
   return std::nullopt;
 }
 
-/// The largest image decoded: 64 Mpixels (8K UHD is 33), at most 16384
-/// pixels per side.
-static constexpr int64_t kMaxImagePixels = int64_t(64) << 20;
-static constexpr int kMaxImageSide = 16384;
-
 std::optional<Tensor> fovea::rt::decodeImage(const std::string &path,
-                                             std::string &error) {
+                                             std::string &error,
+                                             const ImageLimits &limits) {
   // A directory opens as a stream but cannot be read.
   struct stat info;
   if (::stat(path.c_str(), &info) == 0 && !S_ISREG(info.st_mode)) {
@@ -117,17 +120,34 @@ std::optional<Tensor> fovea::rt::decodeImage(const std::string &path,
     error = "image '" + path + "' is too large (over 2 GiB)";
     return std::nullopt;
   }
+  // The format comes from the content, not the name.
+  static const unsigned char png[] = {0x89, 'P',  'N',  'G',
+                                      '\r', '\n', 0x1a, '\n'};
+  auto startsWith = [&](const unsigned char *magic, size_t size) {
+    return bytes.size() >= size && std::memcmp(bytes.data(), magic, size) == 0;
+  };
+  static const unsigned char jpeg[] = {0xff, 0xd8, 0xff};
+  if (startsWith(png, sizeof(png)))
+    return decodePng(bytes.data(), bytes.size(), path, limits, error);
+  if (startsWith(jpeg, sizeof(jpeg)))
+    return decodeJpeg(bytes.data(), bytes.size(), path, limits, error);
+  static const unsigned char bmp[] = {'B', 'M'};
+  if (!startsWith(bmp, sizeof(bmp))) {
+    error = "cannot decode image '" + path +
+            "': not a PNG, JPEG or BMP file (by its content)";
+    return std::nullopt;
+  }
+  // BMP through stb_image (built with its BMP decoder only).
   int width = 0, height = 0, channels = 0;
   // The size comes from the header, before anything is allocated: a small
   // file can declare a huge image.
   if (stbi_info_from_memory(bytes.data(), static_cast<int>(bytes.size()),
                             &width, &height, &channels) &&
-      (width > kMaxImageSide || height > kMaxImageSide ||
-       static_cast<int64_t>(width) * height > kMaxImagePixels)) {
+      (width > limits.maxSide || height > limits.maxSide ||
+       static_cast<int64_t>(width) * height > limits.maxPixels)) {
     error = "image '" + path + "' is " + std::to_string(width) + "x" +
             std::to_string(height) + ", over the limit of " +
-            std::to_string(kMaxImagePixels / (1 << 20)) + " Mpixels (and " +
-            std::to_string(kMaxImageSide) + " pixels per side)";
+            imageLimitText(limits);
     return std::nullopt;
   }
   std::unique_ptr<stbi_uc, void (*)(void *)> pixels(
@@ -149,48 +169,146 @@ std::optional<Tensor> fovea::rt::decodeImage(const std::string &path,
 }
 
 namespace {
-std::string avError(int code) {
+/// The FFmpeg functions Fovea calls, bound from the shared libraries of the
+/// major versions it was built against (their ABI).
+struct Ffmpeg {
+#define FOVEA_FFMPEG_FUNCTIONS(X)                                              \
+  X(avformat, avformat_open_input)                                             \
+  X(avformat, avformat_find_stream_info)                                       \
+  X(avformat, av_find_best_stream)                                             \
+  X(avformat, av_read_frame)                                                   \
+  X(avformat, avformat_close_input)                                            \
+  X(avcodec, avcodec_alloc_context3)                                           \
+  X(avcodec, avcodec_parameters_to_context)                                    \
+  X(avcodec, avcodec_open2)                                                    \
+  X(avcodec, avcodec_free_context)                                             \
+  X(avcodec, avcodec_send_packet)                                              \
+  X(avcodec, avcodec_receive_frame)                                            \
+  X(avcodec, av_packet_alloc)                                                  \
+  X(avcodec, av_packet_free)                                                   \
+  X(avcodec, av_packet_unref)                                                  \
+  X(avutil, av_frame_alloc)                                                    \
+  X(avutil, av_frame_free)                                                     \
+  X(avutil, av_frame_unref)                                                    \
+  X(avutil, av_log_set_level)                                                  \
+  X(avutil, av_strerror)                                                       \
+  X(swscale, sws_getCachedContext)                                             \
+  X(swscale, sws_scale)                                                        \
+  X(swscale, sws_freeContext)
+#define FOVEA_DECLARE(LIBRARY, NAME) decltype(&::NAME) NAME = nullptr;
+  FOVEA_FFMPEG_FUNCTIONS(FOVEA_DECLARE)
+#undef FOVEA_DECLARE
+};
+
+std::string soname(const char *library, int major) {
+  return "lib" + std::string(library) + ".so." + std::to_string(major);
+}
+
+/// The bound functions, or null with `error` naming what is missing. Loaded
+/// once; the libraries stay loaded.
+const Ffmpeg *ffmpeg(std::string &error) {
+  static std::once_flag once;
+  static Ffmpeg table;
+  static std::string failure;
+  std::call_once(once, [] {
+    struct Library {
+      const char *name;
+      int major;
+      void *handle;
+    } libraries[] = {{"avutil", LIBAVUTIL_VERSION_MAJOR, nullptr},
+                     {"avcodec", LIBAVCODEC_VERSION_MAJOR, nullptr},
+                     {"avformat", LIBAVFORMAT_VERSION_MAJOR, nullptr},
+                     {"swscale", LIBSWSCALE_VERSION_MAJOR, nullptr}};
+    // FOVEA_FFMPEG_PATH names the directory of a bundled FFmpeg; else the
+    // dynamic loader's search path decides.
+    const char *directory = std::getenv("FOVEA_FFMPEG_PATH");
+    for (Library &library : libraries) {
+      std::string name = soname(library.name, library.major);
+      std::string path =
+          directory && *directory ? std::string(directory) + "/" + name : name;
+      library.handle = dlopen(path.c_str(), RTLD_NOW | RTLD_GLOBAL);
+      if (!library.handle) {
+        failure = "video decoding needs FFmpeg's " + name +
+                  ", which cannot be loaded" +
+                  (directory && *directory
+                       ? " from FOVEA_FFMPEG_PATH=" + std::string(directory)
+                       : std::string()) +
+                  " (install FFmpeg's shared libraries, or give the frames "
+                  "as .npy)";
+        return;
+      }
+    }
+    auto handleOf = [&](const char *name) -> void * {
+      for (const Library &library : libraries)
+        if (std::strcmp(library.name, name) == 0)
+          return library.handle;
+      return nullptr;
+    };
+#define FOVEA_BIND(LIBRARY, NAME)                                              \
+  if (failure.empty()) {                                                       \
+    void *function = dlsym(handleOf(#LIBRARY), #NAME);                         \
+    if (!function)                                                             \
+      failure = "video decoding: FFmpeg's lib" #LIBRARY " has no " #NAME;      \
+    else                                                                       \
+      table.NAME = reinterpret_cast<decltype(table.NAME)>(function);           \
+  }
+    FOVEA_FFMPEG_FUNCTIONS(FOVEA_BIND)
+#undef FOVEA_BIND
+  });
+  if (!failure.empty()) {
+    error = failure;
+    return nullptr;
+  }
+  return &table;
+}
+
+std::string avError(const Ffmpeg &F, int code) {
   char text[AV_ERROR_MAX_STRING_SIZE] = {0};
-  av_strerror(code, text, sizeof(text));
+  F.av_strerror(code, text, sizeof(text));
   return text;
 }
 
 /// An opened container with its best video stream and a decoder for it.
 struct VideoFile {
+  const Ffmpeg *F = nullptr;
   AVFormatContext *format = nullptr;
   AVCodecContext *codec = nullptr;
   int stream = -1;
 
   ~VideoFile() {
-    avcodec_free_context(&codec);
-    avformat_close_input(&format);
+    if (!F)
+      return;
+    F->avcodec_free_context(&codec);
+    F->avformat_close_input(&format);
   }
 
   bool open(const std::string &path, std::string &error) {
-    av_log_set_level(AV_LOG_QUIET);
-    int rc = avformat_open_input(&format, path.c_str(), nullptr, nullptr);
+    if (!(F = ffmpeg(error)))
+      return false;
+    F->av_log_set_level(AV_LOG_QUIET);
+    int rc = F->avformat_open_input(&format, path.c_str(), nullptr, nullptr);
     if (rc < 0) {
-      error = "cannot open video '" + path + "': " + avError(rc);
+      error = "cannot open video '" + path + "': " + avError(*F, rc);
       return false;
     }
-    if ((rc = avformat_find_stream_info(format, nullptr)) < 0) {
-      error = "cannot read video '" + path + "': " + avError(rc);
+    if ((rc = F->avformat_find_stream_info(format, nullptr)) < 0) {
+      error = "cannot read video '" + path + "': " + avError(*F, rc);
       return false;
     }
     const AVCodec *decoder = nullptr;
     stream =
-        av_find_best_stream(format, AVMEDIA_TYPE_VIDEO, -1, -1, &decoder, 0);
+        F->av_find_best_stream(format, AVMEDIA_TYPE_VIDEO, -1, -1, &decoder, 0);
     if (stream < 0) {
       error = "'" + path + "' has no " +
               (stream == AVERROR_DECODER_NOT_FOUND ? "decodable " : "") +
               "video stream";
       return false;
     }
-    codec = avcodec_alloc_context3(decoder);
+    codec = F->avcodec_alloc_context3(decoder);
     if (!codec ||
-        avcodec_parameters_to_context(codec,
-                                      format->streams[stream]->codecpar) < 0 ||
-        avcodec_open2(codec, decoder, nullptr) < 0) {
+        F->avcodec_parameters_to_context(
+            codec, format->streams[stream]->codecpar) < 0 ||
+        F->avcodec_open2(codec, decoder, nullptr) < 0) {
       error = "cannot open the " + std::string(decoder->name) +
               " decoder for '" + path + "'";
       return false;
@@ -211,10 +329,12 @@ struct VideoFile {
 };
 
 struct PacketDeleter {
-  void operator()(AVPacket *p) const { av_packet_free(&p); }
+  const Ffmpeg *F;
+  void operator()(AVPacket *p) const { F->av_packet_free(&p); }
 };
 struct FrameDeleter {
-  void operator()(AVFrame *f) const { av_frame_free(&f); }
+  const Ffmpeg *F;
+  void operator()(AVFrame *f) const { F->av_frame_free(&f); }
 };
 } // namespace
 
@@ -227,11 +347,12 @@ std::optional<VideoInfo> fovea::rt::probeVideo(const std::string &path,
   info.fps = file.fps();
   info.height = file.codec->height;
   info.width = file.codec->width;
-  std::unique_ptr<AVPacket, PacketDeleter> packet(av_packet_alloc());
-  while (av_read_frame(file.format, packet.get()) >= 0) {
+  std::unique_ptr<AVPacket, PacketDeleter> packet(file.F->av_packet_alloc(),
+                                                  {file.F});
+  while (file.F->av_read_frame(file.format, packet.get()) >= 0) {
     if (packet->stream_index == file.stream)
       ++info.frames;
-    av_packet_unref(packet.get());
+    file.F->av_packet_unref(packet.get());
   }
   if (info.frames == 0) {
     error = "video '" + path + "' has no frames";
@@ -261,8 +382,10 @@ std::optional<DecodedVideo> fovea::rt::decodeVideo(const std::string &path,
   auto *out = static_cast<uint8_t *>(video.frames.data());
   size_t plane = static_cast<size_t>(height) * static_cast<size_t>(width);
 
-  std::unique_ptr<AVPacket, PacketDeleter> packet(av_packet_alloc());
-  std::unique_ptr<AVFrame, FrameDeleter> frame(av_frame_alloc());
+  std::unique_ptr<AVPacket, PacketDeleter> packet(file.F->av_packet_alloc(),
+                                                  {file.F});
+  std::unique_ptr<AVFrame, FrameDeleter> frame(file.F->av_frame_alloc(),
+                                               {file.F});
   std::vector<uint8_t> rgb(plane * 3);
   SwsContext *sws = nullptr;
   int64_t decoded = 0; // frames the decoder has produced so far
@@ -281,10 +404,10 @@ std::optional<DecodedVideo> fovea::rt::decodeVideo(const std::string &path,
                 std::to_string(height) + "x" + std::to_string(width);
       return false;
     }
-    sws = sws_getCachedContext(sws, frame->width, frame->height,
-                               static_cast<AVPixelFormat>(frame->format),
-                               frame->width, frame->height, AV_PIX_FMT_RGB24,
-                               SWS_BICUBIC, nullptr, nullptr, nullptr);
+    sws = file.F->sws_getCachedContext(
+        sws, frame->width, frame->height,
+        static_cast<AVPixelFormat>(frame->format), frame->width, frame->height,
+        AV_PIX_FMT_RGB24, SWS_BICUBIC, nullptr, nullptr, nullptr);
     if (!sws) {
       failure = "video '" + path + "': cannot convert pixel format " +
                 std::to_string(frame->format) + " to RGB";
@@ -292,7 +415,8 @@ std::optional<DecodedVideo> fovea::rt::decodeVideo(const std::string &path,
     }
     uint8_t *dst[4] = {rgb.data(), nullptr, nullptr, nullptr};
     int stride[4] = {static_cast<int>(width) * 3, 0, 0, 0};
-    sws_scale(sws, frame->data, frame->linesize, 0, frame->height, dst, stride);
+    file.F->sws_scale(sws, frame->data, frame->linesize, 0, frame->height, dst,
+                      stride);
     toPlanar(rgb.data(), plane, out + next * 3 * plane);
     ++next;
     return true;
@@ -300,13 +424,13 @@ std::optional<DecodedVideo> fovea::rt::decodeVideo(const std::string &path,
   // Drains every frame the decoder has ready.
   auto drain = [&]() -> bool {
     while (true) {
-      int rc = avcodec_receive_frame(file.codec, frame.get());
+      int rc = file.F->avcodec_receive_frame(file.codec, frame.get());
       // Nothing ready, the end, or a decoder error (a damaged frame is
       // skipped, as players do; the frame count decides below).
       if (rc < 0)
         return true;
       bool ok = take();
-      av_frame_unref(frame.get());
+      file.F->av_frame_unref(frame.get());
       if (!ok)
         return false;
     }
@@ -314,19 +438,19 @@ std::optional<DecodedVideo> fovea::rt::decodeVideo(const std::string &path,
 
   bool ok = true;
   while (ok && next < video.indices.size() &&
-         av_read_frame(file.format, packet.get()) >= 0) {
+         file.F->av_read_frame(file.format, packet.get()) >= 0) {
     if (packet->stream_index == file.stream) {
       // A damaged packet is skipped; the decoder may still have frames.
-      avcodec_send_packet(file.codec, packet.get());
+      file.F->avcodec_send_packet(file.codec, packet.get());
       ok = drain();
     }
-    av_packet_unref(packet.get());
+    file.F->av_packet_unref(packet.get());
   }
   if (ok && next < video.indices.size()) {
-    avcodec_send_packet(file.codec, nullptr); // flush
+    file.F->avcodec_send_packet(file.codec, nullptr); // flush
     ok = drain();
   }
-  sws_freeContext(sws);
+  file.F->sws_freeContext(sws);
   if (!ok) {
     error = failure;
     return std::nullopt;

@@ -16,6 +16,7 @@
 #include "fovea/Runtime/ModuleAbi.h"
 #include "fovea/Runtime/Tensor.h"
 #include "fovea/Runtime/ThreadPool.h"
+#include "fovea/Support/CpuFeatures.h"
 
 #include <algorithm>
 #include <cstdlib>
@@ -70,6 +71,42 @@ bool parseSpecs(const JsonValue *list, std::vector<TensorSpec> &out,
     out.push_back(std::move(spec));
   }
   return true;
+}
+
+/// Whether the host has `feature` (a name of FOVEA_X86_FEATURES; false for
+/// any other).
+bool hostHasFeature(const std::string &feature) {
+#if defined(__x86_64__)
+  __builtin_cpu_init();
+#define FOVEA_TEST(NAME)                                                       \
+  if (feature == NAME)                                                         \
+    return __builtin_cpu_supports(NAME);
+  FOVEA_X86_FEATURES(FOVEA_TEST)
+#undef FOVEA_TEST
+#endif
+  return false;
+}
+
+/// Empty when the host has every CPU feature the module's host code was
+/// built for, else the message refusing it.
+std::string checkHostCpu(const JsonValue &metadata) {
+  const JsonValue *cpu = metadata.get("cpu");
+  const JsonValue *features = cpu ? cpu->get("features") : nullptr;
+  if (!features || !features->isArray())
+    return "";
+  std::string missing;
+  for (const JsonValue &feature : features->array())
+    if (!feature.isString() || !hostHasFeature(feature.string()))
+      missing += (missing.empty() ? "" : ", ") +
+                 (feature.isString() ? feature.string() : std::string("?"));
+  if (missing.empty())
+    return "";
+  const JsonValue *name = cpu->get("name");
+  return "this module was built for the CPU '" +
+         (name && name->isString() ? name->string() : std::string("?")) +
+         "' and needs " + missing +
+         ", which this host lacks (compile it with --target-cpu native on "
+         "this host, or a CPU such as x86-64-v3 that it has)";
 }
 
 char *copyError(const std::string &message) {
@@ -150,6 +187,8 @@ extern "C" fovea_module *fovea_module_create(const char *weightsPath,
     return fail("module metadata: " + message);
   if (!checkAbiVersion(*metadata, message))
     return fail(message);
+  if (std::string refusal = checkHostCpu(*metadata); !refusal.empty())
+    return fail(refusal);
   const JsonValue *targetEntry = metadata->get("target");
   std::string target = targetEntry ? targetEntry->string() : "cpu";
   std::string requested = device ? device : "";

@@ -46,6 +46,8 @@ struct Options {
   int threads = 0;
   /// Write bf16/f16 results as f32 (--output-dtype f32).
   bool outputF32 = false;
+  /// The largest image decoded (--max-image-pixels).
+  ImageLimits imageLimits;
 };
 
 /// The input of one run: pixels (one tensor per image for packed modules)
@@ -79,7 +81,7 @@ std::optional<Input> loadPacked(const Options &o, const ModuleGeometry &module,
     const PackedImageGeometry &want = module.packed[i];
     std::optional<Tensor> image;
     if (kinds[i] == MediaKind::Image)
-      image = decodeImage(path, error);
+      image = decodeImage(path, error, o.imageLimits);
     else if (kinds[i] == MediaKind::Npy)
       image = readNpy(path, error);
     else
@@ -193,7 +195,7 @@ std::optional<Input> loadInput(const Options &o, const ModuleGeometry &module,
   }
   std::vector<Tensor> images;
   for (const std::string &path : o.inputs) {
-    std::optional<Tensor> image = decodeImage(path, error);
+    std::optional<Tensor> image = decodeImage(path, error, o.imageLimits);
     if (!image || !checkSize(path, image->shape()[2], image->shape()[3]))
       return std::nullopt;
     images.push_back(std::move(*image));
@@ -327,6 +329,9 @@ constexpr FlagHelp kFlags[] = {
     {"--rtol R", "relative tolerance of the comparison"},
     {"--atol A", "absolute tolerance of the comparison"},
     {"--fps F", "video: frames per second to sample (0: every frame)"},
+    {"--max-image-pixels N",
+     "images: the most pixels decoded, checked from the header before "
+     "allocating (default 64 Mi)"},
     {"--max-frames N", "video: the most frames to sample"},
     {"--geometry", "print the predicted token geometry (no weights needed)"},
     {"--save-input FILE.npy", "write the decoded input and exit"},
@@ -403,6 +408,16 @@ std::optional<int> parseFlags(const char *tool, int argc, char **argv,
       o.threads = static_cast<int>(n);
     } else if (arg == "--output" && value(v)) {
       o.outputs.push_back(v);
+    } else if (arg == "--max-image-pixels" && value(v)) {
+      constexpr long long kMaxPixels = 1LL << 34;
+      char *end = nullptr;
+      errno = 0;
+      long long n = std::strtoll(v.c_str(), &end, 10);
+      if (!end || *end || v.empty() || n < 1 || n > kMaxPixels ||
+          errno == ERANGE)
+        return fail(tool, "--max-image-pixels expects a count from 1 to " +
+                              std::to_string(kMaxPixels) + ", got '" + v + "'");
+      o.imageLimits.maxPixels = n;
     } else if (arg == "--output-dtype" && value(v)) {
       if (v != "native" && v != "f32")
         return fail(tool,

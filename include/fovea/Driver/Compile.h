@@ -35,15 +35,27 @@ struct ModuleSignature {
 llvm::Expected<ModuleSignature> readSignature(mlir::ModuleOp module,
                                               const ImportOptions &options);
 
+/// The CPU an artifact's host code is built for: the `-march` value, the
+/// CPU's name and the features of fovea/Support/CpuFeatures.h it has.
+struct HostCpu {
+  std::string march, name;
+  std::vector<std::string> features;
+};
+
+/// `--target-cpu` resolved (default: native for the CPU target, x86-64 for
+/// host code of the CUDA target); an unknown CPU name is an error.
+llvm::Expected<HostCpu> resolveHostCpu(const CompileOptions &options);
+
 /// The metadata JSON of a module compiled with `options` (model, entry
-/// point, inputs, outputs, weights, geometry): the tensors of `signature`,
-/// @init returning values of `derivedTypes` and alone reading the weights at
-/// `initOnlyWeights`, the geometry of `config`.
+/// point, inputs, outputs, weights, geometry, host CPU): the tensors of
+/// `signature`, @init returning values of `derivedTypes` and alone reading
+/// the weights at `initOnlyWeights`, the geometry of `config`.
 std::string moduleMetadata(const ModelConfig &config,
                            const ImportOptions &options, Target target,
                            const ModuleSignature &signature,
                            llvm::ArrayRef<mlir::Type> derivedTypes,
-                           llvm::ArrayRef<int64_t> initOnlyWeights);
+                           llvm::ArrayRef<int64_t> initOnlyWeights,
+                           const HostCpu &cpu);
 
 /// fovea-compile: parses the command line and compiles (its whole `main`).
 int compileMain(int argc, char **argv);

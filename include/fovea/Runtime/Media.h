@@ -1,6 +1,7 @@
 //===- Media.h - Image and video decoding -----------------------*- C++ -*-===//
 //
-// Decodes image files (stb_image) and videos (FFmpeg) into uint8 NCHW
+// Decodes image files (libpng, libjpeg-turbo, stb_image for BMP) and videos
+// (FFmpeg) into uint8 NCHW
 // tensors, sampling video frames the way the serving engines do.
 //
 //===----------------------------------------------------------------------===//
@@ -8,6 +9,7 @@
 #ifndef FOVEA_RUNTIME_MEDIA_H
 #define FOVEA_RUNTIME_MEDIA_H
 
+#include "fovea/Runtime/ImageCodecs.h"
 #include "fovea/Runtime/Tensor.h"
 
 #include <cstdint>
@@ -24,9 +26,11 @@ enum class MediaKind { Npy, Image, Video };
 std::optional<MediaKind> mediaKindOf(const std::string &path,
                                      std::string &error);
 
-/// An image file (PNG, JPEG, BMP, GIF, TGA, PSD, PNM, HDR) as RGB
-/// [1, 3, H, W] x u8.
-std::optional<Tensor> decodeImage(const std::string &path, std::string &error);
+/// An image file (PNG, JPEG or BMP, by its content) as RGB [1, 3, H, W] x
+/// u8, the pixels vLLM gets from Pillow for it (ImageCodecs.h); images over
+/// `limits` are refused from their header.
+std::optional<Tensor> decodeImage(const std::string &path, std::string &error,
+                                  const ImageLimits &limits = {});
 
 /// What a video holds, from its container and packets (nothing decoded).
 struct VideoInfo {

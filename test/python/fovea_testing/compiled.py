@@ -129,11 +129,10 @@ def _shared_object(llvm_ir, workdir):
     so_path = os.path.join(workdir, "module.so")
     with open(ll_path, "w") as f:
         f.write(llvm_ir)
-    # Strided memref copies call memrefCopy from MLIR's C runner utilities.
-    runtime_dir = os.path.join(os.path.dirname(os.path.realpath(clang)), "..", "lib")
+    # Strided memref copies call memrefCopy, which Fovea's runtime provides
+    # (as it does for modules), not MLIR's C runner utilities.
     _run([clang, "-O3", "-march=native", "-shared", "-fPIC", "-Wno-override-module",
-          ll_path, "-o", so_path, _runtime_library(), "-lm", "-pthread", f"-L{runtime_dir}",
-          f"-Wl,-rpath,{os.path.abspath(runtime_dir)}", "-lmlir_c_runner_utils"])
+          ll_path, "-o", so_path, _runtime_library(), "-lm", "-pthread"])
     return so_path
 
 

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Runs every libFuzzer harness of test/Fuzz for SECONDS each (make fuzz
+# FUZZ_SECONDS=N), starting from its checked-in seed corpus; new inputs go to
+# a scratch corpus under the build directory, crashes to $dir/fuzz/crashes.
+# A crash reproduces with: $dir/fuzz/fuzz-NAME CRASH_FILE
+set -euo pipefail
+dir=${1:?usage: fuzz.sh BUILD_DIR SECONDS}
+seconds=${2:-30}
+root=$(cd "$(dirname "$0")/.." && pwd)
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+mkdir -p "$dir/fuzz/crashes"
+status=0
+for name in json npy safetensors config image video; do
+  work="$dir/fuzz/corpus-$name"
+  mkdir -p "$work"
+  log="$dir/fuzz/$name.log"
+  echo "== fuzz-$name for ${seconds}s"
+  if ! "$dir/fuzz/fuzz-$name" -max_total_time="$seconds" -rss_limit_mb=4096 \
+      -timeout=20 -max_len=65536 -print_final_stats=1 \
+      -artifact_prefix="$dir/fuzz/crashes/$name-" \
+      "$work" "$root/test/Fuzz/corpus/$name" >"$log" 2>&1; then
+    echo "fuzz-$name: FAILED (see $log and $dir/fuzz/crashes)"
+    tail -30 "$log"
+    status=1
+  fi
+  grep -E "stat::number_of_executed_units|stat::peak_rss_mb" "$log" | tr '\n' ' '
+  echo
+done
+rm -f /tmp/fovea-fuzz-*
+rm -rf /tmp/fovea-fuzz-*-dir
+exit $status
