@@ -7,7 +7,8 @@ set -euo pipefail
 dir=${1:?usage: fuzz.sh BUILD_DIR SECONDS}
 seconds=${2:-30}
 root=$(cd "$(dirname "$0")/.." && pwd)
-export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
+# allow_user_poisoning=0: see scripts/sanitize.sh.
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:allow_user_poisoning=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 mkdir -p "$dir/fuzz/crashes"
 status=0
@@ -27,6 +28,5 @@ for name in json npy safetensors config image video; do
   grep -E "stat::number_of_executed_units|stat::peak_rss_mb" "$log" | tr '\n' ' '
   echo
 done
-rm -f /tmp/fovea-fuzz-*
-rm -rf /tmp/fovea-fuzz-*-dir
+rm -rf /tmp/fovea-fuzz-*
 exit $status

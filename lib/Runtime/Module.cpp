@@ -109,6 +109,39 @@ std::string checkHostCpu(const JsonValue &metadata) {
          "this host, or a CPU such as x86-64-v3 that it has)";
 }
 
+/// The index of the first element of `p[0, n)` whose exponent bits
+/// (`mask`) are all set (NaN or infinity), or -1. Blocks without one are
+/// passed by a branch-free scan the compiler vectorizes.
+template <typename Bits>
+int64_t firstWithExponent(const Bits *p, size_t n, Bits mask) {
+  constexpr size_t kBlock = 4096;
+  for (size_t start = 0; start < n; start += kBlock) {
+    size_t end = std::min(n, start + kBlock);
+    bool any = false;
+    for (size_t i = start; i < end; ++i)
+      any |= (p[i] & mask) == mask;
+    if (!any)
+      continue;
+    for (size_t i = start; i < end; ++i)
+      if ((p[i] & mask) == mask)
+        return static_cast<int64_t>(i);
+  }
+  return -1;
+}
+
+/// The index of the first NaN or infinity of a float tensor, or -1.
+int64_t firstNonFinite(const Tensor &t) {
+  size_t n = t.numElements();
+  if (t.dtype() == DType::F32)
+    return firstWithExponent(static_cast<const uint32_t *>(t.data()), n,
+                             uint32_t(0x7f800000u));
+  if (t.dtype() == DType::BF16 || t.dtype() == DType::F16)
+    return firstWithExponent(static_cast<const uint16_t *>(t.data()), n,
+                             uint16_t(t.dtype() == DType::BF16 ? 0x7f80
+                                                               : 0x7c00));
+  return -1;
+}
+
 char *copyError(const std::string &message) {
   char *copy = static_cast<char *>(std::malloc(message.size() + 1));
   std::memcpy(copy, message.c_str(), message.size() + 1);
@@ -221,7 +254,14 @@ extern "C" fovea_module *fovea_module_create(const char *weightsPath,
     read.emplace_back(spec.dtype, spec.shape);
   std::vector<std::string> errors(read.size());
   fovea::rt::parallelFor(static_cast<int64_t>(read.size()), [&](int64_t i) {
-    checkpoint->read(module->weightSpecs[i].name, read[i], errors[i]);
+    if (!checkpoint->read(module->weightSpecs[i].name, read[i], errors[i]))
+      return;
+    // A NaN or infinity in a weight is a damaged checkpoint: refused here
+    // rather than turned into NaN embeddings without a word.
+    if (int64_t at = firstNonFinite(read[i]); at >= 0)
+      errors[i] = "checkpoint: weight '" + module->weightSpecs[i].name +
+                  "' has a non-finite value (NaN or infinity) at element " +
+                  std::to_string(at);
   });
   for (const std::string &error : errors)
     if (!error.empty())

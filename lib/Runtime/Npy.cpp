@@ -177,7 +177,10 @@ bool fovea::rt::writeNpy(const std::string &path, const Tensor &tensor,
   size_t total = 10 + header.size() + 1;
   header.append((64 - total % 64) % 64, ' ');
   header += '\n';
-  std::ofstream out(path, std::ios::binary);
+  // Written beside the target and renamed when complete: a failed write
+  // leaves no file under the name.
+  std::string partial = path + ".partial";
+  std::ofstream out(partial, std::ios::binary);
   if (!out) {
     error = path + ": cannot write: " + std::strerror(errno);
     return false;
@@ -190,8 +193,15 @@ bool fovea::rt::writeNpy(const std::string &path, const Tensor &tensor,
   out << header;
   out.write(static_cast<const char *>(tensor.data()),
             static_cast<std::streamsize>(tensor.byteSize()));
+  out.close();
   if (!out) {
-    error = path + ": write failed";
+    std::remove(partial.c_str());
+    error = path + ": write failed (disk full or file too large?)";
+    return false;
+  }
+  if (std::rename(partial.c_str(), path.c_str()) != 0) {
+    error = path + ": cannot write: " + std::strerror(errno);
+    std::remove(partial.c_str());
     return false;
   }
   return true;

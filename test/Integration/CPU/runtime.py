@@ -119,6 +119,16 @@ def run_errors():
     write_safetensors(f"{WORK}/dtype.safetensors", typed)
     expect_error(run + ["--weights", f"{WORK}/dtype.safetensors", "--input", f"{WORK}/one.npy"],
                  f"tensor '{name}' has dtype i64, the module expects f32")
+    # A damaged weight (a NaN, an infinity) is refused at load, not turned
+    # into NaN embeddings.
+    for bad, at in ((float("nan"), 77), (float("inf"), 0)):
+        damaged = dict(weights)
+        damaged[name] = weights[name].clone()
+        damaged[name].view(-1)[at] = bad
+        write_safetensors(f"{WORK}/nonfinite.safetensors", damaged)
+        expect_error(run + ["--weights", f"{WORK}/nonfinite.safetensors", "--input",
+                            f"{WORK}/one.npy"],
+                     f"weight '{name}' has a non-finite value (NaN or infinity) at element {at}")
     data = open(good, "rb").read()
     open(f"{WORK}/truncated.safetensors", "wb").write(data[: len(data) // 2])
     expect_error(run + ["--weights", f"{WORK}/truncated.safetensors", "--input", f"{WORK}/one.npy"],

@@ -85,6 +85,21 @@ def run_output_dtype():
     except (TypeError, ValueError):
         pass
     expect_error(run + ["--output-dtype", "f16"], "--output-dtype expects native or f32, got 'f16'")
+    # A write that fails half-way (here: a file-size limit below the
+    # output's size) leaves no file under the output's name.
+    import resource
+    import signal
+
+    def small_files():
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (1024, 1024))
+    target = f"{WORK}/limited.npy"
+    result = subprocess.run(run + ["--output", target], capture_output=True, text=True,
+                            preexec_fn=small_files)
+    lines = result.stderr.strip().splitlines()
+    assert result.returncode == 1 and len(lines) == 1, result.stderr
+    assert "limited.npy: write failed" in lines[0], lines[0]
+    assert not os.path.exists(target) and not os.path.exists(target + ".partial")
 
 
 cases = Cases()
