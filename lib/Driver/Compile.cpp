@@ -68,7 +68,10 @@ llvm::Expected<HostCpu> fovea::resolveHostCpu(const CompileOptions &options) {
   llvm::StringMap<bool> enabled;
   if (cpu.march == "native") {
     cpu.name = llvm::sys::getHostCPUName().str();
-    enabled = llvm::sys::getHostCPUFeatures();
+    // The recorded names are x86's: another host records none.
+    if (llvm::Triple(llvm::sys::getProcessTriple()).getArch() ==
+        llvm::Triple::x86_64)
+      enabled = llvm::sys::getHostCPUFeatures();
   } else {
     LLVMInitializeX86TargetInfo();
     LLVMInitializeX86TargetMC();

@@ -79,10 +79,27 @@ bool checkSize(const std::string &path, int64_t width, int64_t height,
 
 struct JpegError {
   jpeg_error_mgr manager;
+  jpeg_progress_mgr progress;
   std::jmp_buf jump;
   char message[JMSG_LENGTH_MAX];
   bool truncated;
 };
+
+/// The most scans of a progressive JPEG (encoders write about 10): more is
+/// a file made to spend the decoder's time.
+constexpr int kMaxJpegScans = 1000;
+/// What libjpeg may allocate (a progressive 64 Mpixel image needs ~400 MB).
+constexpr long kMaxJpegMemory = 2L << 30;
+
+void jpegProgress(j_common_ptr info) {
+  auto *error = reinterpret_cast<JpegError *>(info->err);
+  auto *decompress = reinterpret_cast<j_decompress_ptr>(info);
+  if (decompress->input_scan_number > kMaxJpegScans) {
+    std::snprintf(error->message, sizeof(error->message), "more than %d scans",
+                  kMaxJpegScans);
+    std::longjmp(error->jump, 1);
+  }
+}
 
 void jpegFail(j_common_ptr info) {
   auto *error = reinterpret_cast<JpegError *>(info->err);
@@ -119,6 +136,9 @@ bool decodeJpegInto(const uint8_t *data, size_t size, const std::string &path,
     return false;
   }
   jpeg_create_decompress(&info);
+  info.mem->max_memory_to_use = kMaxJpegMemory;
+  jerr.progress.progress_monitor = jpegProgress;
+  info.progress = &jerr.progress;
   jpeg_mem_src(&info, data, static_cast<unsigned long>(size));
   jpeg_read_header(&info, TRUE);
   width = info.image_width;
@@ -266,7 +286,8 @@ bool decodePngInto(const uint8_t *data, size_t size, const std::string &path,
   for (png_uint_32 y = 0; y < h; ++y)
     (*rows)[y] = pixels->data() + y * rowBytes;
   png_read_image(png, rows->data());
-  png_read_end(png, nullptr);
+  // The chunks after the image data are not read: the pixels are complete,
+  // and Pillow accepts a file that ends there (no IEND) too.
   png_destroy_read_struct(&png, &info, nullptr);
 
   rgb.resize(static_cast<size_t>(w) * h * 3);

@@ -136,9 +136,9 @@ int64_t firstNonFinite(const Tensor &t) {
     return firstWithExponent(static_cast<const uint32_t *>(t.data()), n,
                              uint32_t(0x7f800000u));
   if (t.dtype() == DType::BF16 || t.dtype() == DType::F16)
-    return firstWithExponent(static_cast<const uint16_t *>(t.data()), n,
-                             uint16_t(t.dtype() == DType::BF16 ? 0x7f80
-                                                               : 0x7c00));
+    return firstWithExponent(
+        static_cast<const uint16_t *>(t.data()), n,
+        uint16_t(t.dtype() == DType::BF16 ? 0x7f80 : 0x7c00));
   return -1;
 }
 
@@ -246,6 +246,17 @@ extern "C" fovea_module *fovea_module_create(const char *weightsPath,
       Checkpoint::open(weightsPath, message);
   if (!checkpoint)
     return fail(message);
+  // A checkpoint with the ViT's final norm for a module compiled without
+  // it would give embeddings without the norm, silently.
+  if (checkpoint->hasFinalNorm() &&
+      std::none_of(module->weightSpecs.begin(), module->weightSpecs.end(),
+                   [](const TensorSpec &spec) {
+                     return spec.name == fovea::rt::kFinalNormWeight;
+                   }))
+    return fail("the checkpoint has the ViT's final norm ('" +
+                checkpoint->storedName(fovea::rt::kFinalNormWeight) +
+                "'), which this module was compiled without: compile it "
+                "from the checkpoint's directory (fovea-compile --config DIR)");
   // Read (and converted) on the module's threads: page faults and copies
   // of a few GB spread over the cores. The first failing weight in order
   // is reported.

@@ -12,6 +12,7 @@
 #include <cstring>
 #include <fstream>
 #include <sstream>
+#include <sys/stat.h>
 
 using namespace fovea::rt;
 
@@ -178,8 +179,11 @@ bool fovea::rt::writeNpy(const std::string &path, const Tensor &tensor,
   header.append((64 - total % 64) % 64, ' ');
   header += '\n';
   // Written beside the target and renamed when complete: a failed write
-  // leaves no file under the name.
-  std::string partial = path + ".partial";
+  // leaves no file under the name. A path that exists and is no regular
+  // file (/dev/stdout, a pipe) is written through.
+  struct stat info;
+  bool special = ::stat(path.c_str(), &info) == 0 && !S_ISREG(info.st_mode);
+  std::string partial = special ? path : path + ".partial";
   std::ofstream out(partial, std::ios::binary);
   if (!out) {
     error = path + ": cannot write: " + std::strerror(errno);
@@ -195,11 +199,12 @@ bool fovea::rt::writeNpy(const std::string &path, const Tensor &tensor,
             static_cast<std::streamsize>(tensor.byteSize()));
   out.close();
   if (!out) {
-    std::remove(partial.c_str());
+    if (!special)
+      std::remove(partial.c_str());
     error = path + ": write failed (disk full or file too large?)";
     return false;
   }
-  if (std::rename(partial.c_str(), path.c_str()) != 0) {
+  if (!special && std::rename(partial.c_str(), path.c_str()) != 0) {
     error = path + ": cannot write: " + std::strerror(errno);
     std::remove(partial.c_str());
     return false;

@@ -156,7 +156,7 @@ class Tensor:
     def __init__(self, capsule):
         self._capsule = capsule
 
-    def __dlpack__(self, stream=None):
+    def __dlpack__(self, stream=None, **kwargs):
         if self._capsule is None:
             raise FoveaError("this fovea.Tensor was already handed out through DLPack")
         capsule, self._capsule = self._capsule, None

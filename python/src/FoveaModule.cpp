@@ -168,6 +168,18 @@ std::vector<float> widened(const fovea_tensor &t, size_t count) {
   return out;
 }
 
+/// The results of a run, released at destruction unless taken (so that an
+/// exception while wrapping them leaks none).
+struct RunResults {
+  const rt::ModuleApi &api;
+  std::vector<fovea_tensor> tensors;
+  size_t taken = 0;
+  ~RunResults() {
+    for (size_t i = taken; i < tensors.size(); ++i)
+      api.release(&tensors[i]);
+  }
+};
+
 size_t elementCount(const fovea_tensor &t) {
   size_t n = 1;
   for (int32_t i = 0; i < t.rank; ++i)
@@ -236,9 +248,10 @@ public:
       ins[i].shape = shapes.back().data();
       ins[i].data = const_cast<void *>(contiguous.back().data());
     }
-    std::vector<fovea_tensor> outs = call(ins);
+    RunResults outs{state->api, call(ins)};
     py::list results;
-    for (fovea_tensor &out : outs) {
+    for (; outs.taken < outs.tensors.size(); ++outs.taken) {
+      fovea_tensor &out = outs.tensors[outs.taken];
       std::vector<py::ssize_t> dims(out.shape, out.shape + out.rank);
       std::vector<float> wide =
           widen ? widened(out, elementCount(out)) : std::vector<float>();
@@ -252,8 +265,9 @@ public:
       std::memcpy(array.mutable_data(),
                   wide.empty() ? out.data : static_cast<void *>(wide.data()),
                   array.nbytes());
-      state->api.release(&out);
       results.append(array);
+      // Copied: the module's buffer goes back now (the guard skips it).
+      state->api.release(&out);
     }
     return results;
   }
@@ -302,12 +316,14 @@ public:
       ins[i].shape = shapes[i].data();
       ins[i].data = static_cast<char *>(t.data) + t.byte_offset;
     }
-    std::vector<fovea_tensor> outs = call(ins);
+    RunResults outs{state->api, call(ins)};
     py::list results;
-    for (fovea_tensor &out : outs) {
+    for (; outs.taken < outs.tensors.size();) {
+      // From here the LentResult owns the buffer.
       auto lent = std::make_unique<LentResult>();
       lent->owner = state;
-      lent->tensor = out;
+      lent->tensor = outs.tensors[outs.taken++];
+      const fovea_tensor &out = lent->tensor;
       lent->shape.assign(out.shape, out.shape + out.rank);
       DLTensor &t = lent->managed.dl_tensor;
       t.data = out.data;
@@ -322,7 +338,7 @@ public:
         }
       }
       t.device = {kDLCPU, 0};
-      t.ndim = out.rank;
+      t.ndim = static_cast<int32_t>(lent->shape.size());
       t.shape = lent->shape.data();
       t.strides = nullptr;
       t.byte_offset = 0;
@@ -330,9 +346,12 @@ public:
       lent->managed.deleter = [](DLManagedTensor *self) {
         delete static_cast<LentResult *>(self->manager_ctx);
       };
-      DLManagedTensor *managed = &lent.release()->managed;
-      results.append(py::reinterpret_steal<py::object>(
-          PyCapsule_New(managed, "dltensor", deleteUnconsumedCapsule)));
+      PyObject *capsule =
+          PyCapsule_New(&lent->managed, "dltensor", deleteUnconsumedCapsule);
+      if (!capsule)
+        throw py::error_already_set();
+      lent.release(); // the capsule (or its consumer) deletes it
+      results.append(py::reinterpret_steal<py::object>(capsule));
     }
     return results;
   }

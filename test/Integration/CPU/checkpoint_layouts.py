@@ -145,6 +145,14 @@ def run_final_norm():
     assert TOWER + "norm.weight" in [w["name"] for w in meta["weights"]]
     remote_bytes, y = run_module(module, remote, x, "norm_remote")
     check_against_reference(y, expected)
+    # A module compiled without the norm refuses a checkpoint that has it.
+    without_norm = build("norm_weights", "--config", plain, "--dtype", "f32")
+    write_npy(f"{WORK}/norm_x.npy", x)
+    expect_error([f"{BIN}/fovea-run", without_norm, "--weights", remote, "--input",
+                  f"{WORK}/norm_x.npy"],
+                 "the checkpoint has the ViT's final norm "
+                 "('vision_model.radio_model.model.norm.weight'), which this module was "
+                 "compiled without")
     # The projector-side vision_final_layernorm of a transformers checkpoint.
     native = config_dir("norm_native", base, transformers_checkpoint(weights, 16))
     assert "vision_projector.vision_final_layernorm.weight" in transformers_checkpoint(weights, 16)
