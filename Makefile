@@ -8,6 +8,7 @@ LLVM_BIN := /usr/lib/llvm-22/bin
 JOBS ?= $(shell nproc)
 SANITIZE_DIR ?= build-sanitize
 FUZZ_SECONDS ?= 30
+FUZZERS ?= json npy safetensors config image video
 
 CMAKE_FLAGS := -G Ninja \
   -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) \
@@ -47,7 +48,7 @@ sanitize: sanitize-build
 
 # Every fuzz harness for $(FUZZ_SECONDS) s (scripts/fuzz.sh).
 fuzz: sanitize-build
-	bash scripts/fuzz.sh $(SANITIZE_DIR) $(FUZZ_SECONDS)
+	FUZZERS="$(FUZZERS)" bash scripts/fuzz.sh $(SANITIZE_DIR) $(FUZZ_SECONDS)
 
 run: build
 	@bash scripts/demo.sh $(BUILD_DIR)

@@ -3,6 +3,7 @@
 # FUZZ_SECONDS=N), starting from its checked-in seed corpus; new inputs go to
 # a scratch corpus under the build directory, crashes to $dir/fuzz/crashes.
 # A crash reproduces with: $dir/fuzz/fuzz-NAME CRASH_FILE
+# FUZZERS (a list of names) restricts the run to some harnesses.
 set -euo pipefail
 dir=${1:?usage: fuzz.sh BUILD_DIR SECONDS}
 seconds=${2:-30}
@@ -12,7 +13,7 @@ export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:allow_user_poisoning=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 mkdir -p "$dir/fuzz/crashes"
 status=0
-for name in json npy safetensors config image video; do
+for name in ${FUZZERS:-json npy safetensors config image video}; do
   work="$dir/fuzz/corpus-$name"
   mkdir -p "$work"
   log="$dir/fuzz/$name.log"

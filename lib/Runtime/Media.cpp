@@ -34,6 +34,9 @@
 // rejected instead of decoded by code that reads out of bounds on malformed
 // input or inflates a few bytes into gigabytes.
 #define STBI_ONLY_BMP
+// stb_image's own bound on each side (its default is 2^24), matching
+// ImageLimits' 16384.
+#define STBI_MAX_DIMENSIONS 16384
 #define STB_IMAGE_STATIC
 #define STB_IMAGE_IMPLEMENTATION
 #if defined(__clang__)
@@ -141,10 +144,18 @@ std::optional<Tensor> fovea::rt::decodeImage(const std::string &path,
   int width = 0, height = 0, channels = 0;
   // The size comes from the header, before anything is allocated: a small
   // file can declare a huge image.
-  if (stbi_info_from_memory(bytes.data(), static_cast<int>(bytes.size()),
-                            &width, &height, &channels) &&
-      (width > limits.maxSide || height > limits.maxSide ||
-       static_cast<int64_t>(width) * height > limits.maxPixels)) {
+  // A header stb_image cannot size is refused here: decoding it anyway
+  // would allocate whatever the file declares (a fuzzed BMP with a negative
+  // height declared 11682306 rows).
+  if (!stbi_info_from_memory(bytes.data(), static_cast<int>(bytes.size()),
+                             &width, &height, &channels)) {
+    const char *reason = stbi_failure_reason();
+    error = "cannot decode image '" + path +
+            "': " + (reason ? reason : "corrupt or unsupported BMP header");
+    return std::nullopt;
+  }
+  if (width > limits.maxSide || height > limits.maxSide ||
+      static_cast<int64_t>(width) * height > limits.maxPixels) {
     error = "image '" + path + "' is " + std::to_string(width) + "x" +
             std::to_string(height) + ", over the limit of " +
             imageLimitText(limits);

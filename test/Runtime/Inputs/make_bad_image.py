@@ -5,6 +5,10 @@ usage: make_bad_image.py KIND OUT
                     reserved type 3 (a valid container: signature, CRCs)
   huge-png          a PNG whose header declares 9000 x 9000 pixels (81 M)
   pgm16             a 16-bit PGM (to be saved under a .png name)
+  bmp-tall          a 54-byte BMP (found by fuzz-image) whose negative
+                    height declares 11682306 rows of 50 pixels: stb_image's
+                    size query fails on it, yet its decoder allocated and
+                    filled 1.7 GB for 33 s
 """
 
 import struct
@@ -29,6 +33,11 @@ if kind == "reserved-deflate":
     data = png(1, 1, bytes([0x78, 0x9C, 0x07]) + bytes(8))
 elif kind == "huge-png":
     data = png(9000, 9000, zlib.compress(bytes(64)))
+elif kind == "bmp-tall":
+    data = bytes.fromhex(
+        "424df60000000000000036000000280000003200"
+        "0000febd4dff0100180000000000c0000000c40e"
+        "0000c40e00b3000000005e0a7d3d")
 elif kind == "pgm16":
     data = b"P5\n2 2\n65535\n" + bytes(8)
 else:
