@@ -397,7 +397,10 @@ std::optional<DecodedVideo> fovea::rt::decodeVideo(const std::string &path,
                                                   {file.F});
   std::unique_ptr<AVFrame, FrameDeleter> frame(file.F->av_frame_alloc(),
                                                {file.F});
-  std::vector<uint8_t> rgb(plane * 3);
+  // libswscale's SIMD paths store whole vectors: rows are padded to 64
+  // bytes and the buffer has a spare row, so no store lands past it.
+  size_t rowBytes = (static_cast<size_t>(width) * 3 + 63) & ~size_t(63);
+  std::vector<uint8_t> rgb(rowBytes * (static_cast<size_t>(height) + 1));
   SwsContext *sws = nullptr;
   int64_t decoded = 0; // frames the decoder has produced so far
   size_t next = 0;     // the next sampled index to fill
@@ -425,10 +428,16 @@ std::optional<DecodedVideo> fovea::rt::decodeVideo(const std::string &path,
       return false;
     }
     uint8_t *dst[4] = {rgb.data(), nullptr, nullptr, nullptr};
-    int stride[4] = {static_cast<int>(width) * 3, 0, 0, 0};
+    int stride[4] = {static_cast<int>(rowBytes), 0, 0, 0};
     file.F->sws_scale(sws, frame->data, frame->linesize, 0, frame->height, dst,
                       stride);
-    toPlanar(rgb.data(), plane, out + next * 3 * plane);
+    uint8_t *planes = out + next * 3 * plane;
+    for (int64_t y = 0; y < height; ++y)
+      for (int64_t x = 0; x < width; ++x)
+        for (size_t c = 0; c < 3; ++c)
+          planes[c * plane + static_cast<size_t>(y * width + x)] =
+              rgb[static_cast<size_t>(y) * rowBytes +
+                  static_cast<size_t>(x) * 3 + c];
     ++next;
     return true;
   };
