@@ -145,8 +145,7 @@ std::optional<Tensor> fovea::rt::decodeImage(const std::string &path,
   // The size comes from the header, before anything is allocated: a small
   // file can declare a huge image.
   // A header stb_image cannot size is refused here: decoding it anyway
-  // would allocate whatever the file declares (a fuzzed BMP with a negative
-  // height declared 11682306 rows).
+  // would allocate whatever the file declares.
   if (!stbi_info_from_memory(bytes.data(), static_cast<int>(bytes.size()),
                              &width, &height, &channels)) {
     const char *reason = stbi_failure_reason();
@@ -154,10 +153,13 @@ std::optional<Tensor> fovea::rt::decodeImage(const std::string &path,
             "': " + (reason ? reason : "corrupt or unsupported BMP header");
     return std::nullopt;
   }
-  if (width > limits.maxSide || height > limits.maxSide ||
-      static_cast<int64_t>(width) * height > limits.maxPixels) {
+  // A top-down BMP declares a negative height: the size is its magnitude
+  // (computed in 64 bits: stb_image's own abs() of INT_MIN is undefined).
+  int64_t rows = height < 0 ? -static_cast<int64_t>(height) : height;
+  if (width <= 0 || rows == 0 || width > limits.maxSide ||
+      rows > limits.maxSide || width * rows > limits.maxPixels) {
     error = "image '" + path + "' is " + std::to_string(width) + "x" +
-            std::to_string(height) + ", over the limit of " +
+            std::to_string(rows) + ", over the limit of " +
             imageLimitText(limits);
     return std::nullopt;
   }

@@ -95,11 +95,13 @@ def main():
     put("image", "grey.jpg", image(rgb.convert("L"), "JPEG"))
     put("image", "cmyk.jpg", image(rgb.convert("CMYK"), "JPEG"))
     put("image", "rgb.bmp", image(rgb, "BMP"))
-    # Found by fuzz-image: a BMP whose size stb_image cannot query.
+    # Found by fuzz-image: a top-down BMP of 11682306 rows.
     put("image", "tall.bmp", bytes.fromhex(
         "424df60000000000000036000000280000003200"
         "0000febd4dff0100180000000000c0000000c40e"
         "0000c40e00b3000000005e0a7d3d"))
+    # Found by fuzz-image: a BMP of height -2^31.
+    put("image", "int-min.bmp", bytes.fromhex("424dcb00000000000000ffff000028000000f900000000000080010000e8000000c4000000fe0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0cffffff0100180000000000c0000000c40e0000c40000"))
     # Video: a few frames of H.264 and of raw y4m.
     tmp = os.path.join(HERE, "clip.mp4")
     for codec, ext in ((["-c:v", "libx264", "-pix_fmt", "yuv420p"], "mp4"), (["-pix_fmt", "yuv420p"], "y4m")):

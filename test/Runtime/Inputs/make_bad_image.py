@@ -6,9 +6,11 @@ usage: make_bad_image.py KIND OUT
   huge-png          a PNG whose header declares 9000 x 9000 pixels (81 M)
   pgm16             a 16-bit PGM (to be saved under a .png name)
   bmp-tall          a 54-byte BMP (found by fuzz-image) whose negative
-                    height declares 11682306 rows of 50 pixels: stb_image's
-                    size query fails on it, yet its decoder allocated and
-                    filled 1.7 GB for 33 s
+                    (top-down) height declares 11682306 rows of 50 pixels:
+                    the size check missed negative heights and the decoder
+                    allocated and filled 1.7 GB for 33 s
+  bmp-int-min       a BMP (found by fuzz-image) of height -2^31, on which
+                    stb_image's loader computes abs(INT_MIN) (undefined)
 """
 
 import struct
@@ -38,6 +40,16 @@ elif kind == "bmp-tall":
         "424df60000000000000036000000280000003200"
         "0000febd4dff0100180000000000c0000000c40e"
         "0000c40e00b3000000005e0a7d3d")
+elif kind == "bmp-int-min":
+    data = bytes.fromhex(
+        "424dcb00000000000000ffff000028000000f900000000000080010000e8"
+        "000000c4000000fe0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c"
+        "0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c"
+        "0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c"
+        "0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c"
+        "0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c"
+        "0c0c0c0c0c0c0c0c0cffffff0100180000000000c0000000c40e0000c400"
+        "00")
 elif kind == "pgm16":
     data = b"P5\n2 2\n65535\n" + bytes(8)
 else:
