@@ -16,7 +16,7 @@ import torch
 import fovea
 import pipeline_reference as pipe
 from fovea.torch import VisionEncoder
-from fovea_testing.checks import Cases, check_close, rounded
+from fovea_testing.checks import Cases, check_close, expect_raises, rounded
 from fovea_testing.files import write_safetensors
 
 WORK = tempfile.mkdtemp(prefix="fovea-interop-")
@@ -42,12 +42,7 @@ def pixels(count, seed=0):
 
 
 def expect(call, message):
-    try:
-        call()
-    except fovea.FoveaError as e:
-        assert message in str(e), f"'{message}' not in '{e}'"
-        return
-    raise AssertionError(f"no FoveaError (expected '{message}')")
+    expect_raises(call, fovea.FoveaError, message)
 
 
 def dlpack_round_trip():

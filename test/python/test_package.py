@@ -14,7 +14,8 @@ import torch
 
 import fovea
 import pipeline_reference as pipe
-from fovea_testing.checks import Cases, check_close, check_equal, rounded
+from fovea_testing.checks import (Cases, check_close, check_equal, expect_raises,
+                                  rounded)
 from fovea_testing.files import write_safetensors
 
 WORK = tempfile.mkdtemp(prefix="fovea-python-")
@@ -150,12 +151,7 @@ def packed_images():
 
 def errors():
     def expect(fn, message):
-        try:
-            fn()
-        except fovea.FoveaError as error:
-            assert message in str(error), f"'{message}' not in '{error}'"
-            return
-        raise AssertionError(f"no FoveaError for {message}")
+        expect_raises(fn, fovea.FoveaError, message)
 
     expect(lambda: fovea.compile("huge", "x.so"), "unknown preset 'huge'")
     expect(lambda: fovea.compile("tiny", "x.so", dtype="f64"), "--dtype expects bf16 or f32, got 'f64'")

@@ -14,7 +14,7 @@ import torch
 import pipeline_reference as pipe
 from fovea_testing.checks import Cases
 from fovea_testing.compiled import _SRC_ROOT
-from fovea_testing.files import read_npy, write_npy, write_safetensors
+from fovea_testing.files import config_dir, read_npy, write_npy, write_safetensors
 from fovea_testing.layouts import (TOWER, conv_embedders, named_projector,
                                    transformers_checkpoint, transformers_tower)
 from fovea_testing.tools import (BIN, WORK, build, expect_error, sh,
@@ -113,13 +113,8 @@ def run_layout_errors():
                  "[64, 3, 8, 8], the module expects [64, 768]")
 
 
-def config_dir(name, config, tensors):
-    d = os.path.join(WORK, name)
-    os.makedirs(d, exist_ok=True)
-    with open(os.path.join(d, "config.json"), "w") as f:
-        json.dump(config, f)
-    write_safetensors(os.path.join(d, "model.safetensors"), tensors)
-    return d
+def model_dir(name, config, tensors):
+    return config_dir(os.path.join(WORK, name), config, tensors)
 
 
 def run_final_norm():
@@ -127,8 +122,7 @@ def run_final_norm():
     and the errors when the two disagree."""
     base = json.load(open(os.path.join(_SRC_ROOT, "test", "Driver", "Inputs",
                                        "tiny_omni_config.json")))
-    plain = config_dir("norm_plain", base, {})
-    os.remove(os.path.join(plain, "model.safetensors"))
+    plain = model_dir("norm_plain", base, None)
     module = build("norm_weights", "--config", plain, "--dtype", "f32")
     weights = weights_for(module, "f32", seed=7)
     g = torch.Generator().manual_seed(8)
@@ -139,7 +133,7 @@ def run_final_norm():
     expected = pipe.vision_pipeline(x, weights, **kwargs)
 
     # RADIO's model.norm in a remote-code checkpoint.
-    remote = config_dir("norm_remote", base, weights)
+    remote = model_dir("norm_remote", base, weights)
     module = build("norm_remote", "--config", remote, "--dtype", "f32")
     meta = json.loads(sh(f"{BIN}/fovea-run", module, "--print-metadata").stdout)
     assert TOWER + "norm.weight" in [w["name"] for w in meta["weights"]]
@@ -154,7 +148,7 @@ def run_final_norm():
                  "('vision_model.radio_model.model.norm.weight'), which this module was "
                  "compiled without")
     # The projector-side vision_final_layernorm of a transformers checkpoint.
-    native = config_dir("norm_native", base, transformers_checkpoint(weights, 16))
+    native = model_dir("norm_native", base, transformers_checkpoint(weights, 16))
     assert "vision_projector.vision_final_layernorm.weight" in transformers_checkpoint(weights, 16)
     module = build("norm_native", "--config", native, "--dtype", "f32")
     got, _ = run_module(module, native, x, "norm_native")
@@ -163,13 +157,13 @@ def run_final_norm():
     stated = json.loads(json.dumps(base))
     stated["vision_config"]["args"]["model_norm"] = True
     without = {k: v for k, v in weights.items() if not k.startswith(TOWER + "norm.")}
-    missing = config_dir("norm_missing", stated, without)
+    missing = model_dir("norm_missing", stated, without)
     expect_error([f"{BIN}/fovea-compile", "--config", missing, "--compile-to", "vision"],
                  "the config's vision_config.args.model_norm is true but the checkpoint has "
                  "no final norm")
     # model_norm false with RADIO's model.norm present.
     stated["vision_config"]["args"]["model_norm"] = False
-    extra = config_dir("norm_extra", stated, weights)
+    extra = model_dir("norm_extra", stated, weights)
     expect_error([f"{BIN}/fovea-compile", "--config", extra, "--compile-to", "vision"],
                  "the config's vision_config.args.model_norm is false but the checkpoint has "
                  "the final norm 'vision_model.radio_model.model.norm.weight'")
@@ -187,12 +181,12 @@ def run_reconcile_transformers():
     del open_config["vision_config"]["video_temporal_patch_size"]
     tensors = {"vision_model.embeddings.cls_register_token": torch.zeros(6, 64),
                "vision_model.embeddings.video_patch_projection.weight": torch.zeros(64, 3, 3, 16, 16)}
-    d = config_dir("reconcile_native", open_config, tensors)
+    d = model_dir("reconcile_native", open_config, tensors)
     ir = sh(f"{BIN}/fovea-compile", "--config", d, "--input-kind", "video",
             "--compile-to", "vision").stdout
     assert "tensor<6x64xbf16> {vision.weight = \"" + TOWER + "patch_generator.cls_token.token" in ir
     assert "tensor<64x2304xbf16> {vision.weight = \"" + TOWER + "patch_generator.video_embedder" in ir
-    wide = config_dir("reconcile_wide", base,
+    wide = model_dir("reconcile_wide", base,
                       {"vision_model.embeddings.patch_projection.weight": torch.zeros(32, 3, 16, 16)})
     expect_error([f"{BIN}/fovea-compile", "--config", wide, "--compile-to", "vision"],
                  "the config implies the ViT width = 64 but the checkpoint's "

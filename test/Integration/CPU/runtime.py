@@ -13,8 +13,8 @@ import torch
 import pipeline_reference as pipe
 from fovea_testing.checks import Cases
 from fovea_testing.compiled import _SRC_ROOT
-from fovea_testing.files import (read_npy, write_npy, write_safetensors,
-                                 write_sharded_safetensors)
+from fovea_testing.files import (config_dir, read_npy, write_npy,
+                                 write_safetensors, write_sharded_safetensors)
 from fovea_testing.tools import (BIN, TORCH, WORK, build, expect_error, sh,
                                  video_frames, weights_for)
 
@@ -174,11 +174,7 @@ def run_checkpoint_rules():
     gen = "vision_model.radio_model.model.patch_generator."
 
     def checkpoint_dir(name, config, tensors):
-        d = os.path.join(WORK, name)
-        os.makedirs(d, exist_ok=True)
-        json.dump(config, open(os.path.join(d, "config.json"), "w"))
-        write_safetensors(os.path.join(d, "model.safetensors"), tensors)
-        return d
+        return config_dir(os.path.join(WORK, name), config, tensors)
 
     # The config states 3 teachers + registers to 4 = 4 prefix tokens.
     agree = checkpoint_dir("agree", base, {gen + "cls_token.token": torch.zeros(4, 64)})

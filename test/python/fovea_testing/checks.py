@@ -125,3 +125,13 @@ def tensor_type(shape, dtype):
     """'tensor<?x3x16xbf16>' from a shape with None for dynamic sizes."""
     dims = "".join(("?" if d is None else str(d)) + "x" for d in shape)
     return f"tensor<{dims}{dtype}>"
+
+
+def expect_raises(call, error_type, message):
+    """`call()` raises `error_type` whose text contains `message`."""
+    try:
+        call()
+    except error_type as error:
+        assert message in str(error), f"'{message}' not in '{error}'"
+        return
+    raise AssertionError(f"no {error_type.__name__} (expected '{message}')")

@@ -56,6 +56,17 @@ def write_sharded_safetensors(directory, tensors, shards=2):
         json.dump({"metadata": {}, "weight_map": weight_map}, f)
 
 
+def config_dir(directory, config, tensors):
+    """A model directory: `config` as config.json and `tensors` as
+    model.safetensors (none when `tensors` is None)."""
+    os.makedirs(directory, exist_ok=True)
+    with open(os.path.join(directory, "config.json"), "w") as f:
+        json.dump(config, f)
+    if tensors is not None:
+        write_safetensors(os.path.join(directory, "model.safetensors"), tensors)
+    return directory
+
+
 def write_npy(path, tensor):
     """Writes a torch tensor as .npy; bf16 gets the 'bfloat16' descriptor."""
     if tensor.dtype != torch.bfloat16:
