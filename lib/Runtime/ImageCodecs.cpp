@@ -325,14 +325,24 @@ bool decodePngInto(const uint8_t *data, size_t size, const std::string &path,
 Tensor toTensor(const std::vector<uint8_t> &rgb, int64_t width,
                 int64_t height) {
   Tensor out(DType::U8, {1, 3, height, width});
-  auto *planes = static_cast<uint8_t *>(out.data());
-  size_t plane = static_cast<size_t>(width) * static_cast<size_t>(height);
-  for (size_t i = 0; i < plane; ++i)
-    for (size_t c = 0; c < 3; ++c)
-      planes[c * plane + i] = rgb[3 * i + c];
+  interleavedToPlanar(rgb.data(), width, height, static_cast<size_t>(width) * 3,
+                      static_cast<uint8_t *>(out.data()));
   return out;
 }
 } // namespace
+
+void fovea::rt::interleavedToPlanar(const uint8_t *rgb, int64_t width,
+                                    int64_t height, size_t rowBytes,
+                                    uint8_t *out) {
+  size_t plane = static_cast<size_t>(width) * static_cast<size_t>(height);
+  for (int64_t y = 0; y < height; ++y) {
+    const uint8_t *row = rgb + static_cast<size_t>(y) * rowBytes;
+    size_t at = static_cast<size_t>(y) * static_cast<size_t>(width);
+    for (int64_t x = 0; x < width; ++x)
+      for (size_t c = 0; c < 3; ++c)
+        out[c * plane + at + static_cast<size_t>(x)] = row[3 * x + c];
+  }
+}
 
 std::optional<Tensor> fovea::rt::decodeJpeg(const uint8_t *data, size_t size,
                                             const std::string &path,

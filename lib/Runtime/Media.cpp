@@ -71,13 +71,6 @@ static std::string lowerExtension(const std::string &path) {
   return ext;
 }
 
-/// Interleaved RGB (HWC) of `plane` pixels to planes (CHW).
-static void toPlanar(const uint8_t *rgb, size_t plane, uint8_t *out) {
-  for (size_t i = 0; i < plane; ++i)
-    for (size_t c = 0; c < 3; ++c)
-      out[c * plane + i] = rgb[3 * i + c];
-}
-
 std::optional<MediaKind> fovea::rt::mediaKindOf(const std::string &path,
                                                 std::string &error) {
   static const char *images[] = {"png", "jpg", "jpeg", "bmp"};
@@ -175,9 +168,9 @@ std::optional<Tensor> fovea::rt::decodeImage(const std::string &path,
     return std::nullopt;
   }
   Tensor out(DType::U8, {1, 3, height, width});
-  toPlanar(pixels.get(),
-           static_cast<size_t>(height) * static_cast<size_t>(width),
-           static_cast<uint8_t *>(out.data()));
+  interleavedToPlanar(pixels.get(), width, height,
+                      static_cast<size_t>(width) * 3,
+                      static_cast<uint8_t *>(out.data()));
   return out;
 }
 
@@ -433,13 +426,8 @@ std::optional<DecodedVideo> fovea::rt::decodeVideo(const std::string &path,
     int stride[4] = {static_cast<int>(rowBytes), 0, 0, 0};
     file.F->sws_scale(sws, frame->data, frame->linesize, 0, frame->height, dst,
                       stride);
-    uint8_t *planes = out + next * 3 * plane;
-    for (int64_t y = 0; y < height; ++y)
-      for (int64_t x = 0; x < width; ++x)
-        for (size_t c = 0; c < 3; ++c)
-          planes[c * plane + static_cast<size_t>(y * width + x)] =
-              rgb[static_cast<size_t>(y) * rowBytes +
-                  static_cast<size_t>(x) * 3 + c];
+    interleavedToPlanar(rgb.data(), width, height, rowBytes,
+                        out + next * 3 * plane);
     ++next;
     return true;
   };

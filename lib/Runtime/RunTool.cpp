@@ -19,6 +19,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <climits>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -360,6 +361,17 @@ void fovea::rt::printRunToolHelp(const char *tool, const char *module) {
 }
 
 namespace {
+/// `text` as a whole decimal count in [lo, hi], or nullopt.
+std::optional<long long> parseCount(const std::string &text, long long lo,
+                                    long long hi) {
+  char *end = nullptr;
+  errno = 0;
+  long long n = std::strtoll(text.c_str(), &end, 10);
+  if (!end || *end || text.empty() || errno == ERANGE || n < lo || n > hi)
+    return std::nullopt;
+  return n;
+}
+
 /// Parses the flags after the module into `o`. Returns an exit code when the
 /// tool is done already (a bad flag, or --help).
 std::optional<int> parseFlags(const char *tool, int argc, char **argv,
@@ -397,27 +409,21 @@ std::optional<int> parseFlags(const char *tool, int argc, char **argv,
     } else if (arg == "--device" && value(o.device)) {
     } else if (arg == "--threads" && value(v)) {
       constexpr long long kMaxThreads = 4096;
-      char *end = nullptr;
-      errno = 0;
-      long long n = std::strtoll(v.c_str(), &end, 10);
-      if (!end || *end || v.empty() || n < 0 || n > kMaxThreads ||
-          errno == ERANGE)
+      std::optional<long long> n = parseCount(v, 0, kMaxThreads);
+      if (!n)
         return fail(tool, "--threads expects a count from 0 (every core) to " +
                               std::to_string(kMaxThreads) + ", got '" + v +
                               "'");
-      o.threads = static_cast<int>(n);
+      o.threads = static_cast<int>(*n);
     } else if (arg == "--output" && value(v)) {
       o.outputs.push_back(v);
     } else if (arg == "--max-image-pixels" && value(v)) {
       constexpr long long kMaxPixels = 1LL << 34;
-      char *end = nullptr;
-      errno = 0;
-      long long n = std::strtoll(v.c_str(), &end, 10);
-      if (!end || *end || v.empty() || n < 1 || n > kMaxPixels ||
-          errno == ERANGE)
+      std::optional<long long> n = parseCount(v, 1, kMaxPixels);
+      if (!n)
         return fail(tool, "--max-image-pixels expects a count from 1 to " +
                               std::to_string(kMaxPixels) + ", got '" + v + "'");
-      o.imageLimits.maxPixels = n;
+      o.imageLimits.maxPixels = *n;
     } else if (arg == "--output-dtype" && value(v)) {
       if (v != "native" && v != "f32")
         return fail(tool,
@@ -435,16 +441,14 @@ std::optional<int> parseFlags(const char *tool, int argc, char **argv,
     } else if ((arg == "--benchmark" || arg == "--warmup") && value(v)) {
       // Counts are checked before they narrow to int.
       constexpr long long kMaxRuns = 1000000;
-      char *end = nullptr;
-      errno = 0;
-      long long n = std::strtoll(v.c_str(), &end, 10);
-      if (!end || *end || v.empty() || n < 0 || errno == ERANGE)
+      std::optional<long long> n = parseCount(v, 0, LLONG_MAX);
+      if (!n)
         return fail(tool,
                     arg + " expects a non-negative count, got '" + v + "'");
-      if (n > kMaxRuns)
+      if (*n > kMaxRuns)
         return fail(tool, arg + " expects at most " + std::to_string(kMaxRuns) +
                               " runs, got " + v);
-      (arg == "--benchmark" ? o.benchmark : o.warmup) = static_cast<int>(n);
+      (arg == "--benchmark" ? o.benchmark : o.warmup) = static_cast<int>(*n);
     } else if (arg == "--print-metadata") {
       o.printMetadata = true;
     } else if (arg == "--help") {

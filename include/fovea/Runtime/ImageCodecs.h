@@ -29,6 +29,11 @@ struct ImageLimits {
 /// "64 Mpixels (and 16384 pixels per side; ...)" for messages.
 std::string imageLimitText(const ImageLimits &limits);
 
+/// Interleaved RGB rows (HWC, `rowBytes` apart, at least 3 x width) of a
+/// width x height image to planes (CHW) at `out`.
+void interleavedToPlanar(const uint8_t *rgb, int64_t width, int64_t height,
+                         size_t rowBytes, uint8_t *out);
+
 /// `data` (a whole file) as RGB [1, 3, H, W] x u8; errors name `path`.
 std::optional<Tensor> decodeJpeg(const uint8_t *data, size_t size,
                                  const std::string &path,
