@@ -19,6 +19,8 @@ config.substitutions.append(("%fovea_src_root", config.fovea_src_root))
 # The integration tests find the tools and the Python test support here.
 config.environment["FOVEA_TOOLS_DIR"] = config.fovea_tools_dir
 config.environment["LLVM_TOOLS_DIR"] = config.llvm_tools_dir
+# The fake CUDA driver (test/FakeCuda) the GPU runtime tests load.
+config.environment["FOVEA_FAKE_CUDA_DIR"] = os.path.join(config.fovea_obj_root, "test", "fake-cuda")
 config.environment["PYTHONPATH"] = os.pathsep.join([
     os.path.join(config.fovea_src_root, "test", "python"),
     os.path.join(config.fovea_src_root, "test", "python", "reference"),

@@ -240,6 +240,10 @@ std::string fovea::moduleMetadata(const ModelConfig &config,
        llvm::json::Object{
            {"mean", llvm::json::Array(llvm::ArrayRef<float>(config.normMean))},
            {"std", llvm::json::Array(llvm::ArrayRef<float>(config.normStd))}}},
+      {"encoder",
+       llvm::json::Object{{"width", config.width},
+                          {"depth", config.depth},
+                          {"heads", config.heads}}},
       {"geometry",
        llvm::json::Object{
            {"height", g.height},

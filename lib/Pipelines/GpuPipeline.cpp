@@ -2,8 +2,9 @@
 //
 // The `bufferized`, `gpu` and `llvm` phases for NVIDIA GPUs: GPU fusion,
 // bufferization, linalg to parallel loops, blocks and threads
-// (fovea-gpu-tile-parallel-loops), gpu.launch and kernel outlining, managed
-// memory for host-side buffers, then NVVM, NVPTX and the host's LLVM
+// (fovea-gpu-tile-parallel-loops), gpu.launch, device memory for the host
+// functions' buffers, kernel outlining and one asynchronous stream per run,
+// then NVVM, NVPTX and the host's LLVM
 // lowering with the kernels embedded as PTX (or cubin/fatbin).
 //
 //===----------------------------------------------------------------------===//
@@ -39,6 +40,8 @@ void fovea::addGpuBufferizedPhase(OpPassManager &pm,
   // The loops of the fusion groups become parallel loops, mapped to blocks
   // and threads below like every other nest.
   pm.addPass(createForallToParallelLoopPass());
+  // Bufferization's copies are kernels too: the host never touches a buffer.
+  pm.addNestedPass<func::FuncOp>(vision::createGpuCopyKernels());
   // A row's statistics: private to the thread.
   pm.addNestedPass<func::FuncOp>(vision::createPromoteLoopBuffers());
   if (options.tensorCores) {
@@ -67,8 +70,15 @@ void fovea::addGpuKernelsPhase(OpPassManager &pm) {
   // not kernel arguments: kernels fold them (and register arrays indexed by
   // constants stay in registers).
   pm.addPass(createGpuLaunchSinkIndexComputationsPass());
+  // Buffers in device memory, constant tables inside the kernels; the host
+  // code must not touch a buffer.
+  pm.addPass(vision::createGpuDeviceMemory());
   pm.addPass(createGpuKernelOutliningPass());
-  pm.addPass(vision::createGpuHostSharedMemory());
+  // Launches, allocations and frees in one asynchronous chain: one stream
+  // per run, one wait at its end.
+  pm.addNestedPass<func::FuncOp>(createGpuAsyncRegionPass());
+  // The host's copies of the constant tables the kernels now hold.
+  pm.addPass(createSymbolDCEPass());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
 }

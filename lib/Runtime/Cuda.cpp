@@ -1,19 +1,21 @@
 //===- Cuda.cpp - The CUDA driver, loaded at run time ---------------------===//
 //
-// The driver API is declared here (types and the handful of entry points
-// Fovea calls) and bound with dlsym, so nothing links against libcuda.
+// The driver API is declared here (types and the entry points Fovea calls)
+// and bound with dlsym, so nothing links against libcuda. Every driver call
+// is checked, and its error names the call.
 //
 //===----------------------------------------------------------------------===//
 
 #include "fovea/Runtime/Cuda.h"
 
-#include "fovea/Runtime/CachingPool.h"
 #include "fovea/Runtime/Symbols.h"
 
 #include <algorithm>
 #include <cstdint>
+#include <cstring>
 #include <dlfcn.h>
-#include <memory>
+#include <limits>
+#include <set>
 #include <vector>
 
 namespace {
@@ -24,31 +26,50 @@ using CUcontext = struct CUctx_st *;
 using CUmodule = struct CUmod_st *;
 using CUfunction = struct CUfunc_st *;
 using CUstream = struct CUstream_st *;
+using CUevent = struct CUevent_st *;
+using CUmemoryPool = struct CUmemPoolHandle_st *;
 constexpr CUresult kSuccess = 0;
-constexpr unsigned kMemAttachGlobal = 1;
 constexpr unsigned kStreamNonBlocking = 1;
+constexpr unsigned kEventDisableTiming = 2;
+constexpr int kAttributeMemoryPoolsSupported = 115;
+constexpr int kMemPoolReleaseThreshold = 4;
+constexpr int kFuncMaxDynamicSharedBytes = 8;
+/// Launches up to this much dynamic shared memory need no opt-in.
+constexpr int32_t kDefaultSharedLimit = 48 * 1024;
+/// Each of the two halves of the weights' pinned staging buffer.
+constexpr size_t kUploadChunk = 32u << 20;
 
 /// The driver's entry points Fovea uses.
 struct Driver {
   CUresult (*init)(unsigned);
   CUresult (*deviceGetCount)(int *);
   CUresult (*deviceGet)(CUdevice *, int);
-  CUresult (*deviceGetName)(char *, int, CUdevice);
+  CUresult (*deviceGetAttribute)(int *, int, CUdevice);
+  CUresult (*deviceGetDefaultMemPool)(CUmemoryPool *, CUdevice);
   CUresult (*primaryCtxRetain)(CUcontext *, CUdevice);
   CUresult (*ctxSetCurrent)(CUcontext);
-  CUresult (*ctxSynchronize)();
   CUresult (*moduleLoadData)(CUmodule *, const void *);
   CUresult (*moduleUnload)(CUmodule);
   CUresult (*moduleGetFunction)(CUfunction *, CUmodule, const char *);
+  CUresult (*funcSetAttribute)(CUfunction, int, int);
   CUresult (*launchKernel)(CUfunction, unsigned, unsigned, unsigned, unsigned,
                            unsigned, unsigned, unsigned, CUstream, void **,
                            void **);
   CUresult (*streamCreate)(CUstream *, unsigned);
-  CUresult (*streamDestroy)(CUstream);
   CUresult (*streamSynchronize)(CUstream);
-  CUresult (*memAllocManaged)(CUdeviceptr *, size_t, unsigned);
+  CUresult (*eventCreate)(CUevent *, unsigned);
+  CUresult (*eventRecord)(CUevent, CUstream);
+  CUresult (*eventSynchronize)(CUevent);
   CUresult (*memAlloc)(CUdeviceptr *, size_t);
   CUresult (*memFree)(CUdeviceptr);
+  CUresult (*memAllocAsync)(CUdeviceptr *, size_t, CUstream);
+  CUresult (*memFreeAsync)(CUdeviceptr, CUstream);
+  CUresult (*memPoolSetAttribute)(CUmemoryPool, int, void *);
+  CUresult (*memPoolTrimTo)(CUmemoryPool, size_t);
+  CUresult (*memHostAlloc)(void **, size_t, unsigned);
+  CUresult (*memFreeHost)(void *);
+  CUresult (*memcpyHtoDAsync)(CUdeviceptr, const void *, size_t, CUstream);
+  CUresult (*memcpyDtoHAsync)(void *, CUdeviceptr, size_t, CUstream);
   CUresult (*memcpyAsync)(CUdeviceptr, CUdeviceptr, size_t, CUstream);
   CUresult (*memsetD32Async)(CUdeviceptr, unsigned, size_t, CUstream);
   CUresult (*getErrorString)(CUresult, const char **);
@@ -61,17 +82,26 @@ struct KernelModule {
   CUmodule module = nullptr;
 };
 
+/// Page-locked host memory that grows to the largest request.
+struct PinnedBuffer {
+  void *data = nullptr;
+  size_t size = 0;
+};
+
 struct State {
   void *library = nullptr;
   Driver driver{};
   bool ready = false;
   std::string error;
   std::vector<KernelModule *> modules;
-  /// Managed memory, cached across runs.
-  std::unique_ptr<fovea::rt::CachingPool> pool;
-  /// Streams the compiled code is done with (it synchronizes a stream
-  /// before destroying it), for reuse.
-  std::vector<CUstream> idleStreams;
+  CUmemoryPool pool = nullptr;
+  /// The runtime's stream, and the one runs use (the caller's, or ours).
+  CUstream ownStream = nullptr;
+  CUstream runStream = nullptr;
+  PinnedBuffer inputs, outputs, upload[2];
+  CUevent uploaded[2] = {nullptr, nullptr};
+  /// Kernels opted in to more than 48 KB of dynamic shared memory.
+  std::set<std::pair<CUfunction, int32_t>> sharedOptIns;
 };
 
 /// Function-local, so compiled code can register modules from global
@@ -91,14 +121,26 @@ std::string describe(CUresult rc) {
               : "CUDA error " + std::to_string(rc);
 }
 
-/// Records the first error of compiled code; returns whether `rc` is fine.
-bool check(CUresult rc, const char *what) {
+/// Records the first error of a run; returns whether `rc` is fine.
+bool check(CUresult rc, const char *call, const std::string &what = "") {
   if (rc == kSuccess)
     return true;
   State &s = state();
   if (s.error.empty())
-    s.error = std::string(what) + ": " + describe(rc);
+    s.error = std::string(call) + (what.empty() ? "" : " (" + what + ")") +
+              ": " + describe(rc);
   return false;
+}
+
+/// Whether the run can go on: the device is open and nothing failed yet
+/// (after a failure, launches and copies are skipped: their pointers may
+/// be null).
+bool healthy() {
+  State &s = state();
+  if (!s.ready && s.error.empty())
+    s.error = "the compiled code used the GPU before the CUDA device was "
+              "opened";
+  return s.ready && s.error.empty();
 }
 
 bool loadModule(KernelModule &m, std::string &error) {
@@ -106,10 +148,87 @@ bool loadModule(KernelModule &m, std::string &error) {
     return true;
   CUresult rc = state().driver.moduleLoadData(&m.module, m.data);
   if (rc != kSuccess) {
-    error = "cannot load a kernel module: " + describe(rc);
+    error = "cuModuleLoadData: cannot load a kernel module: " + describe(rc);
     return false;
   }
   return true;
+}
+
+bool reservePinned(PinnedBuffer &buffer, size_t bytes, std::string &error) {
+  if (buffer.size >= bytes)
+    return true;
+  Driver &d = state().driver;
+  if (buffer.data)
+    d.memFreeHost(buffer.data);
+  buffer = PinnedBuffer();
+  size_t size = std::max<size_t>(bytes, 1u << 20);
+  CUresult rc = d.memHostAlloc(&buffer.data, size, 0);
+  if (rc != kSuccess) {
+    buffer.data = nullptr;
+    error = "cuMemHostAlloc (" + std::to_string(size) +
+            " bytes of pinned staging memory): " + describe(rc);
+    return false;
+  }
+  buffer.size = size;
+  return true;
+}
+
+bool bindDriver(State &s, std::string &error) {
+  s.library = dlopen("libcuda.so.1", RTLD_NOW | RTLD_LOCAL);
+  if (!s.library) {
+    const char *why = dlerror();
+    error = std::string("cannot load the CUDA driver (libcuda.so.1): ") +
+            (why ? why : "not found") + "; is an NVIDIA driver installed?";
+    return false;
+  }
+  fovea::rt::SymbolBinder binder(s.library);
+  Driver &d = s.driver;
+  binder.bind(d.init, "cuInit");
+  binder.bind(d.deviceGetCount, "cuDeviceGetCount");
+  binder.bind(d.deviceGet, "cuDeviceGet");
+  binder.bind(d.deviceGetAttribute, "cuDeviceGetAttribute");
+  binder.bind(d.deviceGetDefaultMemPool, "cuDeviceGetDefaultMemPool");
+  binder.bind(d.primaryCtxRetain, "cuDevicePrimaryCtxRetain");
+  binder.bind(d.ctxSetCurrent, "cuCtxSetCurrent");
+  binder.bind(d.moduleLoadData, "cuModuleLoadData");
+  binder.bind(d.moduleUnload, "cuModuleUnload");
+  binder.bind(d.moduleGetFunction, "cuModuleGetFunction");
+  binder.bind(d.funcSetAttribute, "cuFuncSetAttribute");
+  binder.bind(d.launchKernel, "cuLaunchKernel");
+  binder.bind(d.streamCreate, "cuStreamCreate");
+  binder.bind(d.streamSynchronize, "cuStreamSynchronize");
+  binder.bind(d.eventCreate, "cuEventCreate");
+  binder.bind(d.eventRecord, "cuEventRecord");
+  binder.bind(d.eventSynchronize, "cuEventSynchronize");
+  binder.bind(d.memAlloc, "cuMemAlloc_v2");
+  binder.bind(d.memFree, "cuMemFree_v2");
+  binder.bind(d.memAllocAsync, "cuMemAllocAsync");
+  binder.bind(d.memFreeAsync, "cuMemFreeAsync");
+  binder.bind(d.memPoolSetAttribute, "cuMemPoolSetAttribute");
+  binder.bind(d.memPoolTrimTo, "cuMemPoolTrimTo");
+  binder.bind(d.memHostAlloc, "cuMemHostAlloc");
+  binder.bind(d.memFreeHost, "cuMemFreeHost");
+  binder.bind(d.memcpyHtoDAsync, "cuMemcpyHtoDAsync_v2");
+  binder.bind(d.memcpyDtoHAsync, "cuMemcpyDtoHAsync_v2");
+  binder.bind(d.memcpyAsync, "cuMemcpyAsync");
+  binder.bind(d.memsetD32Async, "cuMemsetD32Async");
+  binder.bind(d.getErrorString, "cuGetErrorString");
+  if (const char *missing = binder.missing()) {
+    error =
+        std::string("the CUDA driver lacks ") + missing + " (driver too old?)";
+    dlclose(s.library);
+    s.library = nullptr;
+    return false;
+  }
+  return true;
+}
+
+/// The first error of a failing call during open, as one line.
+bool openStep(CUresult rc, const char *call, std::string &error) {
+  if (rc == kSuccess)
+    return true;
+  error = std::string(call) + ": " + describe(rc);
+  return false;
 }
 } // namespace
 
@@ -117,115 +236,177 @@ bool fovea::rt::cuda::open(std::string &error) {
   State &s = state();
   if (s.ready)
     return true;
-  if (!s.library) {
-    s.library = dlopen("libcuda.so.1", RTLD_NOW | RTLD_LOCAL);
-    if (!s.library) {
-      const char *why = dlerror();
-      error = std::string("cannot load the CUDA driver (libcuda.so.1): ") +
-              (why ? why : "not found") + "; is an NVIDIA driver installed?";
-      return false;
-    }
-    SymbolBinder binder(s.library);
-    Driver &d = s.driver;
-    binder.bind(d.init, "cuInit");
-    binder.bind(d.deviceGetCount, "cuDeviceGetCount");
-    binder.bind(d.deviceGet, "cuDeviceGet");
-    binder.bind(d.deviceGetName, "cuDeviceGetName");
-    binder.bind(d.primaryCtxRetain, "cuDevicePrimaryCtxRetain");
-    binder.bind(d.ctxSetCurrent, "cuCtxSetCurrent");
-    binder.bind(d.ctxSynchronize, "cuCtxSynchronize");
-    binder.bind(d.moduleLoadData, "cuModuleLoadData");
-    binder.bind(d.moduleUnload, "cuModuleUnload");
-    binder.bind(d.moduleGetFunction, "cuModuleGetFunction");
-    binder.bind(d.launchKernel, "cuLaunchKernel");
-    binder.bind(d.streamCreate, "cuStreamCreate");
-    binder.bind(d.streamDestroy, "cuStreamDestroy_v2");
-    binder.bind(d.streamSynchronize, "cuStreamSynchronize");
-    binder.bind(d.memAllocManaged, "cuMemAllocManaged");
-    binder.bind(d.memAlloc, "cuMemAlloc_v2");
-    binder.bind(d.memFree, "cuMemFree_v2");
-    binder.bind(d.memcpyAsync, "cuMemcpyAsync");
-    binder.bind(d.memsetD32Async, "cuMemsetD32Async");
-    binder.bind(d.getErrorString, "cuGetErrorString");
-    if (const char *missing = binder.missing()) {
-      error = std::string("the CUDA driver lacks ") + missing +
-              " (driver too old?)";
-      dlclose(s.library);
-      s.library = nullptr;
-      return false;
-    }
-  }
+  if (!s.library && !bindDriver(s, error))
+    return false;
   Driver &d = s.driver;
   CUresult rc = d.init(0);
   if (rc != kSuccess) {
-    error = "cannot initialize CUDA: " + describe(rc);
+    error = "cuInit: cannot initialize CUDA: " + describe(rc);
     return false;
   }
   int count = 0;
-  if ((rc = d.deviceGetCount(&count)) != kSuccess || count == 0) {
-    error = rc != kSuccess ? "cannot count CUDA devices: " + describe(rc)
-                           : "no CUDA device found";
+  if (!openStep(d.deviceGetCount(&count), "cuDeviceGetCount", error))
+    return false;
+  if (count == 0) {
+    error = "no CUDA device found";
     return false;
   }
   CUdevice device;
   CUcontext context;
-  if ((rc = d.deviceGet(&device, 0)) != kSuccess ||
-      (rc = d.primaryCtxRetain(&context, device)) != kSuccess ||
-      (rc = d.ctxSetCurrent(context)) != kSuccess) {
-    error = "cannot open CUDA device 0: " + describe(rc);
+  int pools = 0;
+  if (!openStep(d.deviceGet(&device, 0), "cuDeviceGet", error) ||
+      !openStep(d.primaryCtxRetain(&context, device),
+                "cuDevicePrimaryCtxRetain", error) ||
+      !openStep(d.ctxSetCurrent(context), "cuCtxSetCurrent", error) ||
+      !openStep(
+          d.deviceGetAttribute(&pools, kAttributeMemoryPoolsSupported, device),
+          "cuDeviceGetAttribute", error))
+    return false;
+  if (!pools) {
+    error = "CUDA device 0 has no stream-ordered memory pools "
+            "(cuMemAllocAsync), which Fovea's GPU runtime needs";
     return false;
   }
+  // The pool keeps freed memory for the next run instead of giving it back
+  // at every synchronization.
+  uint64_t keep = std::numeric_limits<uint64_t>::max();
+  if (!openStep(d.deviceGetDefaultMemPool(&s.pool, device),
+                "cuDeviceGetDefaultMemPool", error) ||
+      !openStep(d.memPoolSetAttribute(s.pool, kMemPoolReleaseThreshold, &keep),
+                "cuMemPoolSetAttribute", error) ||
+      !openStep(d.streamCreate(&s.ownStream, kStreamNonBlocking),
+                "cuStreamCreate", error))
+    return false;
+  for (CUevent &event : s.uploaded)
+    if (!openStep(d.eventCreate(&event, kEventDisableTiming), "cuEventCreate",
+                  error))
+      return false;
+  s.runStream = s.ownStream;
   for (KernelModule *m : s.modules)
     if (!loadModule(*m, error))
       return false;
-  s.pool = std::make_unique<fovea::rt::CachingPool>(
-      [](size_t bytes) -> void * {
-        CUdeviceptr pointer = 0;
-        if (state().driver.memAllocManaged(&pointer, bytes, kMemAttachGlobal) !=
-            kSuccess)
-          return nullptr;
-        return reinterpret_cast<void *>(pointer);
-      },
-      [](void *block) {
-        state().driver.memFree(reinterpret_cast<CUdeviceptr>(block));
-      });
   s.ready = true;
   return true;
 }
 
-void fovea::rt::cuda::trim() {
-  State &s = state();
-  if (s.pool)
-    s.pool->trim();
-  for (CUstream stream : s.idleStreams)
-    s.driver.streamDestroy(stream);
-  s.idleStreams.clear();
-}
-
-void *fovea::rt::cuda::allocShared(size_t bytes, std::string &error) {
+void *fovea::rt::cuda::allocDevice(size_t bytes, std::string &error) {
   CUdeviceptr pointer = 0;
-  CUresult rc = state().driver.memAllocManaged(&pointer, bytes ? bytes : 1,
-                                               kMemAttachGlobal);
+  CUresult rc = state().driver.memAlloc(&pointer, bytes ? bytes : 1);
   if (rc != kSuccess) {
-    error = "cannot allocate " + std::to_string(bytes) +
-            " bytes of CUDA managed memory: " + describe(rc);
+    error = "cuMemAlloc (" + std::to_string(bytes) +
+            " bytes of device memory): " + describe(rc);
     return nullptr;
   }
   return reinterpret_cast<void *>(pointer);
 }
 
-void fovea::rt::cuda::freeShared(void *pointer) {
+void fovea::rt::cuda::freeDevice(void *pointer) {
   if (pointer && state().ready)
     state().driver.memFree(reinterpret_cast<CUdeviceptr>(pointer));
 }
 
-bool fovea::rt::cuda::synchronize(std::string &error) {
-  CUresult rc = state().driver.ctxSynchronize();
-  if (rc != kSuccess) {
-    error = "CUDA: " + describe(rc);
-    return false;
+bool fovea::rt::cuda::upload(void *device, const void *host, size_t bytes,
+                             std::string &error) {
+  State &s = state();
+  Driver &d = s.driver;
+  // Two pinned halves: one is filled while the other's copy runs.
+  for (size_t done = 0, chunk = 0; done < bytes; ++chunk) {
+    size_t half = chunk % 2;
+    size_t size = std::min(kUploadChunk, bytes - done);
+    if (!reservePinned(s.upload[half], kUploadChunk, error))
+      return false;
+    if (!openStep(d.eventSynchronize(s.uploaded[half]), "cuEventSynchronize",
+                  error))
+      return false;
+    std::memcpy(s.upload[half].data, static_cast<const char *>(host) + done,
+                size);
+    if (!openStep(d.memcpyHtoDAsync(reinterpret_cast<CUdeviceptr>(device) +
+                                        done,
+                                    s.upload[half].data, size, s.runStream),
+                  "cuMemcpyHtoDAsync", error) ||
+        !openStep(d.eventRecord(s.uploaded[half], s.runStream), "cuEventRecord",
+                  error))
+      return false;
+    done += size;
   }
   return true;
+}
+
+void fovea::rt::cuda::setRunStream(void *stream) {
+  State &s = state();
+  s.runStream = stream ? static_cast<CUstream>(stream) : s.ownStream;
+}
+
+void *fovea::rt::cuda::allocAsync(size_t bytes, std::string &error) {
+  State &s = state();
+  CUdeviceptr pointer = 0;
+  CUresult rc = s.driver.memAllocAsync(&pointer, bytes ? bytes : 1,
+                                       s.runStream);
+  if (rc != kSuccess) {
+    error = "cuMemAllocAsync (" + std::to_string(bytes) +
+            " bytes of device memory): " + describe(rc);
+    return nullptr;
+  }
+  return reinterpret_cast<void *>(pointer);
+}
+
+void fovea::rt::cuda::freeAsync(void *pointer) {
+  State &s = state();
+  if (pointer && s.ready)
+    check(s.driver.memFreeAsync(reinterpret_cast<CUdeviceptr>(pointer),
+                                s.runStream),
+          "cuMemFreeAsync");
+}
+
+bool fovea::rt::cuda::reserveStaging(size_t inputBytes, size_t outputBytes,
+                                     std::string &error) {
+  State &s = state();
+  return reservePinned(s.inputs, inputBytes, error) &&
+         reservePinned(s.outputs, outputBytes, error);
+}
+
+bool fovea::rt::cuda::stageInput(void *device, const void *host, size_t offset,
+                                 size_t bytes) {
+  State &s = state();
+  char *staged = static_cast<char *>(s.inputs.data) + offset;
+  std::memcpy(staged, host, bytes);
+  return !bytes ||
+         check(s.driver.memcpyHtoDAsync(reinterpret_cast<CUdeviceptr>(device),
+                                        staged, bytes, s.runStream),
+               "cuMemcpyHtoDAsync", "an input");
+}
+
+bool fovea::rt::cuda::stageOutput(const void *device, size_t offset,
+                                  size_t bytes) {
+  State &s = state();
+  return !bytes || !healthy() ||
+         check(s.driver.memcpyDtoHAsync(
+                   static_cast<char *>(s.outputs.data) + offset,
+                   reinterpret_cast<CUdeviceptr>(device), bytes, s.runStream),
+               "cuMemcpyDtoHAsync", "an output");
+}
+
+const void *fovea::rt::cuda::stagedOutput(size_t offset) {
+  return static_cast<const char *>(state().outputs.data) + offset;
+}
+
+bool fovea::rt::cuda::finish(std::string &error) {
+  State &s = state();
+  if (!s.ready) {
+    error = takeError();
+    return error.empty();
+  }
+  check(s.driver.streamSynchronize(s.runStream), "cuStreamSynchronize",
+        "the end of the run");
+  error.swap(s.error);
+  s.error.clear();
+  return error.empty();
+}
+
+void fovea::rt::cuda::trim() {
+  State &s = state();
+  if (s.ready)
+    s.driver.memPoolTrimTo(s.pool, 0);
 }
 
 std::string fovea::rt::cuda::takeError() {
@@ -264,20 +445,16 @@ void mgpuModuleUnload(void *handle) {
 void *mgpuModuleGetFunction(void *handle, const char *name) {
   auto *m = static_cast<KernelModule *>(handle);
   State &s = state();
-  if (!s.ready) {
-    if (s.error.empty())
-      s.error = "a kernel ran before the CUDA device was opened";
+  if (!healthy())
     return nullptr;
-  }
   std::string error;
   if (!loadModule(*m, error)) {
-    if (s.error.empty())
-      s.error = error;
+    s.error = error;
     return nullptr;
   }
   CUfunction function = nullptr;
   check(s.driver.moduleGetFunction(&function, m->module, name),
-        "cuModuleGetFunction");
+        "cuModuleGetFunction", name);
   return function;
 }
 
@@ -285,72 +462,72 @@ void mgpuLaunchKernel(void *function, intptr_t gridX, intptr_t gridY,
                       intptr_t gridZ, intptr_t blockX, intptr_t blockY,
                       intptr_t blockZ, int32_t sharedBytes, void *stream,
                       void **params, void **extra, size_t /*paramsCount*/) {
-  if (!function)
+  if (!function || !healthy())
     return; // The error is recorded already.
   if (gridX <= 0 || gridY <= 0 || gridZ <= 0)
     return; // Nothing to do (an empty dimension).
-  check(state().driver.launchKernel(
-            static_cast<CUfunction>(function), static_cast<unsigned>(gridX),
-            static_cast<unsigned>(gridY), static_cast<unsigned>(gridZ),
-            static_cast<unsigned>(blockX), static_cast<unsigned>(blockY),
-            static_cast<unsigned>(blockZ), static_cast<unsigned>(sharedBytes),
-            static_cast<CUstream>(stream), params, extra),
+  State &s = state();
+  auto kernel = static_cast<CUfunction>(function);
+  if (sharedBytes > kDefaultSharedLimit &&
+      s.sharedOptIns.insert({kernel, sharedBytes}).second &&
+      !check(s.driver.funcSetAttribute(kernel, kFuncMaxDynamicSharedBytes,
+                                       sharedBytes),
+             "cuFuncSetAttribute",
+             std::to_string(sharedBytes) + " bytes of dynamic shared memory"))
+    return;
+  check(s.driver.launchKernel(
+            kernel, static_cast<unsigned>(gridX), static_cast<unsigned>(gridY),
+            static_cast<unsigned>(gridZ), static_cast<unsigned>(blockX),
+            static_cast<unsigned>(blockY), static_cast<unsigned>(blockZ),
+            static_cast<unsigned>(sharedBytes), static_cast<CUstream>(stream),
+            params, extra),
         "cuLaunchKernel");
 }
 
-void *mgpuStreamCreate() {
+/// Every stream the compiled code asks for is the run stream: its work is
+/// one ordered sequence, and the host waits once, in `finish`.
+void *mgpuStreamCreate() { return state().runStream; }
+
+void mgpuStreamDestroy(void * /*stream*/) {}
+
+/// The compiled code never reads device memory on the host (the GPU
+/// pipeline checks it), so its waits are left to `finish`.
+void mgpuStreamSynchronize(void * /*stream*/) {}
+
+void *mgpuMemAlloc(uint64_t bytes, void *stream, bool hostShared) {
   State &s = state();
-  if (!s.idleStreams.empty()) {
-    CUstream stream = s.idleStreams.back();
-    s.idleStreams.pop_back();
-    return stream;
-  }
-  CUstream stream = nullptr;
-  if (s.ready)
-    check(s.driver.streamCreate(&stream, kStreamNonBlocking), "cuStreamCreate");
-  return stream;
-}
-
-void mgpuStreamDestroy(void *stream) {
-  // Kept for the next launch: the compiled code synchronized it already.
-  if (stream)
-    state().idleStreams.push_back(static_cast<CUstream>(stream));
-}
-
-void mgpuStreamSynchronize(void *stream) {
-  if (stream)
-    check(state().driver.streamSynchronize(static_cast<CUstream>(stream)),
-          "cuStreamSynchronize");
-}
-
-void *mgpuMemAlloc(uint64_t bytes, void * /*stream*/, bool hostShared) {
-  State &s = state();
-  if (!s.ready) {
-    if (s.error.empty())
-      s.error = "device memory requested before the CUDA device was opened";
+  if (!healthy())
+    return nullptr;
+  if (hostShared) {
+    s.error = "the compiled code asked for managed memory, which Fovea's GPU "
+              "runtime does not provide";
     return nullptr;
   }
-  if (hostShared) {
-    void *block = s.pool->allocate(bytes);
-    if (!block && s.error.empty())
-      s.error = "cannot allocate " + std::to_string(bytes) +
-                " bytes of CUDA managed memory";
-    return block;
-  }
+  CUstream on = stream ? static_cast<CUstream>(stream) : s.runStream;
   CUdeviceptr pointer = 0;
-  check(s.driver.memAlloc(&pointer, bytes ? bytes : 1), "cuMemAlloc");
+  CUresult rc = s.driver.memAllocAsync(&pointer, bytes ? bytes : 1, on);
+  if (rc != kSuccess) {
+    // Memory the pool keeps but no run holds goes back; then try again.
+    s.driver.memPoolTrimTo(s.pool, 0);
+    rc = s.driver.memAllocAsync(&pointer, bytes ? bytes : 1, on);
+  }
+  if (!check(rc, "cuMemAllocAsync",
+             std::to_string(bytes) + " bytes of device memory"))
+    return nullptr;
   return reinterpret_cast<void *>(pointer);
 }
 
-void mgpuMemFree(void *pointer, void * /*stream*/) {
+void mgpuMemFree(void *pointer, void *stream) {
   State &s = state();
-  if (pointer && s.ready && !s.pool->release(pointer))
-    check(s.driver.memFree(reinterpret_cast<CUdeviceptr>(pointer)),
-          "cuMemFree");
+  if (pointer && s.ready)
+    check(s.driver.memFreeAsync(reinterpret_cast<CUdeviceptr>(pointer),
+                                stream ? static_cast<CUstream>(stream)
+                                       : s.runStream),
+          "cuMemFreeAsync");
 }
 
 void mgpuMemcpy(void *dst, void *src, size_t bytes, void *stream) {
-  if (bytes && state().ready)
+  if (bytes && healthy())
     check(state().driver.memcpyAsync(reinterpret_cast<CUdeviceptr>(dst),
                                      reinterpret_cast<CUdeviceptr>(src), bytes,
                                      static_cast<CUstream>(stream)),
@@ -358,7 +535,7 @@ void mgpuMemcpy(void *dst, void *src, size_t bytes, void *stream) {
 }
 
 void mgpuMemset32(void *dst, unsigned value, size_t count, void *stream) {
-  if (count && state().ready)
+  if (count && healthy())
     check(state().driver.memsetD32Async(reinterpret_cast<CUdeviceptr>(dst),
                                         value, count,
                                         static_cast<CUstream>(stream)),

@@ -167,12 +167,15 @@ callPacked(void (*entry)(void **), const std::vector<TensorSpec> &results,
 }
 
 struct fovea_module {
-  /// Compiled for CUDA: buffers are CUDA managed memory (weights copied in,
-  /// the input copied in per run, results and @init values allocated by
-  /// the compiled code) and the run checks the device's errors.
+  /// Compiled for CUDA: buffers are device memory (weights uploaded at
+  /// create, inputs and outputs copied through pinned staging buffers per
+  /// run, results and @init values allocated by the compiled code from the
+  /// stream-ordered pool) and the run checks the device's errors.
   bool cuda = false;
-  /// The weights in managed memory (CUDA), freed at destroy.
-  std::vector<void *> sharedWeights;
+  /// The caller's CUDA stream for runs (nullptr: the runtime's own).
+  void *stream = nullptr;
+  /// The weights in device memory (CUDA), freed at destroy.
+  std::vector<void *> deviceWeights;
   /// The most frames (leading input dimension) of one video run; 0 = any.
   int64_t maxFrames = 0;
   std::vector<TensorSpec> inputs, outputs, weightSpecs, derivedSpecs;
@@ -184,20 +187,26 @@ struct fovea_module {
 
   /// Where weight `i` lives for the compiled code.
   void *weightData(size_t i) {
-    return cuda ? sharedWeights[i] : weights[i].data();
+    return cuda ? deviceWeights[i] : weights[i].data();
   }
 
   ~fovea_module() {
+    if (cuda)
+      fovea::rt::cuda::setRunStream(stream);
     for (void *p : derivedBuffers)
       release(p);
-    for (void *p : sharedWeights)
-      fovea::rt::cuda::freeShared(p);
+    for (void *p : deviceWeights)
+      fovea::rt::cuda::freeDevice(p);
+    if (cuda) {
+      std::string ignored;
+      fovea::rt::cuda::finish(ignored);
+    }
   }
 
   /// Frees a buffer the compiled code allocated.
   void release(void *p) const {
     if (cuda)
-      fovea::rt::cuda::freeShared(p);
+      fovea::rt::cuda::freeAsync(p);
     else
       fovea::rt::hostFree(p);
   }
@@ -277,14 +286,18 @@ extern "C" fovea_module *fovea_module_create(const char *weightsPath,
   for (const std::string &error : errors)
     if (!error.empty())
       return fail(error);
+  if (module->cuda)
+    fovea::rt::cuda::setRunStream(nullptr);
   for (Tensor &tensor : read) {
     if (module->cuda) {
-      // Kernels read the weights: copy them to managed memory.
-      void *shared = fovea::rt::cuda::allocShared(tensor.byteSize(), message);
-      if (!shared)
+      // Kernels read the weights: upload them to device memory once.
+      void *device = fovea::rt::cuda::allocDevice(tensor.byteSize(), message);
+      if (!device)
         return fail(message);
-      std::memcpy(shared, tensor.data(), tensor.byteSize());
-      module->sharedWeights.push_back(shared);
+      module->deviceWeights.push_back(device);
+      if (!fovea::rt::cuda::upload(device, tensor.data(), tensor.byteSize(),
+                                   message))
+        return fail(message);
       tensor = Tensor();
     }
     module->weights.push_back(std::move(tensor));
@@ -297,13 +310,7 @@ extern "C" fovea_module *fovea_module_create(const char *weightsPath,
           descriptorFor(module->weightData(i), module->weightSpecs[i].shape));
     std::vector<int64_t> results =
         callPacked(FOVEA_ABI_INIT_ENTRY, module->derivedSpecs, args);
-    if (module->cuda) {
-      std::string error = fovea::rt::cuda::takeError();
-      if (error.empty())
-        fovea::rt::cuda::synchronize(error);
-      if (!error.empty())
-        return fail("@init: " + error);
-    }
+
     size_t offset = 0;
     for (const TensorSpec &spec : module->derivedSpecs) {
       size_t rank = spec.shape.size();
@@ -322,11 +329,14 @@ extern "C" fovea_module *fovea_module_create(const char *weightsPath,
       if (module->weightSpecs[i].initOnly) {
         module->weights[i] = Tensor();
         if (module->cuda) {
-          fovea::rt::cuda::freeShared(module->sharedWeights[i]);
-          module->sharedWeights[i] = nullptr;
+          fovea::rt::cuda::freeDevice(module->deviceWeights[i]);
+          module->deviceWeights[i] = nullptr;
         }
       }
   }
+  // The weights' upload and @init: one wait.
+  if (module->cuda && !fovea::rt::cuda::finish(message))
+    return fail("loading the weights and @init: " + message);
   return module.release();
 }
 
@@ -375,27 +385,47 @@ extern "C" int fovea_module_run_inputs(fovea_module *module,
                 " outputs, the module returns " +
                 std::to_string(module->outputs.size()));
 
-  // Result descriptors first (written by the callee), then the inputs, the
-  // weights and the values @init derived from them.
-  std::vector<std::vector<int64_t>> args;
-  // CUDA: kernels read the inputs from managed memory.
-  std::vector<std::unique_ptr<void, void (*)(void *)>> sharedInputs;
-  for (int32_t n = 0; n < numInputs; ++n) {
-    void *inputData = inputs[n].data;
-    if (module->cuda) {
+  // CUDA: the run's work goes to one stream; the inputs reach the device
+  // through the pinned input buffer.
+  std::vector<void *> deviceInputs;
+  std::string deviceError;
+  if (module->cuda) {
+    fovea::rt::cuda::setRunStream(module->stream);
+    std::vector<size_t> sizes;
+    size_t total = 0;
+    for (int32_t n = 0; n < numInputs; ++n) {
       size_t bytes = dtypeSize(module->inputs[n].dtype);
       for (int64_t d : shapes[n])
         bytes *= static_cast<size_t>(d);
-      std::string message;
-      sharedInputs.emplace_back(fovea::rt::cuda::allocShared(bytes, message),
-                                fovea::rt::cuda::freeShared);
-      if (!sharedInputs.back())
-        return fail(message);
-      std::memcpy(sharedInputs.back().get(), inputs[n].data, bytes);
-      inputData = sharedInputs.back().get();
+      sizes.push_back(bytes);
+      total += bytes;
     }
-    args.push_back(descriptorFor(inputData, shapes[n]));
+    if (!fovea::rt::cuda::reserveStaging(total, 0, deviceError))
+      return fail(deviceError);
+    size_t at = 0;
+    for (int32_t n = 0; n < numInputs && deviceError.empty(); ++n) {
+      void *device = fovea::rt::cuda::allocAsync(sizes[n], deviceError);
+      if (!device)
+        break;
+      deviceInputs.push_back(device);
+      fovea::rt::cuda::stageInput(device, inputs[n].data, at, sizes[n]);
+      at += sizes[n];
+    }
+    if (!deviceError.empty()) {
+      for (void *device : deviceInputs)
+        fovea::rt::cuda::freeAsync(device);
+      std::string ignored;
+      fovea::rt::cuda::finish(ignored);
+      return fail(deviceError);
+    }
   }
+
+  // Result descriptors first (written by the callee), then the inputs, the
+  // weights and the values @init derived from them.
+  std::vector<std::vector<int64_t>> args;
+  for (int32_t n = 0; n < numInputs; ++n)
+    args.push_back(descriptorFor(module->cuda ? deviceInputs[n] : inputs[n].data,
+                                 shapes[n]));
   // Released (init-only) weights pass a null buffer of their shape; @run
   // does not read them.
   for (size_t i = 0; i < module->weights.size(); ++i)
@@ -405,14 +435,16 @@ extern "C" int fovea_module_run_inputs(fovea_module *module,
     args.push_back(d);
   std::vector<int64_t> packedResults =
       callPacked(FOVEA_ABI_RUN_ENTRY, module->outputs, args);
-  std::string deviceError;
-  if (module->cuda) {
-    deviceError = fovea::rt::cuda::takeError();
-    if (deviceError.empty())
-      fovea::rt::cuda::synchronize(deviceError);
-  }
 
-  size_t offset = 0;
+  // The results' shapes and where they start.
+  struct Result {
+    void *allocation;
+    const uint8_t *data;
+    size_t bytes;
+    size_t staged;
+  };
+  std::vector<Result> results;
+  size_t offset = 0, stagedBytes = 0;
   for (size_t i = 0; i < module->outputs.size(); ++i) {
     const TensorSpec &out = module->outputs[i];
     size_t rank = out.shape.size();
@@ -430,13 +462,44 @@ extern "C" int fovea_module_run_inputs(fovea_module *module,
     }
     size_t bytes = elements * dtypeSize(out.dtype);
     t.data = std::malloc(std::max<size_t>(bytes, 1));
-    auto *base =
-        reinterpret_cast<uint8_t *>(d[1]) + d[2] * dtypeSize(out.dtype);
     // Results are dense and row-major (identity layouts at the boundary).
-    if (deviceError.empty())
-      std::memcpy(t.data, base, bytes);
-    module->release(reinterpret_cast<void *>(d[0]));
+    results.push_back({reinterpret_cast<void *>(d[0]),
+                       reinterpret_cast<const uint8_t *>(d[1]) +
+                           d[2] * dtypeSize(out.dtype),
+                       bytes, stagedBytes});
+    stagedBytes += bytes;
   }
+  // Each allocation is freed once, after its results are copied out.
+  std::vector<void *> allocations;
+  for (const Result &r : results)
+    if (std::find(allocations.begin(), allocations.end(), r.allocation) ==
+        allocations.end())
+      allocations.push_back(r.allocation);
+  if (module->cuda) {
+    // The results come back through the pinned output buffer, then the
+    // host waits for the stream, once.
+    deviceError = fovea::rt::cuda::takeError();
+    if (deviceError.empty() &&
+        fovea::rt::cuda::reserveStaging(0, stagedBytes, deviceError))
+      for (const Result &r : results)
+        fovea::rt::cuda::stageOutput(r.data, r.staged, r.bytes);
+    for (void *a : allocations)
+      module->release(a);
+    for (void *device : deviceInputs)
+      fovea::rt::cuda::freeAsync(device);
+    std::string late;
+    if (!fovea::rt::cuda::finish(late) && deviceError.empty())
+      deviceError = late;
+  }
+  for (size_t i = 0; i < results.size() && deviceError.empty(); ++i)
+    std::memcpy(outputs[i].data,
+                module->cuda
+                    ? fovea::rt::cuda::stagedOutput(results[i].staged)
+                    : results[i].data,
+                results[i].bytes);
+  if (!module->cuda)
+    for (void *a : allocations)
+      module->release(a);
   if (!deviceError.empty()) {
     for (size_t i = 0; i < module->outputs.size(); ++i)
       fovea_tensor_release(&outputs[i]);
@@ -452,6 +515,23 @@ extern "C" int fovea_module_run(fovea_module *module, const fovea_tensor *input,
                                 int32_t *numOutputs, char **error) {
   return fovea_module_run_inputs(module, input, 1, outputs, maxOutputs,
                                  numOutputs, error);
+}
+
+extern "C" int fovea_module_set_stream(fovea_module *module, void *stream,
+                                       char **error) {
+  std::string message;
+  if (!module)
+    message = "fovea_module_set_stream: no module";
+  else if (!module->cuda)
+    message = "fovea_module_set_stream: the module is compiled for the CPU; "
+              "only CUDA modules run on a stream";
+  if (!message.empty()) {
+    if (error)
+      *error = copyError(message);
+    return 1;
+  }
+  module->stream = stream;
+  return 0;
 }
 
 extern "C" int fovea_module_set_threads(fovea_module *module, int32_t threads,

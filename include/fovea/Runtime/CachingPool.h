@@ -1,7 +1,8 @@
-//===- CachingPool.h - A caching allocator for device memory ----*- C++ -*-===//
+//===- CachingPool.h - A caching allocator of large blocks ------*- C++ -*-===//
 //
-// Keeps freed blocks for reuse so repeated runs do not pay the driver's
-// allocation cost (cuMemAllocManaged takes far longer than a kernel launch).
+// Keeps freed blocks for reuse so repeated allocations do not pay the
+// allocator's cost again (for the CPU code's large buffers: fresh pages
+// zeroed by the kernel on every first touch).
 // Sizes are rounded up to a size class: powers of two up to 1 MiB, then
 // multiples of 2 MiB, so a freed block serves any later request of its
 // class. Not thread-safe; the runtime runs one module call at a time.

@@ -6,7 +6,14 @@
 // implements the `mgpu*` entry points that MLIR's GPU-to-LLVM lowering
 // calls from compiled host code (module loading, launches, streams,
 // memory); kernel modules are registered when the artifact is loaded and
-// JIT-compiled or loaded when the device is opened.
+// loaded (cubin) or JIT-compiled (PTX) when the device is opened.
+//
+// Memory: buffers of a run come from the device's stream-ordered pool
+// (cuMemAllocAsync, kept across runs), weights from cuMemAlloc; the host
+// reaches device memory only through pinned staging buffers. Every
+// launch, copy, allocation and free of a run goes to one stream, the run
+// stream (the runtime's own, or one the caller gives), and the host waits
+// once, at the end of the run (`finish`).
 //
 //===----------------------------------------------------------------------===//
 
@@ -19,22 +26,46 @@
 namespace fovea::rt::cuda {
 
 /// Loads the driver, initializes it, makes device 0's primary context
-/// current and loads every registered kernel module. False with `error`
-/// (one line) when there is no driver, no device, or a module does not
-/// load.
+/// current, creates the runtime's stream and loads every registered kernel
+/// module. False with `error` (one line) when there is no driver, no
+/// device, or a module does not load.
 bool open(std::string &error);
 
-/// Memory both the host and the device reach (cuMemAllocManaged, through
-/// a caching pool that compiled code's allocations share); nullptr with
-/// `error` on failure. Zero bytes gives a valid block.
-void *allocShared(size_t bytes, std::string &error);
-void freeShared(void *pointer);
+/// Long-lived device memory (weights): cuMemAlloc / cuMemFree.
+void *allocDevice(size_t bytes, std::string &error);
+void freeDevice(void *pointer);
 
-/// Gives the pool's cached blocks and the idle streams back to the driver.
+/// Copies host memory to device memory through pinned staging buffers, on
+/// the run stream (weights, once at load). `host` may be reused on return;
+/// the copy is complete after `finish`.
+bool upload(void *device, const void *host, size_t bytes, std::string &error);
+
+/// The stream the next runs use: the caller's (a CUstream), or the
+/// runtime's own for nullptr.
+void setRunStream(void *stream);
+
+/// Stream-ordered device memory on the run stream (cuMemAllocAsync /
+/// cuMemFreeAsync); nullptr with `error` when the device is out of memory.
+void *allocAsync(size_t bytes, std::string &error);
+void freeAsync(void *pointer);
+
+/// A run's inputs and outputs. `stageInputs` copies `bytes` of host memory
+/// into the run's pinned input buffer at `offset` and enqueues its copy to
+/// `device`; `stageOutput` enqueues a device-to-host copy into the pinned
+/// output buffer at `offset`, whose contents `stagedOutput` gives after
+/// `finish`. Both buffers grow to the largest run.
+bool reserveStaging(size_t inputBytes, size_t outputBytes, std::string &error);
+bool stageInput(void *device, const void *host, size_t offset, size_t bytes);
+bool stageOutput(const void *device, size_t offset, size_t bytes);
+const void *stagedOutput(size_t offset);
+
+/// Waits for the run stream: the one synchronization of a run. False with
+/// `error` holding the first error of the run (a failed launch, copy or
+/// allocation, or one the device reports); clears it.
+bool finish(std::string &error);
+
+/// Gives the pool's cached memory back to the driver.
 void trim();
-
-/// Waits for the device; false with `error` when it reports one.
-bool synchronize(std::string &error);
 
 /// The first error a compiled-code entry point (`mgpu*`) hit since the last
 /// call, cleared by the call; empty when there was none.

@@ -55,6 +55,12 @@ fovea_module *fovea_module_create(const char *weights_path, const char *device,
 int fovea_module_set_threads(fovea_module *module, int32_t threads,
                              char **error);
 
+/* CUDA modules: the stream (a CUstream) the module's runs go to, instead
+ * of the runtime's own (NULL). A run enqueues its input copies, kernels and
+ * output copies on it and synchronizes it once, at its end. Returns 0, or
+ * non-zero with *error set for a module not compiled for CUDA. */
+int fovea_module_set_stream(fovea_module *module, void *stream, char **error);
+
 /* Runs the entry point on `inputs` (one per entry of the metadata's
  * "inputs", in that order: packed images take one per image). Writes up to
  * `max_outputs` results to `outputs` and their count to *num_outputs.

@@ -2,7 +2,8 @@
 //
 // Token merging as reshapes and a transpose per image; EVS as dissimilarity
 // reductions, a rank count equivalent to a stable descending sort, and a
-// compaction loop that keeps the original order.
+// compaction that keeps the original order, as a gather (no loop on the
+// host: the GPU runs all of EVS as kernels).
 //
 //===----------------------------------------------------------------------===//
 
@@ -271,53 +272,77 @@ static Value buildKeptCounts(OpBuilder &b, Location loc, Value kept,
       .getResult(0);
 }
 
-/// Builds the [keep, D] rows of `x` flagged in `kept`, in original order.
+/// Builds the [keep, D] rows of `x` flagged in `kept`, in original order,
+/// as a gather: every step is a parallel linalg op (one kernel each on the
+/// GPU, where the kept rows never visit the host).
+///   before[i] = #{j <= i : kept[j]}   (row i is the before[i]-th kept row)
+///   source[r] = #{i : before[i] <= r} (the index of the r-th kept row)
+///   out[r, :] = x[source[r], :]
 static Value compactKeptRows(OpBuilder &b, Location loc, Value x, Value kept,
                              Value keep, RankedTensorType keptType,
                              OpFoldResult total, Type element) {
+  MLIRContext *ctx = b.getContext();
+  Type i64 = b.getI64Type();
   int64_t width = cast<RankedTensorType>(x.getType()).getDimSize(2);
   Value rows = tensor::CollapseShapeOp::create(
       b, loc, x, SmallVector<ReassociationIndices>{{0, 1}, {2}});
   Value keepIndex = arith::IndexCastOp::create(b, loc, b.getIndexType(), keep);
-  SmallVector<OpFoldResult> keptSizes = {
+  OpFoldResult keptRows =
       keptType.isDynamicDim(0)
           ? OpFoldResult(keepIndex)
-          : OpFoldResult(b.getIndexAttr(keptType.getDimSize(0))),
-      b.getIndexAttr(width)};
-  Value out = createEmpty(b, loc, keptSizes, element);
-  Value zero = arith::ConstantIndexOp::create(b, loc, 0);
-  Value one = arith::ConstantIndexOp::create(b, loc, 1);
-  Value end = getValueOrCreateConstantIndexOp(b, loc, total);
-  auto loop = scf::ForOp::create(
-      b, loc, zero, end, one, ValueRange{out, zero},
-      [&](OpBuilder &nb, Location nl, Value i, ValueRange iter) {
-        Value flag = tensor::ExtractOp::create(nb, nl, kept, i);
-        Value isKept =
-            arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::ne, flag,
-                                  arith::ConstantIntOp::create(nb, nl, 0, 64));
-        auto branch = scf::IfOp::create(
-            nb, nl, isKept,
-            [&](OpBuilder &tb, Location tl) {
-              SmallVector<OpFoldResult> strides = {tb.getIndexAttr(1),
-                                                   tb.getIndexAttr(1)};
-              SmallVector<OpFoldResult> rowSize = {tb.getIndexAttr(1),
-                                                   tb.getIndexAttr(width)};
-              Value row = tensor::ExtractSliceOp::create(
-                  tb, tl, rows, {OpFoldResult(i), tb.getIndexAttr(0)}, rowSize,
-                  strides);
-              Value updated = tensor::InsertSliceOp::create(
-                  tb, tl, row, iter[0],
-                  {OpFoldResult(iter[1]), tb.getIndexAttr(0)}, rowSize,
-                  strides);
-              Value next = arith::AddIOp::create(tb, tl, iter[1], one);
-              scf::YieldOp::create(tb, tl, ValueRange{updated, next});
-            },
-            [&](OpBuilder &eb, Location el) {
-              scf::YieldOp::create(eb, el, ValueRange{iter[0], iter[1]});
-            });
-        scf::YieldOp::create(nb, nl, branch.getResults());
-      });
-  return loop.getResult(0);
+          : OpFoldResult(b.getIndexAttr(keptType.getDimSize(0)));
+
+  Value zeros = createFilled(b, loc, {total}, b.getI64IntegerAttr(0));
+  Value before = linalg::GenericOp::create(
+                     b, loc, zeros.getType(), kept, zeros,
+                     {dimsMap(ctx, 2, {1}), dimsMap(ctx, 2, {0})},
+                     iterators(2, {1}),
+                     [&](OpBuilder &nb, Location nl, ValueRange args) {
+                       Value upTo = arith::CmpIOp::create(
+                           nb, nl, arith::CmpIPredicate::ule,
+                           linalg::IndexOp::create(nb, nl, 1),
+                           linalg::IndexOp::create(nb, nl, 0));
+                       Value counted = arith::SelectOp::create(
+                           nb, nl, upTo, args[0],
+                           arith::ConstantIntOp::create(nb, nl, 0, 64));
+                       linalg::YieldOp::create(
+                           nb, nl,
+                           arith::AddIOp::create(nb, nl, args[1], counted)
+                               .getResult());
+                     })
+                     .getResult(0);
+
+  Value counts = createFilled(b, loc, {keptRows}, b.getI64IntegerAttr(0));
+  Value source =
+      linalg::GenericOp::create(
+          b, loc, counts.getType(), before, counts,
+          {dimsMap(ctx, 2, {1}), dimsMap(ctx, 2, {0})}, iterators(2, {1}),
+          [&](OpBuilder &nb, Location nl, ValueRange args) {
+            Value r = arith::IndexCastOp::create(
+                nb, nl, i64, linalg::IndexOp::create(nb, nl, 0));
+            Value earlier = arith::CmpIOp::create(
+                nb, nl, arith::CmpIPredicate::sle, args[0], r);
+            linalg::YieldOp::create(
+                nb, nl,
+                arith::AddIOp::create(
+                    nb, nl, args[1], arith::ExtUIOp::create(nb, nl, i64, earlier))
+                    .getResult());
+          })
+          .getResult(0);
+
+  Value out = createEmpty(b, loc, {keptRows, b.getIndexAttr(width)}, element);
+  return linalg::GenericOp::create(
+             b, loc, out.getType(), source, out,
+             {dimsMap(ctx, 2, {0}), dimsMap(ctx, 2, {0, 1})}, iterators(2, {}),
+             [&](OpBuilder &nb, Location nl, ValueRange args) {
+               Value row = arith::IndexCastOp::create(nb, nl, nb.getIndexType(),
+                                                      args[0]);
+               Value value = tensor::ExtractOp::create(
+                   nb, nl, rows,
+                   ValueRange{row, linalg::IndexOp::create(nb, nl, 1)});
+               linalg::YieldOp::create(nb, nl, value);
+             })
+      .getResult(0);
 }
 
 namespace {

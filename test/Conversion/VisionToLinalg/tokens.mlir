@@ -44,8 +44,9 @@ func.func @pixel_shuffle_packed(%x: tensor<1x40x8xf32>) -> tensor<1x10x32xf32> {
 
 // evs_prune: norms, unit vectors and similarities with every step rounded
 // to the element type; 255 for the first tubelet; a rank count (a stable
-// descending sort); per-tubelet counts; an scf.for compaction in original
-// order into a result of the static kept count.
+// descending sort); per-tubelet counts; a compaction in original order into
+// a result of the static kept count, as parallel linalg ops (a gather; no
+// loop, so the GPU runs it as kernels).
 // CHECK-LABEL: func.func @evs_prune
 // CHECK-SAME: (%[[X:.*]]: tensor<4x16x8xbf16>)
 // CHECK: %[[NORMS:.*]] = linalg.generic {{.*}} ins(%[[X]] : tensor<4x16x8xbf16>) outs(%{{.*}} : tensor<4x16xf32>)
@@ -70,13 +71,20 @@ func.func @pixel_shuffle_packed(%x: tensor<1x40x8xf32>) -> tensor<1x10x32xf32> {
 // CHECK: arith.cmpi slt, %{{.*}}, %[[KEEP]] : i64
 // CHECK: %[[COUNTS:.*]] = linalg.generic {{.*}} outs(%{{.*}} : tensor<4xi64>)
 // CHECK: %[[ROWS:.*]] = tensor.collapse_shape %[[X]] {{\[}}[0, 1], [2]] : tensor<4x16x8xbf16> into tensor<64x8xbf16>
+// The compaction is a gather: before[i] = #{j <= i : kept[j]} ...
+// CHECK: %[[BEFORE:.*]] = linalg.generic {{.*}}iterator_types = ["parallel", "reduction"]{{.*}} ins(%[[KEPT]] : tensor<64xi64>) outs(%{{.*}} : tensor<64xi64>)
+// CHECK: arith.cmpi ule
+// CHECK: arith.select
+// ... source[r] = #{i : before[i] <= r} ...
+// CHECK: %[[SOURCE:.*]] = linalg.generic {{.*}}iterator_types = ["parallel", "reduction"]{{.*}} ins(%[[BEFORE]] : tensor<64xi64>) outs(%{{.*}} : tensor<32xi64>)
+// CHECK: arith.cmpi sle
+// ... out[r, :] = rows[source[r], :].
 // CHECK: %[[OUT:.*]] = tensor.empty() : tensor<32x8xbf16>
-// CHECK: %[[LOOP:.*]]:2 = scf.for %[[I:.*]] = %{{.*}} to %{{.*}} step %{{.*}} iter_args(%[[ACC:.*]] = %[[OUT]], %[[POS:.*]] = %{{.*}}) -> (tensor<32x8xbf16>, index)
-// CHECK: tensor.extract %[[KEPT]][%[[I]]] : tensor<64xi64>
-// CHECK: scf.if
-// CHECK: %[[ROW:.*]] = tensor.extract_slice %[[ROWS]][%[[I]], 0] [1, 8] [1, 1]
-// CHECK: tensor.insert_slice %[[ROW]] into %[[ACC]][%[[POS]], 0] [1, 8] [1, 1]
-// CHECK: return %[[LOOP]]#0, %[[COUNTS]] : tensor<32x8xbf16>, tensor<4xi64>
+// CHECK: %[[KEPTROWS:.*]] = linalg.generic {{.*}}iterator_types = ["parallel", "parallel"]{{.*}} ins(%[[SOURCE]] : tensor<32xi64>) outs(%[[OUT]] : tensor<32x8xbf16>)
+// CHECK: %[[R:.*]] = arith.index_cast %{{.*}} : i64 to index
+// CHECK: tensor.extract %[[ROWS]][%[[R]], %{{.*}}] : tensor<64x8xbf16>
+// CHECK-NOT: scf.for
+// CHECK: return %[[KEPTROWS]], %[[COUNTS]] : tensor<32x8xbf16>, tensor<4xi64>
 func.func @evs_prune(%x: tensor<4x16x8xbf16>) -> (tensor<32x8xbf16>, tensor<4xi64>) {
   %k, %c = vision.evs_prune %x {rate = 5.000000e-01 : f64} : tensor<4x16x8xbf16> -> tensor<32x8xbf16>, tensor<4xi64>
   return %k, %c : tensor<32x8xbf16>, tensor<4xi64>

@@ -160,16 +160,65 @@ def GpuFlashAttention : Pass<"fovea-gpu-flash-attention", "func::FuncOp"> {
   ];
 }
 
-def GpuHostSharedMemory : Pass<"fovea-gpu-host-shared-memory", "ModuleOp"> {
-  let summary = "Places the host functions' buffers in memory both host and GPU reach";
+def GpuCopyKernels : Pass<"fovea-gpu-copy-kernels", "func::FuncOp"> {
+  let summary = "Makes the buffer copies of bufferization linalg copies, so they become kernels";
   let description = [{
-    After kernel outlining, host functions still allocate, read and write
-    buffers that kernels use (loops left on the host, copies, the results).
-    This pass allocates them as CUDA managed memory: `memref.alloc` becomes
-    `gpu.alloc host_shared`, `memref.dealloc` an asynchronous `gpu.dealloc`
-    that is waited for, and a constant `memref.get_global` (tables the
-    lowering computed at compile time) a host-shared copy, so kernels never
-    dereference host-only memory. Kernel code (`gpu.module`) is unchanged.
+    Bufferization leaves `memref.copy` where a value moves into a slice of
+    a larger buffer (tensor.insert_slice into a concatenation, the
+    tiles of a resize). On the GPU every buffer is device memory, which the
+    host must not touch: each copy becomes a `linalg.copy`, which the
+    linalg-to-loops lowering maps to one kernel like any other linalg op
+    (strided views included, which a single memcpy could not copy).
+
+    Example:
+    ```mlir
+    memref.copy %a, %b : memref<?x64xf32> to memref<?x64xf32, strided<[128, 1]>>
+    // becomes
+    linalg.copy ins(%a : memref<?x64xf32>)
+                outs(%b : memref<?x64xf32, strided<[128, 1]>>)
+    ```
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect"];
+}
+
+def GpuDeviceMemory : Pass<"fovea-gpu-device-memory", "ModuleOp"> {
+  let summary = "Places the host functions' buffers in device memory and checks the host never touches them";
+  let description = [{
+    Runs on `gpu.launch` kernels, before outlining. Every buffer a host
+    function allocates becomes device memory: `memref.alloc` becomes
+    `gpu.alloc` and `memref.dealloc` `gpu.dealloc` (made asynchronous on the
+    run's stream by `gpu-async-region`). A constant `memref.get_global` (a
+    table the lowering computed at compile time) is fetched inside each
+    kernel that reads it, so kernel outlining copies the global into the
+    kernel's module and the host never uploads it.
+
+    Then no host operation may read or write a buffer's contents: a
+    `memref.load`, `memref.store`, `memref.copy`, vector transfer or call
+    taking a buffer outside the kernels is an error. Buffer descriptors
+    (views, reshapes, `memref.dim`) stay on the host. A run is therefore
+    launches, allocations and frees on one stream that the host never waits
+    for in between.
+
+    Example:
+    ```mlir
+    %t = memref.get_global @table : memref<4xf32>
+    %b = memref.alloc(%n) : memref<?xf32>
+    gpu.launch blocks(...) threads(...) {
+      %v = memref.load %t[%i] : memref<4xf32>
+      memref.store %v, %b[%i] : memref<?xf32>
+      gpu.terminator
+    }
+    memref.dealloc %b : memref<?xf32>
+    // becomes
+    %b = gpu.alloc (%n) : memref<?xf32>
+    gpu.launch blocks(...) threads(...) {
+      %t = memref.get_global @table : memref<4xf32>
+      %v = memref.load %t[%i] : memref<4xf32>
+      memref.store %v, %b[%i] : memref<?xf32>
+      gpu.terminator
+    }
+    gpu.dealloc %b : memref<?xf32>
+    ```
   }];
   let dependentDialects = [
     "::mlir::gpu::GPUDialect",

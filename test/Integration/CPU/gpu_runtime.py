@@ -1,0 +1,130 @@
+# RUN: %python %s
+"""The GPU runtime's protocol with the device, checked without a GPU: CUDA
+modules run under a fake libcuda.so.1 (test/FakeCuda) that executes no
+kernel but records every driver call and checks every kernel argument and
+copy. A run must be: the input through pinned memory into device memory,
+the compiled kernels on one stream, the outputs back through pinned memory,
+one synchronization; all device memory from the stream-ordered pool and
+freed after use (no managed memory, no host pointer in a kernel, no freed
+block read); out-of-memory and a failed launch one line each."""
+
+import math
+import os
+import subprocess
+
+from fovea_testing.checks import Cases
+from fovea_testing.files import write_npy, write_safetensors
+from fovea_testing.tools import (BIN, WORK, build, metadata, sh, video_frames,
+                                 weights_for)
+
+FAKE = os.environ["FOVEA_FAKE_CUDA_DIR"]
+
+
+def launches(name, *flags):
+    """Kernel launches of @init and @run in the module's `gpu` phase."""
+    ir = os.path.join(WORK, name + ".gpu.mlir")
+    sh(f"{BIN}/fovea-compile", *flags, "--target", "cuda", "--compile-to", "gpu", "-o", ir)
+    counts = {}
+    for line in sh("/usr/bin/python3", os.path.join(os.path.dirname(__file__), "..", "..",
+                                                     "Inputs", "count_launches.py"),
+                   ir).stdout.splitlines():
+        function, rest = line.split(":", 1)
+        counts[function] = int(rest.split()[0])
+    return counts.get("@init", 0), counts["@run"]
+
+
+def fake_run(args, trace, **env):
+    full = dict(os.environ, LD_LIBRARY_PATH=FAKE, FAKE_CUDA_TRACE=trace,
+                **{k: str(v) for k, v in env.items()})
+    result = subprocess.run([str(a) for a in args], capture_output=True, text=True,
+                            env=full)
+    return result, open(trace).read().splitlines()
+
+
+def prepare(name, inputs, *flags):
+    module = build(name, *flags, "--target", "cuda")
+    ckpt = os.path.join(WORK, name + ".safetensors")
+    write_safetensors(ckpt, weights_for(module, "bf16"))
+    npy = os.path.join(WORK, name + "_x.npy")
+    write_npy(npy, inputs)
+    return module, ckpt, npy
+
+
+def check_protocol(name, inputs, outputs, *flags):
+    module, ckpt, npy = prepare(name, inputs, *flags)
+    init, run = launches(name, *flags)
+    weights = len(metadata(module)["weights"])
+    for runs in (1, 3):
+        out = os.path.join(WORK, f"{name}_{runs}.npy")
+        trace = os.path.join(WORK, f"{name}_{runs}.trace")
+        args = [f"{BIN}/fovea-run", module, "--device", "cuda", "--weights", ckpt,
+                "--input", npy]
+        if runs > 1:
+            args += ["--benchmark", runs]
+        result, lines = fake_run(args, trace)
+        assert result.returncode == 0, result.stderr
+        violations = [l for l in lines if l.startswith("violation")]
+        assert not violations, violations[:5]
+        count = lambda word: sum(1 for l in lines if l.split()[0] == word)
+        # One stream; one wait at load, one per run, one when destroyed.
+        assert count("stream-create") == 1, count("stream-create")
+        assert count("sync") == 2 + runs, (count("sync"), runs)
+        assert count("launch") == init + runs * run, (count("launch"), init, run, runs)
+        # The weights go up once; a run copies its input up, its outputs down.
+        assert count("htod") == weights + runs, count("htod")
+        assert count("dtoh") == runs * outputs, count("dtoh")
+        # Run memory is stream-ordered; all of it is back at exit.
+        assert any(l.startswith("alloc async") for l in lines)
+        assert lines[-1] == "exit live=0", lines[-1]
+
+
+def run_out_of_memory():
+    module, ckpt, npy = prepare("oom", video_frames(1), "--preset", "tiny")
+    weight_bytes = sum(2 * math.prod(w["shape"]) for w in metadata(module)["weights"])
+    out = os.path.join(WORK, "oom.npy")
+    # The weights fit (each rounded to 256 bytes), the rest does not.
+    cap = weight_bytes + 256 * len(metadata(module)["weights"]) + 4096
+    result, lines = fake_run([f"{BIN}/fovea-run", module, "--device", "cuda",
+                              "--weights", ckpt, "--input", npy],
+                             os.path.join(WORK, "oom.trace"), FAKE_CUDA_DEVICE_BYTES=cap)
+    errors = result.stderr.strip().splitlines()
+    assert result.returncode != 0 and len(errors) == 1, errors
+    assert "cuMemAllocAsync" in errors[0] and "out of memory" in errors[0], errors[0]
+    assert not os.path.exists(out)
+    assert not [l for l in lines if l.startswith("violation")]
+
+
+def run_failed_launch():
+    module, ckpt, npy = prepare("fail", video_frames(1), "--preset", "tiny")
+    init, run = launches("fail", "--preset", "tiny")
+    out = os.path.join(WORK, "fail.npy")
+    result, lines = fake_run([f"{BIN}/fovea-run", module, "--device", "cuda",
+                              "--weights", ckpt, "--input", npy],
+                             os.path.join(WORK, "fail.trace"),
+                             FAKE_CUDA_FAIL_LAUNCH=init + 2)
+    errors = result.stderr.strip().splitlines()
+    assert result.returncode != 0 and len(errors) == 1, errors
+    assert "cuLaunchKernel: unspecified launch failure (719)" in errors[0], errors[0]
+    # Nothing is launched after the failure, and the run's memory is freed.
+    assert sum(1 for l in lines if l.startswith("launch")) == init + 2
+    assert lines[-1] == "exit live=0", lines[-1]
+    assert not os.path.exists(out)
+    # A kernel of @init failing fails the load, in one line.
+    assert init > 0
+    result, lines = fake_run([f"{BIN}/fovea-run", module, "--device", "cuda",
+                              "--weights", ckpt, "--input", npy, "--output", out],
+                             os.path.join(WORK, "fail_init.trace"), FAKE_CUDA_FAIL_LAUNCH=1)
+    errors = result.stderr.strip().splitlines()
+    assert result.returncode != 0 and len(errors) == 1, errors
+    assert "@init: cuLaunchKernel: unspecified launch failure" in errors[0], errors[0]
+    assert lines[-1] == "exit live=0", lines[-1]
+
+
+cases = Cases()
+cases.run("image: one stream, one wait, device memory only", check_protocol,
+          "image", video_frames(1), 1, "--preset", "tiny")
+cases.run("video with EVS on the device", check_protocol, "video", video_frames(4), 2,
+          "--preset", "tiny-video", "--input-kind", "video", "--evs-rate", "0.5")
+cases.run("out of device memory", run_out_of_memory)
+cases.run("failed launch", run_failed_launch)
+cases.finish()
