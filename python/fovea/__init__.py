@@ -121,6 +121,15 @@ class Module:
             return [torch.utils.dlpack.from_dlpack(c) for c in results]
         return [Tensor(c) for c in results]
 
+    def set_stream(self, stream):
+        """CUDA modules: run on `stream` (a `torch.cuda.Stream`, or a
+        CUstream as an int; None or 0 for the runtime's own). A run enqueues
+        its copies and kernels on it and waits for it once, at its end."""
+        handle = getattr(stream, "cuda_stream", stream) or 0
+        if isinstance(handle, bool) or not isinstance(handle, int):
+            raise TypeError(f"stream must be a torch.cuda.Stream or an int, got {stream!r}")
+        self._module.set_stream(handle)
+
     def geometry(self, count, frame_indices=None, source_fps=0.0, tubelet_counts=None):
         """The token geometry the module predicts for `count` images, or for
         a video of `count` frames sampled at `frame_indices` of a source at

@@ -210,6 +210,18 @@ public:
 
   std::string metadata() const { return state->api.metadata(); }
 
+  /// CUDA modules: the CUstream (an address) the runs go to; 0 for the
+  /// runtime's own.
+  void setStream(uintptr_t stream) {
+    char *error = nullptr;
+    if (state->api.setStream(state->module, reinterpret_cast<void *>(stream),
+                             &error) != 0) {
+      std::string message = error ? error : "cannot set the stream";
+      state->api.freeError(error);
+      throw FoveaError(message);
+    }
+  }
+
   std::string geometry(int64_t count, const std::vector<int64_t> &indices,
                        double sourceFps,
                        std::optional<std::vector<int64_t>> counts) const {
@@ -415,6 +427,7 @@ PYBIND11_MODULE(_fovea, m) {
            py::arg("path"), py::arg("weights"), py::arg("device"),
            py::arg("threads"))
       .def("metadata", &Module::metadata)
+      .def("set_stream", &Module::setStream, py::arg("stream"))
       .def("run", &Module::run, py::arg("inputs"), py::arg("output_dtype"))
       .def("run_dlpack", &Module::runDlpack, py::arg("capsules"),
            py::arg("output_dtype"))

@@ -230,13 +230,13 @@ int cuFuncSetAttribute(void *, int, int value) {
 }
 
 int cuLaunchKernel(void *function, unsigned, unsigned, unsigned, unsigned,
-                   unsigned, unsigned, unsigned shared, void *, void **params,
-                   void **) {
+                   unsigned, unsigned, unsigned shared, void *stream,
+                   void **params, void **) {
   Fake &f = fake();
   std::lock_guard<std::mutex> lock(f.mutex);
   auto *fn = static_cast<Function *>(function);
   long index = ++f.launches;
-  f.log("launch %s shared=%u", fn->name.c_str(), shared);
+  f.log("launch %s shared=%u stream=%p", fn->name.c_str(), shared, stream);
   if (index == f.failLaunch)
     return kLaunchFailed;
   for (size_t i = 0; i < fn->paramBytes.size(); ++i) {
@@ -263,8 +263,8 @@ int cuStreamCreate(void **stream, unsigned) {
   fake().log("stream-create");
   return kSuccess;
 }
-int cuStreamSynchronize(void *) {
-  fake().log("sync");
+int cuStreamSynchronize(void *stream) {
+  fake().log("sync %p", stream);
   return kSuccess;
 }
 int cuEventCreate(void **event, unsigned) {

@@ -190,6 +190,7 @@ def errors():
     expect(lambda: fovea.compile("tiny", "x.so", source_size=(64, 64), resize_domain="f16"),
            "--resize-domain expects u8 or f32_clamp, got 'f16'")
     expect(lambda: module.geometry(0), "must be positive")
+    expect(lambda: module.set_stream(1), "only CUDA modules run on a stream")
     expect(lambda: fovea.load(so, weights=os.path.join(WORK, "err.safetensors"), threads=-1),
            "threads must be >= 1, or 0 for every core, got -1")
     # A module of another ABI version is refused in one line, before anything

@@ -32,6 +32,7 @@ struct ModuleApi {
                   char **, char **);
   void (*freeString)(char *);
   int (*setThreads)(fovea_module *, int32_t, char **);
+  int (*setStream)(fovea_module *, void *, char **);
 };
 
 /// Opens the module file at `path` (a bare name means the file in the

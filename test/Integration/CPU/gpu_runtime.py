@@ -120,6 +120,26 @@ def run_failed_launch():
     assert lines[-1] == "exit live=0", lines[-1]
 
 
+def run_caller_stream():
+    """A stream given through Python's set_stream carries the run."""
+    module, ckpt, npy = prepare("stream", video_frames(1), "--preset", "tiny")
+    trace = os.path.join(WORK, "stream.trace")
+    script = (
+        "import sys, numpy as np, fovea\n"
+        f"m = fovea.load({module!r}, weights={ckpt!r}, device='cuda')\n"
+        "m.set_stream(0x5000)\n"
+        f"(y,) = m.run(np.load({npy!r}))\n"
+        "assert y.shape == (1, 4, 96), y.shape\n")
+    python_path = os.pathsep.join([os.path.join(BIN, "..", "python"),
+                                   os.environ.get("PYTHONPATH", "")])
+    result, lines = fake_run(["/usr/bin/python3", "-c", script], trace,
+                             PYTHONPATH=python_path)
+    assert result.returncode == 0, result.stderr
+    runs = [l for l in lines if l.startswith("launch")][-1:]
+    assert runs and runs[0].endswith("stream=0x5000"), runs
+    assert lines[-2] == "sync 0x5000", lines[-3:]
+
+
 cases = Cases()
 cases.run("image: one stream, one wait, device memory only", check_protocol,
           "image", video_frames(1), 1, "--preset", "tiny")
@@ -127,4 +147,5 @@ cases.run("video with EVS on the device", check_protocol, "video", video_frames(
           "--preset", "tiny-video", "--input-kind", "video", "--evs-rate", "0.5")
 cases.run("out of device memory", run_out_of_memory)
 cases.run("failed launch", run_failed_launch)
+cases.run("the caller's stream", run_caller_stream)
 cases.finish()
