@@ -19,7 +19,7 @@ CMAKE_FLAGS := -G Ninja \
   -DCMAKE_CXX_COMPILER_LAUNCHER=ccache
 
 .PHONY: all setup configure build test run docs format clean sanitize fuzz \
-  sanitize-build
+  sanitize-build gpu-kit
 
 all: build
 
@@ -49,6 +49,13 @@ sanitize: sanitize-build
 # Every fuzz harness for $(FUZZ_SECONDS) s (scripts/fuzz.sh).
 fuzz: sanitize-build
 	FUZZERS="$(FUZZERS)" bash scripts/fuzz.sh $(SANITIZE_DIR) $(FUZZ_SECONDS)
+
+# The GPU check kit (docs/GpuCheck.md) in $(GPU_KIT_DIR); QUICK=1 leaves out
+# nano-v2-vl (CI).
+GPU_KIT_DIR ?= $(BUILD_DIR)/gpu-kit
+gpu-kit: build
+	/usr/bin/python3 benchmarks/gpu_kit/build_kit.py --tools $(BUILD_DIR)/bin \
+	  --out $(GPU_KIT_DIR) $(if $(QUICK),--quick)
 
 run: build
 	@bash scripts/demo.sh $(BUILD_DIR)

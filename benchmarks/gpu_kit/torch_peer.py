@@ -15,6 +15,15 @@ import vision_reference as ref
 TOWER = "vision_model.radio_model.model."
 
 
+def _attention(q, k, v):
+    """softmax(q k^T / sqrt(d)) v: PyTorch's fused kernel where it has one
+    (2.0 and later), else the same in three ops."""
+    if hasattr(F, "scaled_dot_product_attention"):
+        return F.scaled_dot_product_attention(q, k, v)
+    scores = torch.matmul(q, k.transpose(-1, -2)) * q.shape[-1] ** -0.5
+    return torch.matmul(torch.softmax(scores.float(), dim=-1).to(q.dtype), v)
+
+
 class VisionPeer(torch.nn.Module):
     def __init__(self, weights, metadata, device, dtype=torch.bfloat16):
         super().__init__()
@@ -55,7 +64,7 @@ class VisionPeer(torch.nn.Module):
             h = F.layer_norm(x, (width,), b["norm1.weight"], b["norm1.bias"], 1e-6)
             qkv = F.linear(h, b["attn.qkv.weight"], b["attn.qkv.bias"])
             q, k, v = qkv.view(n, tokens, 3, self.heads, head).permute(2, 0, 3, 1, 4)
-            a = F.scaled_dot_product_attention(q, k, v)
+            a = _attention(q, k, v)
             a = a.transpose(1, 2).reshape(n, tokens, width)
             x = x + F.linear(a, b["attn.proj.weight"], b["attn.proj.bias"])
             h = F.layer_norm(x, (width,), b["norm2.weight"], b["norm2.bias"], 1e-6)
@@ -70,15 +79,21 @@ class VisionPeer(torch.nn.Module):
         x = torch.relu(F.linear(x, self.mlp1[1])).pow(2)
         return F.linear(x, self.mlp1[2])
 
-    def flops(self, batch):
-        """Multiply-adds x 2 of one forward at `batch` images."""
-        width = self.embedder.shape[0]
-        tokens = self.rows * self.cols + self.prefix
-        per_block = 2 * tokens * width * (3 * width + width) \
-            + 2 * tokens * width * 2 * self.blocks[0]["mlp.fc1.weight"].shape[0] \
+    @staticmethod
+    def flops_of(metadata, batch):
+        """2 x the multiply-adds of one forward at `batch` images (matmuls
+        and attention; elementwise work is not counted)."""
+        shapes = {w["name"]: w["shape"] for w in metadata["weights"]}
+        g, e = metadata["geometry"], metadata["encoder"]
+        rows, cols = g["height"] // g["patch_size"], g["width"] // g["patch_size"]
+        width, patch_k = shapes[TOWER + "patch_generator.embedder.weight"]
+        tokens = rows * cols + g["num_prefix_tokens"]
+        hidden = shapes[TOWER + "blocks.0.mlp.fc1.weight"][0]
+        block = 2 * tokens * width * 4 * width + 4 * tokens * width * hidden \
             + 4 * tokens * tokens * width
-        embed = 2 * self.rows * self.cols * width * self.embedder.shape[1]
-        merged = self.rows * self.cols // 4
-        proj = 2 * merged * (self.mlp1[1].shape[1] * self.mlp1[1].shape[0]
-                             + self.mlp1[2].shape[1] * self.mlp1[2].shape[0])
-        return batch * (len(self.blocks) * per_block + embed + proj)
+        embed = 2 * rows * cols * width * patch_k
+        merged = rows * cols // 4
+        n1, k1 = shapes["mlp1.1.weight"]
+        n3, k3 = shapes["mlp1.3.weight"]
+        proj = 2 * merged * (n1 * k1 + n3 * k3)
+        return batch * (e["depth"] * block + embed + proj)

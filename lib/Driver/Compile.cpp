@@ -181,6 +181,7 @@ fovea::readSignature(ModuleOp module, const ImportOptions &options) {
 
 std::string fovea::moduleMetadata(const ModelConfig &config,
                                   const ImportOptions &options, Target target,
+                                  const PipelineOptions &pipeline,
                                   const ModuleSignature &signature,
                                   llvm::ArrayRef<Type> derivedTypes,
                                   llvm::ArrayRef<int64_t> initOnlyWeights,
@@ -266,6 +267,10 @@ std::string fovea::moduleMetadata(const ModelConfig &config,
            {"packed_images", std::move(packed)}}}};
   if (video)
     metadata["max_frames"] = options.maxFrames;
+  // How the kernels are embedded (ptx: JIT-compiled by the driver at load).
+  if (target == Target::CUDA)
+    metadata["gpu"] = llvm::json::Object{{"arch", pipeline.gpuArch},
+                                         {"binary", pipeline.gpuBinary}};
   std::string text;
   llvm::raw_string_ostream os(text);
   os << llvm::json::Value(std::move(metadata));
@@ -385,8 +390,9 @@ static llvm::Error emitArtifact(ModuleOp module, const ModelConfig &config,
   module->setAttr(
       vision::VisionDialect::MetadataAttrHelper::getNameStr(),
       StringAttr::get(module.getContext(),
-                      moduleMetadata(config, import, options.target, signature,
-                                     derived, initOnly, cpu)));
+                      moduleMetadata(config, import, options.target,
+                                     options.pipeline, signature, derived,
+                                     initOnly, cpu)));
   PassManager pm(module.getContext());
   pm.addPass(vision::createAddEntryPoints());
   if (failed(pm.run(module)))
@@ -464,10 +470,18 @@ static void printKernelAssembly(ModuleOp module, llvm::raw_ostream &os) {
 }
 
 llvm::Error fovea::compileModel(const ModelConfig &config,
-                                const CompileOptions &options,
+                                const CompileOptions &given,
                                 llvm::raw_ostream &os) {
-  if (llvm::Error e = options.validate())
+  if (llvm::Error e = given.validate())
     return e;
+  // `--gpu-binary auto` decided once: the pipeline and the metadata agree,
+  // and the PTX phase prints PTX.
+  CompileOptions options = given;
+  if (options.target == Target::CUDA)
+    options.pipeline.gpuBinary = options.phase == Phase::PTX &&
+                                         options.emit == Emit::IR
+                                     ? "ptx"
+                                     : resolvedGpuBinary(options.pipeline);
   if (options.emit != Emit::IR)
     if (llvm::Error e = checkOutputDirectory(options.outputPath))
       return e;

@@ -315,9 +315,10 @@ llvm::Error CompileOptions::validate() const {
                                         "applies to --target cpu only"))
         return e;
   }
-  if (!llvm::is_contained({"ptx", "cubin", "fatbin"}, pipeline.gpuBinary))
+  if (!llvm::is_contained({"auto", "ptx", "cubin", "fatbin"},
+                          pipeline.gpuBinary))
     return llvm::createStringError(
-        "--gpu-binary expects ptx, cubin or fatbin, got '" +
+        "--gpu-binary expects auto, ptx, cubin or fatbin, got '" +
         pipeline.gpuBinary + "'");
   if (cuda && !llvm::is_contained(supportedGpuArchs(), pipeline.gpuArch))
     return llvm::createStringError("unsupported GPU architecture '" +
@@ -405,7 +406,8 @@ llvm::Error CompileOptions::validate() const {
   if (!llvm::is_contained(phasesOf(target), phase))
     return llvm::createStringError("phase '" + phaseName(phase) +
                                    "' needs --target cuda");
-  if (cuda && phase == Phase::PTX && pipeline.gpuBinary != "ptx")
+  if (cuda && phase == Phase::PTX && pipeline.gpuBinary != "ptx" &&
+      pipeline.gpuBinary != "auto")
     return llvm::createStringError("--compile-to ptx needs --gpu-binary ptx");
   if (emit != Emit::IR) {
     if (isGiven("compile-to"))

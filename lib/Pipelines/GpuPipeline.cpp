@@ -22,9 +22,20 @@
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
 #include "mlir/Dialect/SCF/Transforms/Passes.h"
 #include "mlir/Transforms/Passes.h"
+#include "llvm/ADT/SmallString.h"
 #include "llvm/ADT/StringSwitch.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
 
 using namespace mlir;
+
+std::string fovea::resolvedGpuBinary(const PipelineOptions &options) {
+  if (options.gpuBinary != "auto")
+    return options.gpuBinary;
+  llvm::SmallString<128> ptxas(options.cudaPath);
+  llvm::sys::path::append(ptxas, "bin", "ptxas");
+  return llvm::sys::fs::can_execute(ptxas) ? "cubin" : "ptx";
+}
 
 void fovea::addGpuBufferizedPhase(OpPassManager &pm,
                                   const PipelineOptions &options) {
@@ -112,10 +123,11 @@ void fovea::addGpuLLVMPhase(OpPassManager &pm, const PipelineOptions &options) {
   binary.toolkitPath = options.cudaPath;
   // gpu-module-to-binary's names of the embedded formats; any other value
   // goes through for that pass to reject.
-  binary.compilationTarget = llvm::StringSwitch<std::string>(options.gpuBinary)
+  std::string format = resolvedGpuBinary(options);
+  binary.compilationTarget = llvm::StringSwitch<std::string>(format)
                                  .Case("ptx", "isa")
                                  .Case("cubin", "bin")
-                                 .Default(options.gpuBinary);
+                                 .Default(format);
   pm.addPass(createGpuModuleToBinaryPass(binary));
   pm.addPass(createConvertMathToLLVMPass());
   pm.addPass(createCanonicalizerPass());

@@ -47,11 +47,13 @@ struct HostCpu {
 llvm::Expected<HostCpu> resolveHostCpu(const CompileOptions &options);
 
 /// The metadata JSON of a module compiled with `options` (model, entry
-/// point, inputs, outputs, weights, geometry, host CPU): the tensors of
+/// point, inputs, outputs, weights, geometry, host CPU; for CUDA the GPU
+/// architecture and the kernels' embedded format from `pipeline`): the tensors of
 /// `signature`, @init returning values of `derivedTypes` and alone reading
 /// the weights at `initOnlyWeights`, the geometry of `config`.
 std::string moduleMetadata(const ModelConfig &config,
                            const ImportOptions &options, Target target,
+                           const PipelineOptions &pipeline,
                            const ModuleSignature &signature,
                            llvm::ArrayRef<mlir::Type> derivedTypes,
                            llvm::ArrayRef<int64_t> initOnlyWeights,

@@ -85,6 +85,11 @@ struct PipelineOptions {
 void buildPipeline(mlir::OpPassManager &pm, Target target,
                    const PipelineOptions &options, Phase first, Phase last);
 
+/// How the kernels are embedded: `gpu-binary` as given, or for `auto`
+/// cubin when the toolkit at `cuda-path` has an executable bin/ptxas, else
+/// ptx.
+std::string resolvedGpuBinary(const PipelineOptions &options);
+
 /// The vision-level fusion passes `options` selects (`fusion`,
 /// `fusion-enable`, `fusion-disable`), by flag, in pipeline order; an
 /// unknown name or --fusion value is an error naming it.

@@ -1,5 +1,5 @@
 // RUN: fovea-opt %s --fovea-gpu-pipeline="lower-to-llvm=false" | FileCheck %s
-// RUN: fovea-opt %s --fovea-gpu-pipeline | FileCheck %s --check-prefix=LLVM
+// RUN: fovea-opt %s --fovea-gpu-pipeline="gpu-binary=ptx" | FileCheck %s --check-prefix=LLVM
 
 // One normalize + one linear: each loop nest becomes a kernel of
 // 256-thread blocks along the innermost dimension, buffers are device

@@ -42,7 +42,8 @@ def fake_run(args, trace, **env):
 
 
 def prepare(name, inputs, *flags):
-    module = build(name, *flags, "--target", "cuda")
+    # PTX: the fake driver reads the kernels' parameters from it.
+    module = build(name, *flags, "--target", "cuda", "--gpu-binary", "ptx")
     ckpt = os.path.join(WORK, name + ".safetensors")
     write_safetensors(ckpt, weights_for(module, "bf16"))
     npy = os.path.join(WORK, name + "_x.npy")
