@@ -28,12 +28,17 @@ using CUfunction = struct CUfunc_st *;
 using CUstream = struct CUstream_st *;
 using CUevent = struct CUevent_st *;
 using CUmemoryPool = struct CUmemPoolHandle_st *;
+using CUgraph = struct CUgraph_st *;
+using CUgraphExec = struct CUgraphExec_st *;
 constexpr CUresult kSuccess = 0;
 constexpr unsigned kStreamNonBlocking = 1;
 constexpr unsigned kEventDisableTiming = 2;
 constexpr int kAttributeMemoryPoolsSupported = 115;
 constexpr int kMemPoolReleaseThreshold = 4;
 constexpr int kFuncMaxDynamicSharedBytes = 8;
+/// Only this thread's CUDA calls can break a capture (another thread of
+/// the caller's, say PyTorch's, may go on using CUDA meanwhile).
+constexpr int kCaptureModeThreadLocal = 1;
 /// Launches up to this much dynamic shared memory need no opt-in.
 constexpr int32_t kDefaultSharedLimit = 48 * 1024;
 /// Each of the two halves of the weights' pinned staging buffer.
@@ -72,6 +77,12 @@ struct Driver {
   CUresult (*memcpyDtoHAsync)(void *, CUdeviceptr, size_t, CUstream);
   CUresult (*memcpyAsync)(CUdeviceptr, CUdeviceptr, size_t, CUstream);
   CUresult (*memsetD32Async)(CUdeviceptr, unsigned, size_t, CUstream);
+  CUresult (*streamBeginCapture)(CUstream, int);
+  CUresult (*streamEndCapture)(CUstream, CUgraph *);
+  CUresult (*graphInstantiate)(CUgraphExec *, CUgraph, unsigned long long);
+  CUresult (*graphLaunch)(CUgraphExec, CUstream);
+  CUresult (*graphExecDestroy)(CUgraphExec);
+  CUresult (*graphDestroy)(CUgraph);
   CUresult (*getErrorString)(CUresult, const char **);
 };
 
@@ -100,6 +111,8 @@ struct State {
   CUstream runStream = nullptr;
   PinnedBuffer inputs, outputs, upload[2];
   CUevent uploaded[2] = {nullptr, nullptr};
+  /// Whether the run stream is being captured into a graph.
+  bool capturing = false;
   /// Kernels opted in to more than 48 KB of dynamic shared memory.
   std::set<std::pair<CUfunction, int32_t>> sharedOptIns;
 };
@@ -212,6 +225,12 @@ bool bindDriver(State &s, std::string &error) {
   binder.bind(d.memcpyDtoHAsync, "cuMemcpyDtoHAsync_v2");
   binder.bind(d.memcpyAsync, "cuMemcpyAsync");
   binder.bind(d.memsetD32Async, "cuMemsetD32Async");
+  binder.bind(d.streamBeginCapture, "cuStreamBeginCapture_v2");
+  binder.bind(d.streamEndCapture, "cuStreamEndCapture");
+  binder.bind(d.graphInstantiate, "cuGraphInstantiateWithFlags");
+  binder.bind(d.graphLaunch, "cuGraphLaunch");
+  binder.bind(d.graphExecDestroy, "cuGraphExecDestroy");
+  binder.bind(d.graphDestroy, "cuGraphDestroy");
   binder.bind(d.getErrorString, "cuGetErrorString");
   if (const char *missing = binder.missing()) {
     error =
@@ -403,6 +422,49 @@ bool fovea::rt::cuda::finish(std::string &error) {
   return error.empty();
 }
 
+bool fovea::rt::cuda::beginCapture() {
+  State &s = state();
+  if (!check(s.driver.streamBeginCapture(s.runStream, kCaptureModeThreadLocal),
+             "cuStreamBeginCapture"))
+    return false;
+  s.capturing = true;
+  return true;
+}
+
+void *fovea::rt::cuda::endCapture(std::string &error) {
+  State &s = state();
+  s.capturing = false;
+  CUgraph graph = nullptr;
+  CUresult rc = s.driver.streamEndCapture(s.runStream, &graph);
+  // A call that failed while capturing explains a failed capture best.
+  error = takeError();
+  if (rc != kSuccess && error.empty())
+    error = "cuStreamEndCapture: " + describe(rc);
+  CUgraphExec exec = nullptr;
+  if (error.empty()) {
+    rc = s.driver.graphInstantiate(&exec, graph, 0);
+    if (rc != kSuccess) {
+      error = "cuGraphInstantiateWithFlags: " + describe(rc);
+      exec = nullptr;
+    }
+  }
+  if (graph)
+    s.driver.graphDestroy(graph);
+  return exec;
+}
+
+bool fovea::rt::cuda::launchGraph(void *graph) {
+  State &s = state();
+  return check(
+      s.driver.graphLaunch(static_cast<CUgraphExec>(graph), s.runStream),
+      "cuGraphLaunch");
+}
+
+void fovea::rt::cuda::destroyGraph(void *graph) {
+  if (graph && state().ready)
+    state().driver.graphExecDestroy(static_cast<CUgraphExec>(graph));
+}
+
 void fovea::rt::cuda::trim() {
   State &s = state();
   if (s.ready)
@@ -506,7 +568,7 @@ void *mgpuMemAlloc(uint64_t bytes, void *stream, bool hostShared) {
   CUstream on = stream ? static_cast<CUstream>(stream) : s.runStream;
   CUdeviceptr pointer = 0;
   CUresult rc = s.driver.memAllocAsync(&pointer, bytes ? bytes : 1, on);
-  if (rc != kSuccess) {
+  if (rc != kSuccess && !s.capturing) {
     // Memory the pool keeps but no run holds goes back; then try again.
     s.driver.memPoolTrimTo(s.pool, 0);
     rc = s.driver.memAllocAsync(&pointer, bytes ? bytes : 1, on);

@@ -174,6 +174,30 @@ struct fovea_module {
   bool cuda = false;
   /// The caller's CUDA stream for runs (nullptr: the runtime's own).
   void *stream = nullptr;
+  /// CUDA graphs, one per input shape: the first run of a shape is captured
+  /// and launched, later runs of it launch the graph again. Its inputs live
+  /// in device buffers the graph owns; `results` are the descriptors @run
+  /// returned while it was captured (graph allocations keep their
+  /// addresses). At most `maxGraphs` are kept (0: no graphs), the least
+  /// recently used goes first; shapes whose capture failed run eagerly.
+  struct CapturedRun {
+    std::vector<std::vector<int64_t>> shapes;
+    void *graph;
+    std::vector<void *> inputs;
+    std::vector<int64_t> results;
+    uint64_t lastUse;
+  };
+  int32_t maxGraphs = 8;
+  std::vector<CapturedRun> graphs;
+  std::vector<std::vector<std::vector<int64_t>>> uncapturable;
+  uint64_t runCount = 0;
+
+  void dropGraph(size_t i) {
+    fovea::rt::cuda::destroyGraph(graphs[i].graph);
+    for (void *p : graphs[i].inputs)
+      fovea::rt::cuda::freeDevice(p);
+    graphs.erase(graphs.begin() + static_cast<std::ptrdiff_t>(i));
+  }
   /// The weights in device memory (CUDA), freed at destroy.
   std::vector<void *> deviceWeights;
   /// The most frames (leading input dimension) of one video run; 0 = any.
@@ -193,6 +217,8 @@ struct fovea_module {
   ~fovea_module() {
     if (cuda)
       fovea::rt::cuda::setRunStream(stream);
+    while (!graphs.empty())
+      dropGraph(graphs.size() - 1);
     for (void *p : derivedBuffers)
       release(p);
     for (void *p : deviceWeights)
@@ -386,11 +412,22 @@ extern "C" int fovea_module_run_inputs(fovea_module *module,
                 std::to_string(module->outputs.size()));
 
   // CUDA: the run's work goes to one stream; the inputs reach the device
-  // through the pinned input buffer.
+  // through the pinned input buffer, into the buffers of this shape's graph
+  // when it has one.
   std::vector<void *> deviceInputs;
   std::string deviceError;
+  fovea_module::CapturedRun *replay = nullptr;
+  bool capture = false, graphOwnsInputs = false;
   if (module->cuda) {
     fovea::rt::cuda::setRunStream(module->stream);
+    ++module->runCount;
+    for (fovea_module::CapturedRun &g : module->graphs)
+      if (g.shapes == shapes)
+        replay = &g;
+    capture = !replay && module->maxGraphs > 0 &&
+              std::find(module->uncapturable.begin(),
+                        module->uncapturable.end(),
+                        shapes) == module->uncapturable.end();
     std::vector<size_t> sizes;
     size_t total = 0;
     for (int32_t n = 0; n < numInputs; ++n) {
@@ -402,18 +439,30 @@ extern "C" int fovea_module_run_inputs(fovea_module *module,
     }
     if (!fovea::rt::cuda::reserveStaging(total, 0, deviceError))
       return fail(deviceError);
+    if (replay) {
+      replay->lastUse = module->runCount;
+      deviceInputs = replay->inputs;
+    }
     size_t at = 0;
     for (int32_t n = 0; n < numInputs && deviceError.empty(); ++n) {
-      void *device = fovea::rt::cuda::allocAsync(sizes[n], deviceError);
-      if (!device)
-        break;
-      deviceInputs.push_back(device);
-      fovea::rt::cuda::stageInput(device, inputs[n].data, at, sizes[n]);
+      if (!replay) {
+        // A captured graph keeps reading its inputs' buffers: those are
+        // not from the stream-ordered pool.
+        void *device = capture
+                           ? fovea::rt::cuda::allocDevice(sizes[n], deviceError)
+                           : fovea::rt::cuda::allocAsync(sizes[n], deviceError);
+        if (!device)
+          break;
+        deviceInputs.push_back(device);
+      }
+      fovea::rt::cuda::stageInput(deviceInputs[n], inputs[n].data, at,
+                                  sizes[n]);
       at += sizes[n];
     }
     if (!deviceError.empty()) {
       for (void *device : deviceInputs)
-        fovea::rt::cuda::freeAsync(device);
+        capture ? fovea::rt::cuda::freeDevice(device)
+                : fovea::rt::cuda::freeAsync(device);
       std::string ignored;
       fovea::rt::cuda::finish(ignored);
       return fail(deviceError);
@@ -433,8 +482,43 @@ extern "C" int fovea_module_run_inputs(fovea_module *module,
         descriptorFor(module->weightData(i), module->weightSpecs[i].shape));
   for (const std::vector<int64_t> &d : module->derivedDescriptors)
     args.push_back(d);
-  std::vector<int64_t> packedResults =
-      callPacked(FOVEA_ABI_RUN_ENTRY, module->outputs, args);
+  std::vector<int64_t> packedResults;
+  if (replay) {
+    fovea::rt::cuda::launchGraph(replay->graph);
+    packedResults = replay->results;
+  } else if (capture) {
+    // The first run of this shape: captured (nothing runs while @run
+    // enqueues), then launched. A shape whose capture fails runs eagerly
+    // from now on.
+    std::string why;
+    void *graph = nullptr;
+    if (fovea::rt::cuda::beginCapture()) {
+      packedResults = callPacked(FOVEA_ABI_RUN_ENTRY, module->outputs, args);
+      graph = fovea::rt::cuda::endCapture(why);
+    } else {
+      why = fovea::rt::cuda::takeError();
+    }
+    if (graph) {
+      // A failing launch is the run's error (the device's, not the
+      // capture's): it is reported, not retried without the graph.
+      fovea::rt::cuda::launchGraph(graph);
+      if (module->graphs.size() >= static_cast<size_t>(module->maxGraphs)) {
+        size_t oldest = 0;
+        for (size_t i = 1; i < module->graphs.size(); ++i)
+          if (module->graphs[i].lastUse < module->graphs[oldest].lastUse)
+            oldest = i;
+        module->dropGraph(oldest);
+      }
+      module->graphs.push_back(
+          {shapes, graph, deviceInputs, packedResults, module->runCount});
+      graphOwnsInputs = true;
+    } else {
+      module->uncapturable.push_back(shapes);
+      packedResults = callPacked(FOVEA_ABI_RUN_ENTRY, module->outputs, args);
+    }
+  } else {
+    packedResults = callPacked(FOVEA_ABI_RUN_ENTRY, module->outputs, args);
+  }
 
   // The results' shapes and where they start.
   struct Result {
@@ -483,13 +567,19 @@ extern "C" int fovea_module_run_inputs(fovea_module *module,
         fovea::rt::cuda::reserveStaging(0, stagedBytes, deviceError))
       for (const Result &r : results)
         fovea::rt::cuda::stageOutput(r.data, r.staged, r.bytes);
+    // Also a graph's results: freed after each launch, so it can run again.
     for (void *a : allocations)
       module->release(a);
-    for (void *device : deviceInputs)
-      fovea::rt::cuda::freeAsync(device);
+    if (!replay && !graphOwnsInputs && !capture)
+      for (void *device : deviceInputs)
+        fovea::rt::cuda::freeAsync(device);
     std::string late;
     if (!fovea::rt::cuda::finish(late) && deviceError.empty())
       deviceError = late;
+    // A failed capture's inputs, from cuMemAlloc.
+    if (capture && !graphOwnsInputs)
+      for (void *device : deviceInputs)
+        fovea::rt::cuda::freeDevice(device);
   }
   for (size_t i = 0; i < results.size() && deviceError.empty(); ++i)
     std::memcpy(outputs[i].data,
@@ -531,6 +621,29 @@ extern "C" int fovea_module_set_stream(fovea_module *module, void *stream,
     return 1;
   }
   module->stream = stream;
+  return 0;
+}
+
+extern "C" int fovea_module_set_cuda_graphs(fovea_module *module,
+                                            int32_t maxGraphs, char **error) {
+  std::string message;
+  if (!module)
+    message = "fovea_module_set_cuda_graphs: no module";
+  else if (!module->cuda)
+    message = "fovea_module_set_cuda_graphs: the module is compiled for the "
+              "CPU; CUDA graphs are for CUDA modules";
+  else if (maxGraphs < 0)
+    message = "the number of CUDA graphs must be >= 0 (0: off), got " +
+              std::to_string(maxGraphs);
+  if (!message.empty()) {
+    if (error)
+      *error = copyError(message);
+    return 1;
+  }
+  module->maxGraphs = maxGraphs;
+  fovea::rt::cuda::setRunStream(module->stream);
+  while (module->graphs.size() > static_cast<size_t>(maxGraphs))
+    module->dropGraph(0);
   return 0;
 }
 

@@ -31,6 +31,7 @@ void *fovea::rt::openModuleApi(const std::string &path, ModuleApi &api,
   binder.bind(api.freeString, "fovea_free_string");
   binder.bind(api.setThreads, "fovea_module_set_threads");
   binder.bind(api.setStream, "fovea_module_set_stream");
+  binder.bind(api.setCudaGraphs, "fovea_module_set_cuda_graphs");
   if (const char *missing = binder.missing()) {
     dlclose(handle);
     error = path + " is not a Fovea module (missing " + missing + ")";

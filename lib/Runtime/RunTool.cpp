@@ -45,6 +45,9 @@ struct Options {
   int64_t maxFrames = 0;
   /// CPU threads of the module's runs (0: every core).
   int threads = 0;
+  /// CUDA modules: the most CUDA graphs kept (0: off; -1: the module's
+  /// default).
+  int cudaGraphs = -1;
   /// Write bf16/f16 results as f32 (--output-dtype f32).
   bool outputF32 = false;
   /// The largest image decoded (--max-image-pixels).
@@ -341,6 +344,9 @@ constexpr FlagHelp kFlags[] = {
     {"--device cpu|cuda", "where the module runs (its compiled target)"},
     {"--threads N", "CPU threads of the runs (default 0: FOVEA_NUM_THREADS, "
                     "else every core the process may run on)"},
+    {"--cuda-graphs on|off|N",
+     "CUDA: capture each input shape's first run as a CUDA graph and replay "
+     "it (on: up to 8 graphs, N: up to N; default on)"},
     {"--print-metadata", "print the module's metadata JSON"},
     {"--version", "print the version"},
     {"--help", "print this help"},
@@ -415,6 +421,15 @@ std::optional<int> parseFlags(const char *tool, int argc, char **argv,
                               std::to_string(kMaxThreads) + ", got '" + v +
                               "'");
       o.threads = static_cast<int>(*n);
+    } else if (arg == "--cuda-graphs" && value(v)) {
+      constexpr long long kMaxGraphs = 1024;
+      std::optional<long long> n =
+          v == "on" ? 8 : v == "off" ? 0 : parseCount(v, 0, kMaxGraphs);
+      if (!n)
+        return fail(tool, "--cuda-graphs expects on, off or a count up to " +
+                              std::to_string(kMaxGraphs) + ", got '" + v +
+                              "'");
+      o.cudaGraphs = static_cast<int>(*n);
     } else if (arg == "--output" && value(v)) {
       o.outputs.push_back(v);
     } else if (arg == "--max-image-pixels" && value(v)) {
@@ -641,6 +656,13 @@ int runModule(const char *tool, const ModuleApi &api, Options &o,
   std::string error;
   if (api.setThreads(module, o.threads, &cerror) != 0) {
     std::string message = cerror ? cerror : "cannot set the threads";
+    api.freeError(cerror);
+    api.destroy(module);
+    return fail(tool, message);
+  }
+  if (o.cudaGraphs >= 0 &&
+      api.setCudaGraphs(module, o.cudaGraphs, &cerror) != 0) {
+    std::string message = cerror ? cerror : "cannot set the CUDA graphs";
     api.freeError(cerror);
     api.destroy(module);
     return fail(tool, message);

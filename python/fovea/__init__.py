@@ -130,6 +130,18 @@ class Module:
             raise TypeError(f"stream must be a torch.cuda.Stream or an int, got {stream!r}")
         self._module.set_stream(handle)
 
+    def set_cuda_graphs(self, max_graphs):
+        """CUDA modules: capture the first run of each input shape as a CUDA
+        graph and replay it for later runs of that shape, keeping up to
+        `max_graphs` (default 8; 0 or False: no graphs; True: 8)."""
+        if max_graphs is True:
+            max_graphs = 8
+        elif max_graphs is False:
+            max_graphs = 0
+        if not isinstance(max_graphs, int):
+            raise TypeError(f"max_graphs must be an int or a bool, got {max_graphs!r}")
+        self._module.set_cuda_graphs(max_graphs)
+
     def geometry(self, count, frame_indices=None, source_fps=0.0, tubelet_counts=None):
         """The token geometry the module predicts for `count` images, or for
         a video of `count` frames sampled at `frame_indices` of a source at

@@ -210,6 +210,16 @@ public:
 
   std::string metadata() const { return state->api.metadata(); }
 
+  /// CUDA modules: the most CUDA graphs kept (0: off).
+  void setCudaGraphs(int32_t maxGraphs) {
+    char *error = nullptr;
+    if (state->api.setCudaGraphs(state->module, maxGraphs, &error) != 0) {
+      std::string message = error ? error : "cannot set the CUDA graphs";
+      state->api.freeError(error);
+      throw FoveaError(message);
+    }
+  }
+
   /// CUDA modules: the CUstream (an address) the runs go to; 0 for the
   /// runtime's own.
   void setStream(uintptr_t stream) {
@@ -428,6 +438,7 @@ PYBIND11_MODULE(_fovea, m) {
            py::arg("threads"))
       .def("metadata", &Module::metadata)
       .def("set_stream", &Module::setStream, py::arg("stream"))
+      .def("set_cuda_graphs", &Module::setCudaGraphs, py::arg("max_graphs"))
       .def("run", &Module::run, py::arg("inputs"), py::arg("output_dtype"))
       .def("run_dlpack", &Module::runDlpack, py::arg("capsules"),
            py::arg("output_dtype"))

@@ -10,6 +10,9 @@
 //    between pinned host memory and live device memory;
 //  - the trace (FAKE_CUDA_TRACE, a file) lists every launch, copy,
 //    allocation, free and synchronization, for the test to count;
+//  - stream capture records allocations, frees and launches into a graph;
+//    each graph launch replays them (allocations at their captured
+//    addresses, arguments checked then);
 //  - FAKE_CUDA_DEVICE_BYTES caps device memory (allocations beyond it fail
 //    with CUDA_ERROR_OUT_OF_MEMORY), FAKE_CUDA_FAIL_LAUNCH=k fails the k-th
 //    launch (1-based) with CUDA_ERROR_LAUNCH_FAILED.
@@ -41,6 +44,19 @@ struct Function {
   std::vector<int> paramBytes;
 };
 
+/// What a captured stream did, replayed by each launch of the graph.
+struct Node {
+  enum Kind { Alloc, Free, Launch } kind;
+  uintptr_t pointer = 0;
+  size_t bytes = 0;
+  Function *function = nullptr;
+  std::vector<uint64_t> params;
+};
+
+struct Graph {
+  std::vector<Node> nodes;
+};
+
 /// A loaded kernel module: its kernels by name.
 struct Module {
   std::map<std::string, Function *> functions;
@@ -56,6 +72,8 @@ struct Fake {
   /// Pinned host blocks: start -> size.
   std::map<uintptr_t, size_t> pinned;
   long launches = 0, failLaunch = 0;
+  /// The graph the stream is being captured into, if any.
+  Graph *capturing = nullptr;
 
   Fake() {
     if (const char *path = std::getenv("FAKE_CUDA_TRACE"))
@@ -108,6 +126,18 @@ struct Fake {
 
   int allocate(unsigned long long *out, size_t bytes, const char *how) {
     size_t rounded = (bytes + 255) / 256 * 256;
+    if (capturing && std::strcmp(how, "async") == 0) {
+      // A graph allocation: its address is reserved now and fixed; it is
+      // live from each launch's allocation node on.
+      if (next + rounded > kDeviceSpan)
+        return kOutOfMemory;
+      uintptr_t p = reinterpret_cast<uintptr_t>(device) + next;
+      next += rounded;
+      capturing->nodes.push_back({Node::Alloc, p, rounded, nullptr, {}});
+      *out = p;
+      log("capture-alloc %zu", bytes);
+      return kSuccess;
+    }
     if (!device || live + rounded > limit || next + rounded > kDeviceSpan) {
       log("oom %s %zu", how, bytes);
       return kOutOfMemory;
@@ -122,6 +152,11 @@ struct Fake {
   }
 
   int release(unsigned long long p, const char *how) {
+    if (capturing && std::strcmp(how, "async") == 0) {
+      capturing->nodes.push_back({Node::Free, p, 0, nullptr, {}});
+      log("capture-free");
+      return kSuccess;
+    }
     auto it = blocks.find(p);
     if (it == blocks.end()) {
       log("violation: %s of 0x%llx, not a live device block", how, p);
@@ -130,6 +165,55 @@ struct Fake {
     live -= it->second;
     blocks.erase(it);
     log("free %s", how);
+    return kSuccess;
+  }
+
+  /// Every pointer-sized argument that is not a small integer must point
+  /// into a live device block.
+  void checkArguments(Function *fn, const std::vector<uint64_t> &values) {
+    for (size_t i = 0; i < values.size(); ++i) {
+      uint64_t value = values[i];
+      // Sizes, strides and offsets are small; anything else is an address.
+      if (fn->paramBytes[i] != 8 || value < (uint64_t(1) << 32))
+        continue;
+      if (!inDeviceSpan(value))
+        log("violation: %s argument %zu is not device memory (0x%llx)",
+            fn->name.c_str(), i, static_cast<unsigned long long>(value));
+      else if (!isDevice(value, 1))
+        log("violation: %s argument %zu is a freed device block (0x%llx)",
+            fn->name.c_str(), i, static_cast<unsigned long long>(value));
+    }
+  }
+
+  /// One launch of a graph: its nodes in capture order.
+  int replay(Graph &graph) {
+    for (Node &node : graph.nodes) {
+      switch (node.kind) {
+      case Node::Alloc:
+        if (blocks.count(node.pointer))
+          log("violation: a graph relaunched before its allocation 0x%llx "
+              "was freed",
+              static_cast<unsigned long long>(node.pointer));
+        if (live + node.bytes > limit)
+          return kOutOfMemory;
+        blocks[node.pointer] = node.bytes;
+        live += node.bytes;
+        log("alloc graph %zu", node.bytes);
+        break;
+      case Node::Free:
+        if (release(node.pointer, "graph") != kSuccess)
+          return kInvalidValue;
+        break;
+      case Node::Launch: {
+        long index = ++launches;
+        log("launch %s graph", node.function->name.c_str());
+        if (index == failLaunch)
+          return kLaunchFailed;
+        checkArguments(node.function, node.params);
+        break;
+      }
+      }
+    }
     return kSuccess;
   }
 
@@ -235,25 +319,31 @@ int cuLaunchKernel(void *function, unsigned, unsigned, unsigned, unsigned,
   Fake &f = fake();
   std::lock_guard<std::mutex> lock(f.mutex);
   auto *fn = static_cast<Function *>(function);
+  if (f.capturing) {
+    // Parameters are captured by value, as the driver does.
+    std::vector<uint64_t> values;
+    for (size_t i = 0; i < fn->paramBytes.size(); ++i) {
+      uint64_t value = 0;
+      if (fn->paramBytes[i] == 8)
+        std::memcpy(&value, params[i], 8);
+      values.push_back(value);
+    }
+    f.capturing->nodes.push_back({Node::Launch, 0, 0, fn, values});
+    f.log("capture-launch %s", fn->name.c_str());
+    return kSuccess;
+  }
   long index = ++f.launches;
   f.log("launch %s shared=%u stream=%p", fn->name.c_str(), shared, stream);
   if (index == f.failLaunch)
     return kLaunchFailed;
+  std::vector<uint64_t> values;
   for (size_t i = 0; i < fn->paramBytes.size(); ++i) {
-    if (fn->paramBytes[i] != 8)
-      continue;
-    uint64_t value;
-    std::memcpy(&value, params[i], 8);
-    // Sizes, strides and offsets are small; anything else is an address.
-    if (value < (uint64_t(1) << 32))
-      continue;
-    if (!f.inDeviceSpan(value))
-      f.log("violation: %s argument %zu is not device memory (0x%llx)",
-            fn->name.c_str(), i, static_cast<unsigned long long>(value));
-    else if (!f.isDevice(value, 1))
-      f.log("violation: %s argument %zu is a freed device block (0x%llx)",
-            fn->name.c_str(), i, static_cast<unsigned long long>(value));
+    uint64_t value = 0;
+    if (fn->paramBytes[i] == 8)
+      std::memcpy(&value, params[i], 8);
+    values.push_back(value);
   }
+  f.checkArguments(fn, values);
   return kSuccess;
 }
 
@@ -264,9 +354,54 @@ int cuStreamCreate(void **stream, unsigned) {
   return kSuccess;
 }
 int cuStreamSynchronize(void *stream) {
+  if (fake().capturing) {
+    fake().log("violation: a synchronization while capturing");
+    return 900; // CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED
+  }
   fake().log("sync %p", stream);
   return kSuccess;
 }
+int cuStreamBeginCapture_v2(void *, int) {
+  Fake &f = fake();
+  std::lock_guard<std::mutex> lock(f.mutex);
+  if (f.capturing)
+    return kInvalidValue;
+  f.capturing = new Graph;
+  f.log("capture-begin");
+  return kSuccess;
+}
+int cuStreamEndCapture(void *, void **graph) {
+  Fake &f = fake();
+  std::lock_guard<std::mutex> lock(f.mutex);
+  if (!f.capturing)
+    return kInvalidValue;
+  *graph = f.capturing;
+  f.capturing = nullptr;
+  f.log("capture-end");
+  return kSuccess;
+}
+int cuGraphInstantiateWithFlags(void **exec, void *graph, unsigned long long) {
+  *exec = new Graph(*static_cast<Graph *>(graph));
+  return kSuccess;
+}
+int cuGraphLaunch(void *exec, void *stream) {
+  Fake &f = fake();
+  std::lock_guard<std::mutex> lock(f.mutex);
+  if (f.capturing)
+    return kInvalidValue;
+  f.log("graph-launch stream=%p", stream);
+  return f.replay(*static_cast<Graph *>(exec));
+}
+int cuGraphExecDestroy(void *exec) {
+  delete static_cast<Graph *>(exec);
+  fake().log("graph-destroy");
+  return kSuccess;
+}
+int cuGraphDestroy(void *graph) {
+  delete static_cast<Graph *>(graph);
+  return kSuccess;
+}
+
 int cuEventCreate(void **event, unsigned) {
   *event = new int(0);
   return kSuccess;
@@ -321,6 +456,8 @@ int cuMemcpyHtoDAsync_v2(unsigned long long dst, const void *src, size_t bytes,
                          void *) {
   Fake &f = fake();
   std::lock_guard<std::mutex> lock(f.mutex);
+  if (f.capturing)
+    f.log("violation: a host-to-device copy while capturing");
   if (!f.isDevice(dst, bytes))
     f.log("violation: host-to-device copy into 0x%llx, not live device memory",
           dst);

@@ -64,6 +64,17 @@ const void *stagedOutput(size_t offset);
 /// allocation, or one the device reports); clears it.
 bool finish(std::string &error);
 
+/// CUDA graphs. `beginCapture` starts capturing the run stream's work
+/// (nothing runs meanwhile); `endCapture` ends it and returns the
+/// instantiated graph, or nullptr with `error` when the capture failed (the
+/// first error a call hit while capturing, which it clears). Allocations the
+/// graph makes keep their addresses across launches; what it does not free
+/// is freed with `freeAsync` after each launch.
+bool beginCapture();
+void *endCapture(std::string &error);
+bool launchGraph(void *graph);
+void destroyGraph(void *graph);
+
 /// Gives the pool's cached memory back to the driver.
 void trim();
 

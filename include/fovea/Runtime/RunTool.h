@@ -33,6 +33,7 @@ struct ModuleApi {
   void (*freeString)(char *);
   int (*setThreads)(fovea_module *, int32_t, char **);
   int (*setStream)(fovea_module *, void *, char **);
+  int (*setCudaGraphs)(fovea_module *, int32_t, char **);
 };
 
 /// Opens the module file at `path` (a bare name means the file in the

@@ -61,6 +61,15 @@ int fovea_module_set_threads(fovea_module *module, int32_t threads,
  * non-zero with *error set for a module not compiled for CUDA. */
 int fovea_module_set_stream(fovea_module *module, void *stream, char **error);
 
+/* CUDA modules: CUDA graphs, one per input shape. The first run of a shape
+ * is captured into a graph and launched; later runs of that shape launch
+ * the graph (one launch instead of one per kernel). Up to `max_graphs` are
+ * kept, the least recently used dropped first; 0 turns graphs off. A shape
+ * whose capture fails runs without a graph. Default: 8. Returns 0, or
+ * non-zero with *error set (a CPU module, a negative count). */
+int fovea_module_set_cuda_graphs(fovea_module *module, int32_t max_graphs,
+                                 char **error);
+
 /* Runs the entry point on `inputs` (one per entry of the metadata's
  * "inputs", in that order: packed images take one per image). Writes up to
  * `max_outputs` results to `outputs` and their count to *num_outputs.

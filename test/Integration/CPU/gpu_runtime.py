@@ -3,7 +3,8 @@
 modules run under a fake libcuda.so.1 (test/FakeCuda) that executes no
 kernel but records every driver call and checks every kernel argument and
 copy. A run must be: the input through pinned memory into device memory,
-the compiled kernels on one stream, the outputs back through pinned memory,
+the compiled kernels on one stream (captured once per input shape into a
+CUDA graph that later runs launch), the outputs back through pinned memory,
 one synchronization; all device memory from the stream-ordered pool and
 freed after use (no managed memory, no host pointer in a kernel, no freed
 block read); out-of-memory and a failed launch one line each."""
@@ -55,11 +56,10 @@ def check_protocol(name, inputs, outputs, *flags):
     module, ckpt, npy = prepare(name, inputs, *flags)
     init, run = launches(name, *flags)
     weights = len(metadata(module)["weights"])
-    for runs in (1, 3):
-        out = os.path.join(WORK, f"{name}_{runs}.npy")
-        trace = os.path.join(WORK, f"{name}_{runs}.trace")
+    for runs, graphs in ((1, "on"), (3, "on"), (3, "off")):
+        trace = os.path.join(WORK, f"{name}_{runs}_{graphs}.trace")
         args = [f"{BIN}/fovea-run", module, "--device", "cuda", "--weights", ckpt,
-                "--input", npy]
+                "--input", npy, "--cuda-graphs", graphs]
         if runs > 1:
             args += ["--benchmark", runs]
         result, lines = fake_run(args, trace)
@@ -74,8 +74,14 @@ def check_protocol(name, inputs, outputs, *flags):
         # The weights go up once; a run copies its input up, its outputs down.
         assert count("htod") == weights + runs, count("htod")
         assert count("dtoh") == runs * outputs, count("dtoh")
-        # Run memory is stream-ordered; all of it is back at exit.
-        assert any(l.startswith("alloc async") for l in lines)
+        # With graphs, the first run is captured and every run launches the
+        # graph (its kernels are the replayed launches counted above).
+        assert count("capture-begin") == (1 if graphs == "on" else 0), count("capture-begin")
+        assert count("graph-launch") == (runs if graphs == "on" else 0), count("graph-launch")
+        # Run memory is stream-ordered (or the graph's); all of it is back
+        # at exit.
+        assert any(l.startswith("alloc graph" if graphs == "on" else "alloc async")
+                   for l in lines)
         assert lines[-1] == "exit live=0", lines[-1]
 
 
@@ -100,7 +106,7 @@ def run_failed_launch():
     init, run = launches("fail", "--preset", "tiny")
     out = os.path.join(WORK, "fail.npy")
     result, lines = fake_run([f"{BIN}/fovea-run", module, "--device", "cuda",
-                              "--weights", ckpt, "--input", npy],
+                              "--weights", ckpt, "--input", npy, "--cuda-graphs", "off"],
                              os.path.join(WORK, "fail.trace"),
                              FAKE_CUDA_FAIL_LAUNCH=init + 2)
     errors = result.stderr.strip().splitlines()
@@ -109,6 +115,16 @@ def run_failed_launch():
     # Nothing is launched after the failure, and the run's memory is freed.
     assert sum(1 for l in lines if l.startswith("launch")) == init + 2
     assert lines[-1] == "exit live=0", lines[-1]
+    assert not os.path.exists(out)
+    # A kernel failing inside a graph fails the run, not retried without it.
+    result, lines = fake_run([f"{BIN}/fovea-run", module, "--device", "cuda",
+                              "--weights", ckpt, "--input", npy, "--output", out],
+                             os.path.join(WORK, "fail_graph.trace"),
+                             FAKE_CUDA_FAIL_LAUNCH=init + 2)
+    errors = result.stderr.strip().splitlines()
+    assert result.returncode != 0 and len(errors) == 1, errors
+    assert "run: cuGraphLaunch: unspecified launch failure (719)" in errors[0], errors[0]
+    assert sum(1 for l in lines if l.startswith("launch")) == init + 2
     assert not os.path.exists(out)
     # A kernel of @init failing fails the load, in one line.
     assert init > 0
@@ -136,9 +152,41 @@ def run_caller_stream():
     result, lines = fake_run(["/usr/bin/python3", "-c", script], trace,
                              PYTHONPATH=python_path)
     assert result.returncode == 0, result.stderr
-    runs = [l for l in lines if l.startswith("launch")][-1:]
-    assert runs and runs[0].endswith("stream=0x5000"), runs
+    runs = [l for l in lines if l.startswith("graph-launch")]
+    assert runs == ["graph-launch stream=0x5000"], runs
     assert lines[-2] == "sync 0x5000", lines[-3:]
+
+
+def run_graph_cache():
+    """One graph per input shape, the least recently used dropped first:
+    with room for one, shapes A A B A capture A, B, A again."""
+    module, ckpt, npy = prepare("graphs", video_frames(1), "--preset", "tiny")
+    trace = os.path.join(WORK, "graphs.trace")
+    script = (
+        "import numpy as np, fovea\n"
+        f"m = fovea.load({module!r}, weights={ckpt!r}, device='cuda')\n"
+        "m.set_cuda_graphs(1)\n"
+        "a, b = np.zeros((1, 3, 64, 64), np.uint8), np.zeros((2, 3, 64, 64), np.uint8)\n"
+        "for x in (a, a, b, a):\n"
+        "    (y,) = m.run(x)\n"
+        "    assert y.shape == (x.shape[0], 4, 96), y.shape\n"
+        "try:\n"
+        "    m.set_cuda_graphs(-1)\n"
+        "except fovea.FoveaError as e:\n"
+        "    assert 'must be >= 0' in str(e), e\n"
+        "else:\n"
+        "    raise AssertionError('no error')\n")
+    python_path = os.pathsep.join([os.path.join(BIN, "..", "python"),
+                                   os.environ.get("PYTHONPATH", "")])
+    result, lines = fake_run(["/usr/bin/python3", "-c", script], trace,
+                             PYTHONPATH=python_path)
+    assert result.returncode == 0, result.stderr
+    count = lambda word: sum(1 for l in lines if l.split()[0] == word)
+    assert count("capture-begin") == 3, count("capture-begin")
+    assert count("graph-launch") == 4, count("graph-launch")
+    assert count("graph-destroy") == 3, count("graph-destroy")
+    assert not [l for l in lines if l.startswith("violation")]
+    assert lines[-1] == "exit live=0", lines[-1]
 
 
 cases = Cases()
@@ -149,4 +197,5 @@ cases.run("video with EVS on the device", check_protocol, "video", video_frames(
 cases.run("out of device memory", run_out_of_memory)
 cases.run("failed launch", run_failed_launch)
 cases.run("the caller's stream", run_caller_stream)
+cases.run("CUDA graphs per input shape", run_graph_cache)
 cases.finish()

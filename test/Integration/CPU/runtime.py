@@ -103,6 +103,13 @@ def run_errors():
     for bad in ("-1", "two", "5000", ""):
         expect_error(run + ["--weights", good, "--input", f"{WORK}/one.npy", "--threads", bad],
                      f"--threads expects a count from 0 (every core) to 4096, got '{bad}'")
+    for bad in ("yes", "-2", "2000"):
+        expect_error(run + ["--weights", good, "--input", f"{WORK}/one.npy",
+                            "--cuda-graphs", bad],
+                     f"--cuda-graphs expects on, off or a count up to 1024, got '{bad}'")
+    # A CPU module has no CUDA graphs to keep: the flag is refused, not ignored.
+    expect_error(run + ["--weights", good, "--input", f"{WORK}/one.npy", "--cuda-graphs", "on"],
+                 "CUDA graphs are for CUDA modules")
 
     missing = dict(weights)
     del missing[name]
