@@ -33,105 +33,16 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.join(HERE, "..")
 sys.path.insert(0, os.path.join(ROOT, "test", "python"))
 sys.path.insert(0, os.path.join(ROOT, "test", "python", "reference"))
+sys.path.insert(0, os.path.join(HERE, "gpu_kit"))
 
 import torch  # noqa: E402
-import torch.nn.functional as F  # noqa: E402
 
 import pipeline_reference as pipe  # noqa: E402
-import vision_reference as ref  # noqa: E402
 from fovea_testing.checks import check_close  # noqa: E402
 from fovea_testing.files import read_npy, write_npy, write_safetensors  # noqa: E402
+from torch_peer import TorchPipeline, matmul_flops  # noqa: E402
 
 BIN = os.environ.get("FOVEA_TOOLS_DIR", os.path.join(ROOT, "build", "bin"))
-TOWER = pipe.TOWER
-
-
-def attention(q, k, v, scale):
-    """F.scaled_dot_product_attention where PyTorch has it (the GPU
-    machine's 2.x); written out for older versions (the CPU check)."""
-    sdpa = getattr(F, "scaled_dot_product_attention", None)
-    if sdpa is not None:
-        return sdpa(q, k, v, scale=scale)
-    s = (q.float() @ k.float().transpose(-1, -2)) * scale
-    return (torch.softmax(s, dim=-1) @ v.float()).to(q.dtype)
-
-
-class TorchPipeline(torch.nn.Module):
-    """normalize -> patch embedding -> position embedding -> prefix tokens ->
-    pre-norm ViT blocks -> strip prefix -> pixel shuffle (v2) -> RMSNorm ->
-    linear -> relu^2 -> linear, in `dtype` on `device`, the way an inference
-    engine writes it. The position table is interpolated once (a weight-only
-    computation, like Fovea's @init)."""
-
-    def __init__(self, weights, geometry, heads, dtype, device):
-        super().__init__()
-        self.patch = geometry["patch_size"]
-        self.prefix = geometry["num_prefix_tokens"]
-        self.grid = (geometry["height"] // self.patch, geometry["width"] // self.patch)
-        self.heads = heads
-        self.dtype = dtype
-        gen = TOWER + "patch_generator."
-        pos = ref.interp_pos_embed(weights[gen + "pos_embed"].float(), self.grid, False)
-        w = {k: v.to(device=device, dtype=dtype) for k, v in weights.items()}
-        self.w = w
-        self.pos = pos.to(device=device, dtype=dtype)
-        self.depth = sum(1 for n in weights if n.endswith("attn.qkv.weight"))
-        self.mean = torch.tensor(ref.CLIP_MEAN, device=device).reshape(1, 3, 1, 1)
-        self.std = torch.tensor(ref.CLIP_STD, device=device).reshape(1, 3, 1, 1)
-
-    def forward(self, pixels):
-        w, p, gen = self.w, self.patch, TOWER + "patch_generator."
-        n, c, h, wd = pixels.shape
-        x = ((pixels.float() / 255 - self.mean) / self.std).to(self.dtype)
-        x = (x.reshape(n, c, h // p, p, wd // p, p).permute(0, 2, 4, 1, 3, 5)
-             .reshape(n, (h // p) * (wd // p), c * p * p))
-        x = F.linear(x, w[gen + "embedder.weight"]) + self.pos
-        prefix = w[gen + "cls_token.token"]
-        x = torch.cat([prefix.unsqueeze(0).expand(n, *prefix.shape), x], dim=1)
-        width = x.shape[-1]
-        d = width // self.heads
-        for i in range(self.depth):
-            b = f"{TOWER}blocks.{i}."
-            y = F.layer_norm(x, (width,), w[b + "norm1.weight"], w[b + "norm1.bias"], 1e-6)
-            qkv = F.linear(y, w[b + "attn.qkv.weight"], w[b + "attn.qkv.bias"])
-            q, k, v = (t.reshape(n, -1, self.heads, d).transpose(1, 2)
-                       for t in qkv.split(width, dim=-1))
-            a = attention(q, k, v, d ** -0.5)
-            a = a.transpose(1, 2).reshape(n, -1, width)
-            x = x + F.linear(a, w[b + "attn.proj.weight"], w[b + "attn.proj.bias"])
-            y = F.layer_norm(x, (width,), w[b + "norm2.weight"], w[b + "norm2.bias"], 1e-6)
-            y = F.gelu(F.linear(y, w[b + "mlp.fc1.weight"], w[b + "mlp.fc1.bias"]))
-            x = x + F.linear(y, w[b + "mlp.fc2.weight"], w[b + "mlp.fc2.bias"])
-        x = x[:, self.prefix:]
-        rows, cols = self.grid
-        x = (x.reshape(n, rows, cols // 2, 2 * width).permute(0, 2, 1, 3)
-             .reshape(n, cols // 2, rows // 2, 4 * width).permute(0, 2, 1, 3)
-             .reshape(n, (rows // 2) * (cols // 2), 4 * width))
-        xf = x.float()
-        normed = xf * torch.rsqrt((xf * xf).mean(-1, keepdim=True) + 1e-5)
-        x = (normed.to(self.dtype).float() * w["mlp1.0.weight"].float()).to(self.dtype)
-        x = F.relu(F.linear(x, w["mlp1.1.weight"])) ** 2
-        return F.linear(x, w["mlp1.3.weight"])
-
-
-def matmul_flops(weights, geometry, heads, tiles):
-    """Multiply-adds x 2 of the matmuls and of attention for `tiles` tiles."""
-    shape = {k: tuple(v.shape) for k, v in weights.items()}
-    p = geometry["patch_size"]
-    patches = (geometry["height"] // p) * (geometry["width"] // p)
-    tokens = patches + geometry["num_prefix_tokens"]
-    gen = TOWER + "patch_generator."
-    width, depth_in = shape[gen + "embedder.weight"]
-    total = patches * width * depth_in
-    for name, s in shape.items():
-        if name.startswith(TOWER + "blocks.") and name.endswith(".weight") and len(s) == 2:
-            total += tokens * s[0] * s[1]
-    depth = sum(1 for n in shape if n.endswith("attn.qkv.weight"))
-    total += depth * 2 * tokens * tokens * width  # q k^T and p v
-    merged = patches // 4
-    total += merged * (shape["mlp1.1.weight"][0] * shape["mlp1.1.weight"][1]
-                       + shape["mlp1.3.weight"][0] * shape["mlp1.3.weight"][1])
-    return 2 * total * tiles
 
 
 def run(args, capture=True):
@@ -248,7 +159,8 @@ def main():
                    "--input", x, "--output", y, "--benchmark", str(args.iters),
                    "--warmup", str(args.warmup)])
         fovea_ms = float(re.search(r"median ([\d.]+) ms", out).group(1))
-        flops = matmul_flops(weights, geometry, heads, batch)
+        flops = matmul_flops({k: tuple(v.shape) for k, v in weights.items()}, geometry,
+                             batch)
         rows = [("fovea", fovea_ms)]
         eager_ms, eager_out = time_torch(model, pixels.cuda(), args.iters, args.warmup)
         rows.append(("pytorch eager", eager_ms))

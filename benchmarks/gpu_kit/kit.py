@@ -143,7 +143,8 @@ class Kit:
                 continue
             meta = json.loads(self.run([self.fovea_run, os.path.join(KIT, case["module"]),
                                         "--print-metadata"], 60).stdout)
-            model = torch_peer.VisionPeer(self.torch_weights(case, meta), meta, device)
+            model = torch_peer.from_metadata(self.torch_weights(case, meta), meta,
+                                             torch.bfloat16, device)
             x = torch.from_numpy(np.load(self.pixels(case))).to(device)
             with torch.no_grad():
                 y = model(x).float().cpu().numpy()
@@ -212,7 +213,8 @@ class Kit:
     def bench_torch(self, case, meta, batch, compiled):
         import torch
         import torch_peer
-        model = torch_peer.VisionPeer(self.torch_weights(case, meta), meta, "cuda")
+        model = torch_peer.from_metadata(self.torch_weights(case, meta), meta,
+                                         torch.bfloat16, "cuda")
         if compiled:
             model = torch.compile(model)
         host = torch.from_numpy(np.load(self.pixels(case, batch)))
@@ -221,7 +223,6 @@ class Kit:
         with torch.no_grad():
             for k in range(3 + self.args.iters):
                 start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-                t0 = time.perf_counter()
                 start.record()
                 model(x)
                 end.record()
@@ -245,7 +246,7 @@ class Kit:
                 continue
             meta = json.loads(self.run([self.fovea_run, os.path.join(KIT, case["module"]),
                                         "--print-metadata"], 60).stdout)
-            flops = torch_peer.VisionPeer.flops_of(meta, 1)
+            flops = torch_peer.metadata_flops(meta, 1)
             for batch in case["bench"]:
                 row = dict(case=case["name"], batch=batch, gflop_per_tile=round(flops / 1e9, 1))
                 if self.left() < 45:

@@ -241,10 +241,9 @@ std::string fovea::moduleMetadata(const ModelConfig &config,
        llvm::json::Object{
            {"mean", llvm::json::Array(llvm::ArrayRef<float>(config.normMean))},
            {"std", llvm::json::Array(llvm::ArrayRef<float>(config.normStd))}}},
-      {"encoder",
-       llvm::json::Object{{"width", config.width},
-                          {"depth", config.depth},
-                          {"heads", config.heads}}},
+      {"encoder", llvm::json::Object{{"width", config.width},
+                                     {"depth", config.depth},
+                                     {"heads", config.heads}}},
       {"geometry",
        llvm::json::Object{
            {"height", g.height},
@@ -387,12 +386,11 @@ static llvm::Error emitArtifact(ModuleOp module, const ModelConfig &config,
   if (auto indices = module->getAttrOfType<DenseI64ArrayAttr>(
           vision::VisionDialect::InitOnlyWeightsAttrHelper::getNameStr()))
     initOnly = indices.asArrayRef();
-  module->setAttr(
-      vision::VisionDialect::MetadataAttrHelper::getNameStr(),
-      StringAttr::get(module.getContext(),
-                      moduleMetadata(config, import, options.target,
-                                     options.pipeline, signature, derived,
-                                     initOnly, cpu)));
+  module->setAttr(vision::VisionDialect::MetadataAttrHelper::getNameStr(),
+                  StringAttr::get(module.getContext(),
+                                  moduleMetadata(config, import, options.target,
+                                                 options.pipeline, signature,
+                                                 derived, initOnly, cpu)));
   PassManager pm(module.getContext());
   pm.addPass(vision::createAddEntryPoints());
   if (failed(pm.run(module)))
@@ -478,10 +476,10 @@ llvm::Error fovea::compileModel(const ModelConfig &config,
   // and the PTX phase prints PTX.
   CompileOptions options = given;
   if (options.target == Target::CUDA)
-    options.pipeline.gpuBinary = options.phase == Phase::PTX &&
-                                         options.emit == Emit::IR
-                                     ? "ptx"
-                                     : resolvedGpuBinary(options.pipeline);
+    options.pipeline.gpuBinary =
+        options.phase == Phase::PTX && options.emit == Emit::IR
+            ? "ptx"
+            : resolvedGpuBinary(options.pipeline);
   if (options.emit != Emit::IR)
     if (llvm::Error e = checkOutputDirectory(options.outputPath))
       return e;

@@ -339,10 +339,10 @@ bool fovea::rt::cuda::upload(void *device, const void *host, size_t bytes,
       return false;
     std::memcpy(s.upload[half].data, static_cast<const char *>(host) + done,
                 size);
-    if (!openStep(d.memcpyHtoDAsync(reinterpret_cast<CUdeviceptr>(device) +
-                                        done,
-                                    s.upload[half].data, size, s.runStream),
-                  "cuMemcpyHtoDAsync", error) ||
+    if (!openStep(
+            d.memcpyHtoDAsync(reinterpret_cast<CUdeviceptr>(device) + done,
+                              s.upload[half].data, size, s.runStream),
+            "cuMemcpyHtoDAsync", error) ||
         !openStep(d.eventRecord(s.uploaded[half], s.runStream), "cuEventRecord",
                   error))
       return false;
@@ -359,8 +359,8 @@ void fovea::rt::cuda::setRunStream(void *stream) {
 void *fovea::rt::cuda::allocAsync(size_t bytes, std::string &error) {
   State &s = state();
   CUdeviceptr pointer = 0;
-  CUresult rc = s.driver.memAllocAsync(&pointer, bytes ? bytes : 1,
-                                       s.runStream);
+  CUresult rc =
+      s.driver.memAllocAsync(&pointer, bytes ? bytes : 1, s.runStream);
   if (rc != kSuccess) {
     error = "cuMemAllocAsync (" + std::to_string(bytes) +
             " bytes of device memory): " + describe(rc);

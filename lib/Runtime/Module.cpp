@@ -424,10 +424,10 @@ extern "C" int fovea_module_run_inputs(fovea_module *module,
     for (fovea_module::CapturedRun &g : module->graphs)
       if (g.shapes == shapes)
         replay = &g;
-    capture = !replay && module->maxGraphs > 0 &&
-              std::find(module->uncapturable.begin(),
-                        module->uncapturable.end(),
-                        shapes) == module->uncapturable.end();
+    capture =
+        !replay && module->maxGraphs > 0 &&
+        std::find(module->uncapturable.begin(), module->uncapturable.end(),
+                  shapes) == module->uncapturable.end();
     std::vector<size_t> sizes;
     size_t total = 0;
     for (int32_t n = 0; n < numInputs; ++n) {
@@ -473,8 +473,8 @@ extern "C" int fovea_module_run_inputs(fovea_module *module,
   // weights and the values @init derived from them.
   std::vector<std::vector<int64_t>> args;
   for (int32_t n = 0; n < numInputs; ++n)
-    args.push_back(descriptorFor(module->cuda ? deviceInputs[n] : inputs[n].data,
-                                 shapes[n]));
+    args.push_back(descriptorFor(
+        module->cuda ? deviceInputs[n] : inputs[n].data, shapes[n]));
   // Released (init-only) weights pass a null buffer of their shape; @run
   // does not read them.
   for (size_t i = 0; i < module->weights.size(); ++i)
@@ -547,10 +547,10 @@ extern "C" int fovea_module_run_inputs(fovea_module *module,
     size_t bytes = elements * dtypeSize(out.dtype);
     t.data = std::malloc(std::max<size_t>(bytes, 1));
     // Results are dense and row-major (identity layouts at the boundary).
-    results.push_back({reinterpret_cast<void *>(d[0]),
-                       reinterpret_cast<const uint8_t *>(d[1]) +
-                           d[2] * dtypeSize(out.dtype),
-                       bytes, stagedBytes});
+    results.push_back(
+        {reinterpret_cast<void *>(d[0]),
+         reinterpret_cast<const uint8_t *>(d[1]) + d[2] * dtypeSize(out.dtype),
+         bytes, stagedBytes});
     stagedBytes += bytes;
   }
   // Each allocation is freed once, after its results are copied out.
@@ -583,9 +583,8 @@ extern "C" int fovea_module_run_inputs(fovea_module *module,
   }
   for (size_t i = 0; i < results.size() && deviceError.empty(); ++i)
     std::memcpy(outputs[i].data,
-                module->cuda
-                    ? fovea::rt::cuda::stagedOutput(results[i].staged)
-                    : results[i].data,
+                module->cuda ? fovea::rt::cuda::stagedOutput(results[i].staged)
+                             : results[i].data,
                 results[i].bytes);
   if (!module->cuda)
     for (void *a : allocations)

@@ -423,12 +423,12 @@ std::optional<int> parseFlags(const char *tool, int argc, char **argv,
       o.threads = static_cast<int>(*n);
     } else if (arg == "--cuda-graphs" && value(v)) {
       constexpr long long kMaxGraphs = 1024;
-      std::optional<long long> n =
-          v == "on" ? 8 : v == "off" ? 0 : parseCount(v, 0, kMaxGraphs);
+      std::optional<long long> n = v == "on"    ? 8
+                                   : v == "off" ? 0
+                                                : parseCount(v, 0, kMaxGraphs);
       if (!n)
         return fail(tool, "--cuda-graphs expects on, off or a count up to " +
-                              std::to_string(kMaxGraphs) + ", got '" + v +
-                              "'");
+                              std::to_string(kMaxGraphs) + ", got '" + v + "'");
       o.cudaGraphs = static_cast<int>(*n);
     } else if (arg == "--output" && value(v)) {
       o.outputs.push_back(v);

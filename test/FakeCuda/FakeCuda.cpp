@@ -230,9 +230,8 @@ struct Fake {
       while (!f->name.empty() && f->name.back() == ' ')
         f->name.pop_back();
       const char *close = std::strchr(open, ')');
-      for (const char *p = open; close && (p = std::strstr(p, ".param ")) &&
-                                 p < close;
-           p += 7) {
+      for (const char *p = open;
+           close && (p = std::strstr(p, ".param ")) && p < close; p += 7) {
         const char *type = p + 7;
         int bytes = std::strncmp(type, ".u64", 4) == 0 ||
                             std::strncmp(type, ".b64", 4) == 0 ||

@@ -1,4 +1,4 @@
-//===- CachingPoolTest.cpp - Tests of the caching pool ---------------------===//
+//===- CachingPoolTest.cpp - Tests of the caching pool --------------------===//
 //
 // The pool over a counting host allocator: size classes, reuse, foreign
 // pointers, trimming and the retry after an allocation failure.

@@ -48,8 +48,8 @@ llvm::Expected<HostCpu> resolveHostCpu(const CompileOptions &options);
 
 /// The metadata JSON of a module compiled with `options` (model, entry
 /// point, inputs, outputs, weights, geometry, host CPU; for CUDA the GPU
-/// architecture and the kernels' embedded format from `pipeline`): the tensors of
-/// `signature`, @init returning values of `derivedTypes` and alone reading
+/// architecture and the kernels' embedded format from `pipeline`): the tensors
+/// of `signature`, @init returning values of `derivedTypes` and alone reading
 /// the weights at `initOnlyWeights`, the geometry of `config`.
 std::string moduleMetadata(const ModelConfig &config,
                            const ImportOptions &options, Target target,

@@ -293,24 +293,23 @@ static Value compactKeptRows(OpBuilder &b, Location loc, Value x, Value kept,
           : OpFoldResult(b.getIndexAttr(keptType.getDimSize(0)));
 
   Value zeros = createFilled(b, loc, {total}, b.getI64IntegerAttr(0));
-  Value before = linalg::GenericOp::create(
-                     b, loc, zeros.getType(), kept, zeros,
-                     {dimsMap(ctx, 2, {1}), dimsMap(ctx, 2, {0})},
-                     iterators(2, {1}),
-                     [&](OpBuilder &nb, Location nl, ValueRange args) {
-                       Value upTo = arith::CmpIOp::create(
-                           nb, nl, arith::CmpIPredicate::ule,
-                           linalg::IndexOp::create(nb, nl, 1),
-                           linalg::IndexOp::create(nb, nl, 0));
-                       Value counted = arith::SelectOp::create(
-                           nb, nl, upTo, args[0],
-                           arith::ConstantIntOp::create(nb, nl, 0, 64));
-                       linalg::YieldOp::create(
-                           nb, nl,
-                           arith::AddIOp::create(nb, nl, args[1], counted)
-                               .getResult());
-                     })
-                     .getResult(0);
+  Value before =
+      linalg::GenericOp::create(
+          b, loc, zeros.getType(), kept, zeros,
+          {dimsMap(ctx, 2, {1}), dimsMap(ctx, 2, {0})}, iterators(2, {1}),
+          [&](OpBuilder &nb, Location nl, ValueRange args) {
+            Value upTo =
+                arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::ule,
+                                      linalg::IndexOp::create(nb, nl, 1),
+                                      linalg::IndexOp::create(nb, nl, 0));
+            Value counted = arith::SelectOp::create(
+                nb, nl, upTo, args[0],
+                arith::ConstantIntOp::create(nb, nl, 0, 64));
+            linalg::YieldOp::create(
+                nb, nl,
+                arith::AddIOp::create(nb, nl, args[1], counted).getResult());
+          })
+          .getResult(0);
 
   Value counts = createFilled(b, loc, {keptRows}, b.getI64IntegerAttr(0));
   Value source =
@@ -325,7 +324,8 @@ static Value compactKeptRows(OpBuilder &b, Location loc, Value x, Value kept,
             linalg::YieldOp::create(
                 nb, nl,
                 arith::AddIOp::create(
-                    nb, nl, args[1], arith::ExtUIOp::create(nb, nl, i64, earlier))
+                    nb, nl, args[1],
+                    arith::ExtUIOp::create(nb, nl, i64, earlier))
                     .getResult());
           })
           .getResult(0);
