@@ -377,6 +377,15 @@ void fovea::rt::cuda::freeAsync(void *pointer) {
           "cuMemFreeAsync");
 }
 
+bool fovea::rt::cuda::copyDevice(void *dst, const void *src, size_t bytes) {
+  State &s = state();
+  return !bytes || !healthy() ||
+         check(s.driver.memcpyAsync(reinterpret_cast<CUdeviceptr>(dst),
+                                    reinterpret_cast<CUdeviceptr>(src), bytes,
+                                    s.runStream),
+               "cuMemcpyAsync", "a result");
+}
+
 bool fovea::rt::cuda::reserveStaging(size_t inputBytes, size_t outputBytes,
                                      std::string &error) {
   State &s = state();

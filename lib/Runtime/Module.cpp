@@ -366,11 +366,12 @@ extern "C" fovea_module *fovea_module_create(const char *weightsPath,
   return module.release();
 }
 
-extern "C" int fovea_module_run_inputs(fovea_module *module,
-                                       const fovea_tensor *inputs,
-                                       int32_t numInputs, fovea_tensor *outputs,
-                                       int32_t maxOutputs, int32_t *numOutputs,
-                                       char **error) {
+/// A run. `onDevice` (CUDA modules): the inputs are in device memory and
+/// the outputs stay there, handed to the caller (fovea_module_run_device).
+static int runModule(fovea_module *module, const fovea_tensor *inputs,
+                     int32_t numInputs, fovea_tensor *outputs,
+                     int32_t maxOutputs, int32_t *numOutputs, char **error,
+                     bool onDevice) {
   auto fail = [&](const std::string &message) {
     if (error)
       *error = copyError(message);
@@ -378,6 +379,10 @@ extern "C" int fovea_module_run_inputs(fovea_module *module,
   };
   if (!module || !inputs)
     return fail("fovea_module_run: null module or input");
+  if (onDevice && !module->cuda)
+    return fail("fovea_module_run_device: the module is compiled for the "
+                "CPU; its inputs and outputs are in host memory "
+                "(fovea_module_run_inputs)");
   if (numInputs != static_cast<int32_t>(module->inputs.size()))
     return fail("fovea_module_run: the module takes " +
                 std::to_string(module->inputs.size()) +
@@ -424,8 +429,12 @@ extern "C" int fovea_module_run_inputs(fovea_module *module,
     for (fovea_module::CapturedRun &g : module->graphs)
       if (g.shapes == shapes)
         replay = &g;
+    // Device runs hand their results to the caller: no graph, whose
+    // results the next launch would overwrite.
+    if (onDevice)
+      replay = nullptr;
     capture =
-        !replay && module->maxGraphs > 0 &&
+        !onDevice && !replay && module->maxGraphs > 0 &&
         std::find(module->uncapturable.begin(), module->uncapturable.end(),
                   shapes) == module->uncapturable.end();
     std::vector<size_t> sizes;
@@ -437,14 +446,18 @@ extern "C" int fovea_module_run_inputs(fovea_module *module,
       sizes.push_back(bytes);
       total += bytes;
     }
-    if (!fovea::rt::cuda::reserveStaging(total, 0, deviceError))
+    if (onDevice)
+      for (int32_t n = 0; n < numInputs; ++n)
+        deviceInputs.push_back(inputs[n].data);
+    else if (!fovea::rt::cuda::reserveStaging(total, 0, deviceError))
       return fail(deviceError);
     if (replay) {
       replay->lastUse = module->runCount;
       deviceInputs = replay->inputs;
     }
     size_t at = 0;
-    for (int32_t n = 0; n < numInputs && deviceError.empty(); ++n) {
+    for (int32_t n = 0; n < numInputs && deviceError.empty() && !onDevice;
+         ++n) {
       if (!replay) {
         // A captured graph keeps reading its inputs' buffers: those are
         // not from the stream-ordered pool.
@@ -545,7 +558,7 @@ extern "C" int fovea_module_run_inputs(fovea_module *module,
       elements *= static_cast<size_t>(d[3 + k]);
     }
     size_t bytes = elements * dtypeSize(out.dtype);
-    t.data = std::malloc(std::max<size_t>(bytes, 1));
+    t.data = onDevice ? nullptr : std::malloc(std::max<size_t>(bytes, 1));
     // Results are dense and row-major (identity layouts at the boundary).
     results.push_back(
         {reinterpret_cast<void *>(d[0]),
@@ -559,6 +572,44 @@ extern "C" int fovea_module_run_inputs(fovea_module *module,
     if (std::find(allocations.begin(), allocations.end(), r.allocation) ==
         allocations.end())
       allocations.push_back(r.allocation);
+  if (onDevice) {
+    // A result that is a whole allocation of its own goes to the caller as
+    // it is; others (views, shared allocations) are copied into one.
+    deviceError = fovea::rt::cuda::takeError();
+    std::vector<void *> kept;
+    for (size_t i = 0; i < results.size() && deviceError.empty(); ++i) {
+      const Result &r = results[i];
+      bool whole =
+          r.data == r.allocation &&
+          std::count_if(results.begin(), results.end(), [&](const Result &o) {
+            return o.allocation == r.allocation;
+          }) == 1;
+      if (whole) {
+        outputs[i].data = r.allocation;
+        kept.push_back(r.allocation);
+        continue;
+      }
+      outputs[i].data = fovea::rt::cuda::allocAsync(r.bytes, deviceError);
+      if (outputs[i].data)
+        fovea::rt::cuda::copyDevice(outputs[i].data, r.data, r.bytes);
+    }
+    for (void *a : allocations)
+      if (std::find(kept.begin(), kept.end(), a) == kept.end())
+        module->release(a);
+    std::string late;
+    if (!fovea::rt::cuda::finish(late) && deviceError.empty())
+      deviceError = late;
+    if (!deviceError.empty()) {
+      for (size_t i = 0; i < module->outputs.size(); ++i)
+        fovea_tensor_release_device(&outputs[i]);
+      std::string ignored;
+      fovea::rt::cuda::finish(ignored);
+      return fail("run: " + deviceError);
+    }
+    if (numOutputs)
+      *numOutputs = static_cast<int32_t>(module->outputs.size());
+    return 0;
+  }
   if (module->cuda) {
     // The results come back through the pinned output buffer, then the
     // host waits for the stream, once.
@@ -597,6 +648,33 @@ extern "C" int fovea_module_run_inputs(fovea_module *module,
   if (numOutputs)
     *numOutputs = static_cast<int32_t>(module->outputs.size());
   return 0;
+}
+
+extern "C" int fovea_module_run_inputs(fovea_module *module,
+                                       const fovea_tensor *inputs,
+                                       int32_t numInputs, fovea_tensor *outputs,
+                                       int32_t maxOutputs, int32_t *numOutputs,
+                                       char **error) {
+  return runModule(module, inputs, numInputs, outputs, maxOutputs, numOutputs,
+                   error, /*onDevice=*/false);
+}
+
+extern "C" int fovea_module_run_device(fovea_module *module,
+                                       const fovea_tensor *inputs,
+                                       int32_t numInputs, fovea_tensor *outputs,
+                                       int32_t maxOutputs, int32_t *numOutputs,
+                                       char **error) {
+  return runModule(module, inputs, numInputs, outputs, maxOutputs, numOutputs,
+                   error, /*onDevice=*/true);
+}
+
+extern "C" void fovea_tensor_release_device(fovea_tensor *tensor) {
+  if (!tensor)
+    return;
+  std::free(tensor->shape);
+  fovea::rt::cuda::freeAsync(tensor->data);
+  tensor->shape = nullptr;
+  tensor->data = nullptr;
 }
 
 extern "C" int fovea_module_run(fovea_module *module, const fovea_tensor *input,

@@ -32,6 +32,8 @@ void *fovea::rt::openModuleApi(const std::string &path, ModuleApi &api,
   binder.bind(api.setThreads, "fovea_module_set_threads");
   binder.bind(api.setStream, "fovea_module_set_stream");
   binder.bind(api.setCudaGraphs, "fovea_module_set_cuda_graphs");
+  binder.bind(api.runDevice, "fovea_module_run_device");
+  binder.bind(api.releaseDevice, "fovea_tensor_release_device");
   if (const char *missing = binder.missing()) {
     dlclose(handle);
     error = path + " is not a Fovea module (missing " + missing + ")";

@@ -108,18 +108,25 @@ class Module:
         any framework's `from_dlpack`). The DLPack path copies nothing:
         contiguous host inputs go to the module as they are and the results
         are the module's buffers (bf16 as `torch.bfloat16`).
-        `output_dtype="f32"` widens bf16/f16 results to float32 (a copy)."""
+        `output_dtype="f32"` widens bf16/f16 host results to float32 (a
+        copy). A CUDA module also takes CUDA tensors (device 0): the run then
+        stays on the device (no copy through the host) and returns CUDA
+        tensors; torch's current stream is synchronized first, other
+        producers' inputs must be complete."""
         items = list(pixels) if isinstance(pixels, (list, tuple)) else [pixels]
         if all(isinstance(p, np.ndarray) for p in items) or not any(
                 hasattr(p, "__dlpack__") for p in items):
             return list(self._module.run([np.asarray(p) for p in items], output_dtype))
         torch_in = any(_is_torch(p) for p in items)
-        capsules = [_capsule(p, i) for i, p in enumerate(items)]
+        cuda_module = self.metadata.get("target") == "cuda"
+        capsules = [_capsule(p, i, cuda_module) for i, p in enumerate(items)]
+        on_cuda = hasattr(items[0], "__dlpack_device__") and \
+            int(items[0].__dlpack_device__()[0]) == 2
         results = self._module.run_dlpack(capsules, output_dtype)
         if torch_in:
             import torch.utils.dlpack
             return [torch.utils.dlpack.from_dlpack(c) for c in results]
-        return [Tensor(c) for c in results]
+        return [Tensor(c, (2, 0) if on_cuda else (1, 0)) for c in results]
 
     def set_stream(self, stream):
         """CUDA modules: run on `stream` (a `torch.cuda.Stream`, or a
@@ -156,7 +163,7 @@ def _is_torch(value):
     return type(value).__module__.split(".")[0] == "torch"
 
 
-def _capsule(value, index):
+def _capsule(value, index, cuda_module):
     """The DLPack capsule of one input (torch tensors made contiguous
     first, which is free when they already are)."""
     if _is_torch(value):
@@ -164,9 +171,17 @@ def _capsule(value, index):
         if not value.is_contiguous():
             value = value.contiguous()
     device = value.__dlpack_device__() if hasattr(value, "__dlpack_device__") else (1, 0)
-    if int(device[0]) != 1:
+    if int(device[0]) == 2 and not cuda_module:
         raise FoveaError(f"input {index}: the tensor is on DLPack device {tuple(device)}; "
-                         "this module takes host (CPU) tensors")
+                         "this module is compiled for the CPU and takes host tensors")
+    if int(device[0]) == 2 and _is_torch(value):
+        # The module's stream does not wait for torch's: the input must be
+        # complete before the run starts.
+        import torch
+        torch.cuda.current_stream(value.device).synchronize()
+    elif int(device[0]) not in (1, 2):
+        raise FoveaError(f"input {index}: the tensor is on DLPack device {tuple(device)}; "
+                         "modules take host (CPU) tensors, CUDA modules also CUDA tensors")
     return value.__dlpack__()
 
 
@@ -174,8 +189,9 @@ class Tensor:
     """A result lent out through DLPack: `numpy.from_dlpack(t)`,
     `torch.from_dlpack(t)`, ... take it without a copy (once)."""
 
-    def __init__(self, capsule):
+    def __init__(self, capsule, device=(1, 0)):
         self._capsule = capsule
+        self._device = device
 
     def __dlpack__(self, stream=None, **kwargs):
         if self._capsule is None:
@@ -184,7 +200,7 @@ class Tensor:
         return capsule
 
     def __dlpack_device__(self):
-        return (1, 0)
+        return self._device
 
 
 def load_npy(path, dtype="native"):

@@ -110,12 +110,14 @@ struct LoadedModule {
 struct LentResult {
   std::shared_ptr<LoadedModule> owner;
   fovea_tensor tensor{};
+  /// The buffer is CUDA device memory (a device run's result).
+  bool device = false;
   std::vector<int64_t> shape;
   std::vector<float> converted;
   DLManagedTensor managed{};
   ~LentResult() {
     if (tensor.data)
-      owner->api.release(&tensor);
+      device ? owner->api.releaseDevice(&tensor) : owner->api.release(&tensor);
   }
 };
 
@@ -173,10 +175,11 @@ std::vector<float> widened(const fovea_tensor &t, size_t count) {
 struct RunResults {
   const rt::ModuleApi &api;
   std::vector<fovea_tensor> tensors;
+  bool device = false;
   size_t taken = 0;
   ~RunResults() {
     for (size_t i = taken; i < tensors.size(); ++i)
-      api.release(&tensors[i]);
+      device ? api.releaseDevice(&tensors[i]) : api.release(&tensors[i]);
   }
 };
 
@@ -304,6 +307,10 @@ public:
     std::vector<ConsumedInput> consumed(capsules.size());
     std::vector<fovea_tensor> ins(capsules.size());
     std::vector<std::vector<int64_t>> shapes(capsules.size());
+    // All inputs in host memory, or all in CUDA device memory (device 0):
+    // then the run keeps everything on the device (no copy through the
+    // host) and its results are CUDA tensors.
+    bool onDevice = false;
     for (size_t i = 0; i < capsules.size(); ++i) {
       PyObject *capsule = capsules[i].ptr();
       if (!PyCapsule_IsValid(capsule, "dltensor"))
@@ -315,11 +322,24 @@ public:
       consumed[i].managed = managed;
       const DLTensor &t = managed->dl_tensor;
       std::string what = "input " + std::to_string(i) + ": ";
-      if (t.device.device_type != kDLCPU)
+      bool cuda = t.device.device_type == kDLCUDA;
+      if (t.device.device_type != kDLCPU && !cuda)
         throw FoveaError(what +
-                         "the tensor is not in host memory (DLPack "
-                         "device type " +
+                         "the tensor is neither in host memory nor on a "
+                         "CUDA device (DLPack device type " +
                          std::to_string(t.device.device_type) + ")");
+      if (i == 0)
+        onDevice = cuda;
+      else if (cuda != onDevice)
+        throw FoveaError(what + "inputs must all be in host memory or all "
+                                "on the CUDA device");
+      if (cuda && t.device.device_id != 0)
+        throw FoveaError(what + "the tensor is on CUDA device " +
+                         std::to_string(t.device.device_id) +
+                         "; Fovea runs on device 0");
+      if (cuda && widen)
+        throw FoveaError("output_dtype='f32' widens host results; convert "
+                         "CUDA results in the framework");
       if (t.dtype.lanes != 1 ||
           !((t.dtype.code == kDLUInt && t.dtype.bits == 8) ||
             (t.dtype.code == kDLFloat && t.dtype.bits == 32)))
@@ -338,12 +358,13 @@ public:
       ins[i].shape = shapes[i].data();
       ins[i].data = static_cast<char *>(t.data) + t.byte_offset;
     }
-    RunResults outs{state->api, call(ins)};
+    RunResults outs{state->api, call(ins, onDevice), onDevice};
     py::list results;
     for (; outs.taken < outs.tensors.size();) {
       // From here the LentResult owns the buffer.
       auto lent = std::make_unique<LentResult>();
       lent->owner = state;
+      lent->device = onDevice;
       lent->tensor = outs.tensors[outs.taken++];
       const fovea_tensor &out = lent->tensor;
       lent->shape.assign(out.shape, out.shape + out.rank);
@@ -359,7 +380,7 @@ public:
           t.dtype = dlpackType(FOVEA_F32);
         }
       }
-      t.device = {kDLCPU, 0};
+      t.device = {onDevice ? kDLCUDA : kDLCPU, 0};
       t.ndim = static_cast<int32_t>(lent->shape.size());
       t.shape = lent->shape.data();
       t.strides = nullptr;
@@ -393,16 +414,17 @@ private:
   }
 
   /// Runs the module without the GIL; the results are the module's.
-  std::vector<fovea_tensor> call(std::vector<fovea_tensor> &ins) {
+  std::vector<fovea_tensor> call(std::vector<fovea_tensor> &ins,
+                                 bool onDevice = false) {
     fovea_tensor outs[8];
     int32_t count = 0;
     char *error = nullptr;
     int status;
     {
       py::gil_scoped_release release;
-      status = state->api.run(state->module, ins.data(),
-                              static_cast<int32_t>(ins.size()), outs, 8, &count,
-                              &error);
+      status = (onDevice ? state->api.runDevice : state->api.run)(
+          state->module, ins.data(), static_cast<int32_t>(ins.size()), outs, 8,
+          &count, &error);
     }
     if (status != 0) {
       std::string message = error ? error : "run failed";

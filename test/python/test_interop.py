@@ -102,7 +102,8 @@ def dlpack_other_producers():
         def __dlpack_device__(self):
             return (2, 0)
     expect(lambda: module.run(OnGpu(x)),
-           "input 0: the tensor is on DLPack device (2, 0); this module takes host (CPU) tensors")
+           "input 0: the tensor is on DLPack device (2, 0); this module is compiled for the "
+           "CPU and takes host tensors")
     expect(lambda: module.run(torch.zeros(1, 3, 32, 32, dtype=torch.uint8)),
            "input 'pixels': expected u8 [-1, 3, 64, 64]")
 

@@ -49,6 +49,9 @@ void setRunStream(void *stream);
 void *allocAsync(size_t bytes, std::string &error);
 void freeAsync(void *pointer);
 
+/// Enqueues a device-to-device copy on the run stream.
+bool copyDevice(void *dst, const void *src, size_t bytes);
+
 /// A run's inputs and outputs. `stageInputs` copies `bytes` of host memory
 /// into the run's pinned input buffer at `offset` and enqueues its copy to
 /// `device`; `stageOutput` enqueues a device-to-host copy into the pinned

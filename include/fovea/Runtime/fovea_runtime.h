@@ -79,6 +79,20 @@ int fovea_module_run_inputs(fovea_module *module, const fovea_tensor *inputs,
                             int32_t max_outputs, int32_t *num_outputs,
                             char **error);
 
+/* CUDA modules: a run on inputs already in device memory (`data`: device
+ * pointers, e.g. a framework's CUDA tensors, dense and row-major), whose
+ * outputs stay in device memory and belong to the caller (release them with
+ * fovea_tensor_release_device). Nothing is copied through the host. The
+ * run waits for its stream once, at its end, so the outputs are ready on
+ * any stream; the inputs must be ready when it is called. Device runs use
+ * no CUDA graph. Returns 0, or non-zero with *error set (also for a CPU
+ * module). */
+int fovea_module_run_device(fovea_module *module, const fovea_tensor *inputs,
+                            int32_t num_inputs, fovea_tensor *outputs,
+                            int32_t max_outputs, int32_t *num_outputs,
+                            char **error);
+void fovea_tensor_release_device(fovea_tensor *tensor);
+
 /* A thin wrapper for modules with one input:
  * fovea_module_run_inputs(module, input, 1, ...). */
 int fovea_module_run(fovea_module *module, const fovea_tensor *input,

@@ -15,8 +15,8 @@ import subprocess
 
 from fovea_testing.checks import Cases
 from fovea_testing.files import write_npy, write_safetensors
-from fovea_testing.tools import (BIN, WORK, build, metadata, sh, video_frames,
-                                 weights_for)
+from fovea_testing.tools import (BIN, WORK, build, fusion_flags, metadata, sh,
+                                 video_frames, weights_for)
 
 FAKE = os.environ["FOVEA_FAKE_CUDA_DIR"]
 
@@ -24,7 +24,9 @@ FAKE = os.environ["FOVEA_FAKE_CUDA_DIR"]
 def launches(name, *flags):
     """Kernel launches of @init and @run in the module's `gpu` phase."""
     ir = os.path.join(WORK, name + ".gpu.mlir")
-    sh(f"{BIN}/fovea-compile", *flags, "--target", "cuda", "--compile-to", "gpu", "-o", ir)
+    # The same fusions as the module (`build`), for lit-unfused too.
+    sh(f"{BIN}/fovea-compile", *flags, *fusion_flags(), "--target", "cuda", "--compile-to",
+       "gpu", "-o", ir)
     counts = {}
     for line in sh("/usr/bin/python3", os.path.join(os.path.dirname(__file__), "..", "..",
                                                      "Inputs", "count_launches.py"),
@@ -189,6 +191,86 @@ def run_graph_cache():
     assert lines[-1] == "exit live=0", lines[-1]
 
 
+DEVICE_SCRIPT = """
+import ctypes, numpy as np, fovea
+
+class DLDevice(ctypes.Structure):
+    _fields_ = [("device_type", ctypes.c_int), ("device_id", ctypes.c_int)]
+
+class DLDataType(ctypes.Structure):
+    _fields_ = [("code", ctypes.c_uint8), ("bits", ctypes.c_uint8), ("lanes", ctypes.c_uint16)]
+
+class DLTensor(ctypes.Structure):
+    _fields_ = [("data", ctypes.c_void_p), ("device", DLDevice), ("ndim", ctypes.c_int),
+                ("dtype", DLDataType), ("shape", ctypes.POINTER(ctypes.c_int64)),
+                ("strides", ctypes.POINTER(ctypes.c_int64)), ("byte_offset", ctypes.c_uint64)]
+
+class DLManaged(ctypes.Structure):
+    pass
+
+DELETER = ctypes.CFUNCTYPE(None, ctypes.POINTER(DLManaged))
+DLManaged._fields_ = [("dl_tensor", DLTensor), ("manager_ctx", ctypes.c_void_p),
+                      ("deleter", DELETER)]
+new_capsule = ctypes.pythonapi.PyCapsule_New
+new_capsule.restype, new_capsule.argtypes = ctypes.py_object, [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_void_p]
+get_pointer = ctypes.pythonapi.PyCapsule_GetPointer
+get_pointer.restype, get_pointer.argtypes = ctypes.c_void_p, [ctypes.py_object, ctypes.c_char_p]
+
+cuda = ctypes.CDLL("libcuda.so.1")  # the fake driver the runtime also loads
+m = fovea.load(MODULE, weights=WEIGHTS, device="cuda")
+pixels = np.load(PIXELS)
+pointer = ctypes.c_ulonglong()
+assert cuda.cuMemAlloc_v2(ctypes.byref(pointer), ctypes.c_size_t(pixels.nbytes)) == 0
+ctypes.memmove(pointer.value, pixels.ctypes.data, pixels.nbytes)  # the fake's memory is the host's
+shape = (ctypes.c_int64 * 4)(*pixels.shape)
+freed = []
+deleter = DELETER(lambda managed: freed.append(1))
+managed = DLManaged(DLTensor(pointer.value, DLDevice(2, 0), 4, DLDataType(1, 8, 1), shape, None, 0),
+                    None, deleter)
+
+class CudaPixels:
+    def __dlpack__(self, stream=None):
+        return new_capsule(ctypes.addressof(managed), b"dltensor", None)
+    def __dlpack_device__(self):
+        return (2, 0)
+
+(out,) = m.run(CudaPixels())
+assert out.__dlpack_device__() == (2, 0), out.__dlpack_device__()
+capsule = out.__dlpack__()
+result = DLManaged.from_address(get_pointer(capsule, b"dltensor")).dl_tensor
+assert result.device.device_type == 2 and result.data, (result.device.device_type, result.data)
+assert [result.shape[i] for i in range(result.ndim)] == [1, 4, 96]
+del capsule  # unconsumed: its deleter gives the result back
+assert freed == [1], freed
+try:
+    m.run(CudaPixels(), output_dtype="f32")
+except fovea.FoveaError as e:
+    assert "convert CUDA results in the framework" in str(e), e
+else:
+    raise AssertionError("output_dtype f32 accepted for CUDA results")
+assert cuda.cuMemFree_v2(pointer) == 0
+"""
+
+
+def run_device_tensors():
+    """CUDA tensors in, CUDA tensors out (DLPack): nothing goes through the
+    host, and the caller's result is released through its capsule."""
+    module, ckpt, npy = prepare("device", video_frames(1), "--preset", "tiny")
+    trace = os.path.join(WORK, "device.trace")
+    script = f"MODULE, WEIGHTS, PIXELS = {module!r}, {ckpt!r}, {npy!r}\n" + DEVICE_SCRIPT
+    python_path = os.pathsep.join([os.path.join(BIN, "..", "python"),
+                                   os.environ.get("PYTHONPATH", "")])
+    result, lines = fake_run(["/usr/bin/python3", "-c", script], trace, PYTHONPATH=python_path)
+    assert result.returncode == 0, result.stderr
+    assert not [l for l in lines if l.startswith("violation")], lines
+    weights = len(metadata(module)["weights"])
+    count = lambda word: sum(1 for l in lines if l.split()[0] == word)
+    # Only the weights go up; nothing comes down; no graph.
+    assert count("htod") == weights, (count("htod"), weights)
+    assert count("dtoh") == 0 and count("capture-begin") == 0
+    assert lines[-1] == "exit live=0", lines[-1]
+
+
 cases = Cases()
 cases.run("image: one stream, one wait, device memory only", check_protocol,
           "image", video_frames(1), 1, "--preset", "tiny")
@@ -198,4 +280,5 @@ cases.run("out of device memory", run_out_of_memory)
 cases.run("failed launch", run_failed_launch)
 cases.run("the caller's stream", run_caller_stream)
 cases.run("CUDA graphs per input shape", run_graph_cache)
+cases.run("CUDA tensors in and out (DLPack)", run_device_tensors)
 cases.finish()
