@@ -200,11 +200,11 @@ class Kit:
                     **({"tail": (result.stdout + result.stderr).strip()[-300:]}
                        if result.returncode else {}))
 
-    def bench_fovea(self, case, batch):
+    def bench_fovea(self, case, batch, extra=(), env=None):
         result = self.run([self.fovea_run, os.path.join(KIT, case["module"]), "--device", "cuda",
                            "--weights", self.weights(case), "--input", self.pixels(case, batch),
-                           "--benchmark", self.args.iters, "--warmup", 2],
-                          max(30, min(300, self.left() - 30)))
+                           "--benchmark", self.args.iters, "--warmup", 2, *extra],
+                          max(30, min(300, self.left() - 30)), env=env)
         m = re.search(r"median ([\d.]+) ms, min ([\d.]+) ms", result.stdout)
         if result.returncode != 0 or not m:
             return None, (result.stderr.strip() or result.stdout.strip())[-300:]
@@ -259,6 +259,11 @@ class Kit:
                 else:
                     row.update(fovea_ms=ms, fovea_tiles_per_s=round(batch / ms * 1e3, 1),
                                fovea_tflops=round(flops * batch / ms / 1e9, 1))
+                    # What the CUDA graph saves: the same runs launched one
+                    # kernel at a time.
+                    eager, _ = self.bench_fovea(case, batch, ["--cuda-graphs", "off"])
+                    if eager is not None:
+                        row["fovea_no_graphs_ms"] = eager
                 if case["peer"]:
                     for compiled in (False, True):
                         tag = "torch_compile" if compiled else "torch_eager"
@@ -276,6 +281,29 @@ class Kit:
                             row[f"{tag}_error"] = str(e)[-300:]
                 self.summary["benchmarks"].append(row)
                 print("bench", json.dumps(row), flush=True)
+            if self.left() > 60:
+                self.profile(case)
+
+    def profile(self, case):
+        """Per-kernel device time of batch-1 runs (FOVEA_CUDA_PROFILE, no
+        graphs): where a run's time goes. `#k` is the k-th kernel module of
+        the CUDA module's `llvm` phase."""
+        path = os.path.join(self.work, case["name"] + "_profile.json")
+        env = dict(os.environ, FOVEA_CUDA_PROFILE=path)
+        runs = self.args.iters + 2
+        ms, error = self.bench_fovea(case, 1, ["--cuda-graphs", "off"], env=env)
+        if ms is None or not os.path.exists(path):
+            self.summary.setdefault("profiles", {})[case["name"]] = {"error": error}
+            return
+        kernels = json.load(open(path))["kernels"]
+        total = sum(k["ms"] for k in kernels if not k["kernel"].endswith("init_kernel"))
+        top = [dict(kernel=k["kernel"], ms_per_run=round(k["ms"] / runs, 4),
+                    launches_per_run=k["launches"] // runs,
+                    share=round(k["ms"] / max(total, 1e-9), 3))
+               for k in kernels if not k["kernel"].endswith("init_kernel")][:12]
+        self.summary.setdefault("profiles", {})[case["name"]] = dict(
+            kernel_ms_per_run=round(total / runs, 3), host_ms_per_run=ms, top=top)
+        print("profile", case["name"], json.dumps(top[:5]), flush=True)
 
     # -- report ------------------------------------------------------------
 

@@ -12,9 +12,12 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <dlfcn.h>
 #include <limits>
+#include <map>
 #include <set>
 #include <vector>
 
@@ -65,6 +68,7 @@ struct Driver {
   CUresult (*eventCreate)(CUevent *, unsigned);
   CUresult (*eventRecord)(CUevent, CUstream);
   CUresult (*eventSynchronize)(CUevent);
+  CUresult (*eventElapsedTime)(float *, CUevent, CUevent);
   CUresult (*memAlloc)(CUdeviceptr *, size_t);
   CUresult (*memFree)(CUdeviceptr);
   CUresult (*memAllocAsync)(CUdeviceptr *, size_t, CUstream);
@@ -111,6 +115,23 @@ struct State {
   CUstream runStream = nullptr;
   PinnedBuffer inputs, outputs, upload[2];
   CUevent uploaded[2] = {nullptr, nullptr};
+  /// FOVEA_CUDA_PROFILE: per-kernel device time of eager launches, written
+  /// as JSON to that file when the device is trimmed (a module destroyed).
+  std::string profilePath;
+  struct Launch {
+    CUfunction function;
+    CUevent start, end;
+  };
+  std::vector<Launch> pendingLaunches;
+  std::vector<CUevent> idleEvents;
+  struct KernelTime {
+    std::string label;
+    int64_t launches = 0;
+    double ms = 0;
+  };
+  std::map<CUfunction, KernelTime> kernelTimes;
+  /// Kernels' labels: the kernel module's registration number and name.
+  std::map<CUfunction, std::string> labels;
   /// Whether the run stream is being captured into a graph.
   bool capturing = false;
   /// Kernels opted in to more than 48 KB of dynamic shared memory.
@@ -242,6 +263,58 @@ bool bindDriver(State &s, std::string &error) {
   return true;
 }
 
+CUevent takeEvent() {
+  State &s = state();
+  CUevent event = nullptr;
+  if (!s.idleEvents.empty()) {
+    event = s.idleEvents.back();
+    s.idleEvents.pop_back();
+  } else if (!check(s.driver.eventCreate(&event, 0), "cuEventCreate")) {
+    return nullptr;
+  }
+  return event;
+}
+
+/// Adds the finished launches' device times to the per-kernel totals.
+void collectLaunchTimes() {
+  State &s = state();
+  for (const State::Launch &l : s.pendingLaunches) {
+    float ms = 0;
+    if (s.driver.eventElapsedTime(&ms, l.start, l.end) == kSuccess) {
+      State::KernelTime &k = s.kernelTimes[l.function];
+      k.label = s.labels[l.function];
+      ++k.launches;
+      k.ms += ms;
+    }
+    s.idleEvents.push_back(l.start);
+    s.idleEvents.push_back(l.end);
+  }
+  s.pendingLaunches.clear();
+}
+
+/// Writes the per-kernel totals, most time first.
+void writeProfile() {
+  State &s = state();
+  if (s.profilePath.empty())
+    return;
+  std::vector<const State::KernelTime *> kernels;
+  for (const auto &[function, k] : s.kernelTimes)
+    kernels.push_back(&k);
+  std::sort(kernels.begin(), kernels.end(),
+            [](auto *a, auto *b) { return a->ms > b->ms; });
+  FILE *f = std::fopen(s.profilePath.c_str(), "w");
+  if (!f)
+    return;
+  std::fprintf(f, "{\"kernels\": [");
+  for (size_t i = 0; i < kernels.size(); ++i)
+    std::fprintf(f,
+                 "%s\n {\"kernel\": \"%s\", \"launches\": %lld, \"ms\": %.6f}",
+                 i ? "," : "", kernels[i]->label.c_str(),
+                 static_cast<long long>(kernels[i]->launches), kernels[i]->ms);
+  std::fprintf(f, "\n]}\n");
+  std::fclose(f);
+}
+
 /// The first error of a failing call during open, as one line.
 bool openStep(CUresult rc, const char *call, std::string &error) {
   if (rc == kSuccess)
@@ -301,6 +374,18 @@ bool fovea::rt::cuda::open(std::string &error) {
                   error))
       return false;
   s.runStream = s.ownStream;
+  if (const char *profile = std::getenv("FOVEA_CUDA_PROFILE")) {
+    s.profilePath = profile;
+    // The timing query, by either of the names drivers export it under.
+    for (const char *name : {"cuEventElapsedTime_v2", "cuEventElapsedTime"})
+      if (!d.eventElapsedTime)
+        d.eventElapsedTime = reinterpret_cast<decltype(d.eventElapsedTime)>(
+            dlsym(s.library, name));
+    if (!d.eventElapsedTime) {
+      error = "FOVEA_CUDA_PROFILE: the CUDA driver lacks cuEventElapsedTime";
+      return false;
+    }
+  }
   for (KernelModule *m : s.modules)
     if (!loadModule(*m, error))
       return false;
@@ -426,6 +511,8 @@ bool fovea::rt::cuda::finish(std::string &error) {
   }
   check(s.driver.streamSynchronize(s.runStream), "cuStreamSynchronize",
         "the end of the run");
+  if (!s.pendingLaunches.empty())
+    collectLaunchTimes();
   error.swap(s.error);
   s.error.clear();
   return error.empty();
@@ -476,6 +563,7 @@ void fovea::rt::cuda::destroyGraph(void *graph) {
 
 void fovea::rt::cuda::trim() {
   State &s = state();
+  writeProfile();
   if (s.ready)
     s.driver.memPoolTrimTo(s.pool, 0);
 }
@@ -524,8 +612,15 @@ void *mgpuModuleGetFunction(void *handle, const char *name) {
     return nullptr;
   }
   CUfunction function = nullptr;
-  check(s.driver.moduleGetFunction(&function, m->module, name),
-        "cuModuleGetFunction", name);
+  if (check(s.driver.moduleGetFunction(&function, m->module, name),
+            "cuModuleGetFunction", name) &&
+      !s.profilePath.empty() && !s.labels.count(function)) {
+    // The k-th kernel module registered is the k-th gpu.binary of the
+    // module's `llvm` phase (@run_kernel, @run_kernel_0, ... then @init's).
+    size_t index =
+        std::find(s.modules.begin(), s.modules.end(), m) - s.modules.begin();
+    s.labels[function] = "#" + std::to_string(index) + " " + name;
+  }
   return function;
 }
 
@@ -546,6 +641,11 @@ void mgpuLaunchKernel(void *function, intptr_t gridX, intptr_t gridY,
              "cuFuncSetAttribute",
              std::to_string(sharedBytes) + " bytes of dynamic shared memory"))
     return;
+  // Profiling: events around each launch outside a capture.
+  CUevent start = nullptr, end = nullptr;
+  if (!s.profilePath.empty() && !s.capturing && (start = takeEvent()) &&
+      (end = takeEvent()))
+    s.driver.eventRecord(start, static_cast<CUstream>(stream));
   check(s.driver.launchKernel(
             kernel, static_cast<unsigned>(gridX), static_cast<unsigned>(gridY),
             static_cast<unsigned>(gridZ), static_cast<unsigned>(blockX),
@@ -553,6 +653,12 @@ void mgpuLaunchKernel(void *function, intptr_t gridX, intptr_t gridY,
             static_cast<unsigned>(sharedBytes), static_cast<CUstream>(stream),
             params, extra),
         "cuLaunchKernel");
+  if (end) {
+    s.driver.eventRecord(end, static_cast<CUstream>(stream));
+    s.pendingLaunches.push_back({kernel, start, end});
+  } else if (start) {
+    s.idleEvents.push_back(start);
+  }
 }
 
 /// Every stream the compiled code asks for is the run stream: its work is

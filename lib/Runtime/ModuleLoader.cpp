@@ -20,8 +20,21 @@ void *fovea::rt::openModuleApi(const std::string &path, ModuleApi &api,
     error = "cannot load module " + path + ": " + dlerror();
     return nullptr;
   }
+  // A module of another ABI version is refused before anything else is
+  // read or bound (its entry points may differ).
   SymbolBinder binder(handle);
   binder.bind(api.metadata, "fovea_module_metadata");
+  if (binder.missing()) {
+    dlclose(handle);
+    error = path + " is not a Fovea module (missing fovea_module_metadata)";
+    return nullptr;
+  }
+  std::optional<JsonValue> metadata = parseJson(api.metadata(), error);
+  if (!metadata || !checkAbiVersion(*metadata, error)) {
+    dlclose(handle);
+    error = path + ": " + (metadata ? error : "module metadata: " + error);
+    return nullptr;
+  }
   binder.bind(api.create, "fovea_module_create");
   binder.bind(api.run, "fovea_module_run_inputs");
   binder.bind(api.destroy, "fovea_module_destroy");
@@ -37,13 +50,6 @@ void *fovea::rt::openModuleApi(const std::string &path, ModuleApi &api,
   if (const char *missing = binder.missing()) {
     dlclose(handle);
     error = path + " is not a Fovea module (missing " + missing + ")";
-    return nullptr;
-  }
-  // A module of another ABI version is refused before anything reads it.
-  std::optional<JsonValue> metadata = parseJson(api.metadata(), error);
-  if (!metadata || !checkAbiVersion(*metadata, error)) {
-    dlclose(handle);
-    error = path + ": " + (metadata ? error : "module metadata: " + error);
     return nullptr;
   }
   return handle;

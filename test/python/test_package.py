@@ -197,11 +197,11 @@ def errors():
     # reads its metadata or calls it.
     with open(so, "rb") as f:
         binary = f.read()
-    assert binary.count(b'"fovea_module":3') == 1
+    assert binary.count(b'"fovea_module":4') == 1
     old = os.path.join(WORK, "old_abi.so")
     with open(old, "wb") as f:
-        f.write(binary.replace(b'"fovea_module":3', b'"fovea_module":2'))
-    refused = "module ABI version 2, this runtime reads version 3: recompile the module"
+        f.write(binary.replace(b'"fovea_module":4', b'"fovea_module":2'))
+    refused = "module ABI version 2, this runtime reads version 4: recompile the module"
     expect(lambda: fovea.metadata(old), refused)
     expect(lambda: fovea.load(old, weights=empty), refused)
 

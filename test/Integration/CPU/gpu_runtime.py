@@ -9,8 +9,10 @@ one synchronization; all device memory from the stream-ordered pool and
 freed after use (no managed memory, no host pointer in a kernel, no freed
 block read); out-of-memory and a failed launch one line each."""
 
+import json
 import math
 import os
+import re
 import subprocess
 
 from fovea_testing.checks import Cases
@@ -271,6 +273,21 @@ def run_device_tensors():
     assert lines[-1] == "exit live=0", lines[-1]
 
 
+def run_profile():
+    """FOVEA_CUDA_PROFILE: each eager launch timed with events, per kernel."""
+    module, ckpt, npy = prepare("profile", video_frames(1), "--preset", "tiny")
+    init, run = launches("profile", "--preset", "tiny")
+    profile = os.path.join(WORK, "profile.json")
+    result, lines = fake_run([f"{BIN}/fovea-run", module, "--device", "cuda", "--weights", ckpt,
+                              "--input", npy, "--cuda-graphs", "off", "--benchmark", 2],
+                             os.path.join(WORK, "profile.trace"), FOVEA_CUDA_PROFILE=profile)
+    assert result.returncode == 0, result.stderr
+    kernels = json.load(open(profile))["kernels"]
+    assert sum(k["launches"] for k in kernels) == init + 2 * run, kernels[:3]
+    assert all(re.fullmatch(r"#\d+ (run|init)_kernel", k["kernel"]) for k in kernels), kernels[:3]
+    assert abs(sum(k["ms"] for k in kernels) - 0.01 * (init + 2 * run)) < 1e-3
+
+
 cases = Cases()
 cases.run("image: one stream, one wait, device memory only", check_protocol,
           "image", video_frames(1), 1, "--preset", "tiny")
@@ -281,4 +298,5 @@ cases.run("failed launch", run_failed_launch)
 cases.run("the caller's stream", run_caller_stream)
 cases.run("CUDA graphs per input shape", run_graph_cache)
 cases.run("CUDA tensors in and out (DLPack)", run_device_tensors)
+cases.run("per-kernel profile", run_profile)
 cases.finish()
