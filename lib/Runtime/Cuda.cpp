@@ -441,12 +441,24 @@ void fovea::rt::cuda::setRunStream(void *stream) {
   s.runStream = stream ? static_cast<CUstream>(stream) : s.ownStream;
 }
 
-void *fovea::rt::cuda::allocAsync(size_t bytes, std::string &error) {
+/// Stream-ordered memory on the run stream (the compiled code's streams are
+/// all the run stream). When the device has none left, memory the pool
+/// keeps but no run holds goes back, and it tries once more (not while
+/// capturing: a capture records the allocation, made at each launch).
+static CUresult allocateOnRunStream(size_t bytes, CUdeviceptr &pointer) {
   State &s = state();
-  CUdeviceptr pointer = 0;
   CUresult rc =
       s.driver.memAllocAsync(&pointer, bytes ? bytes : 1, s.runStream);
-  if (rc != kSuccess) {
+  if (rc != kSuccess && !s.capturing) {
+    s.driver.memPoolTrimTo(s.pool, 0);
+    rc = s.driver.memAllocAsync(&pointer, bytes ? bytes : 1, s.runStream);
+  }
+  return rc;
+}
+
+void *fovea::rt::cuda::allocAsync(size_t bytes, std::string &error) {
+  CUdeviceptr pointer = 0;
+  if (CUresult rc = allocateOnRunStream(bytes, pointer); rc != kSuccess) {
     error = "cuMemAllocAsync (" + std::to_string(bytes) +
             " bytes of device memory): " + describe(rc);
     return nullptr;
@@ -671,7 +683,7 @@ void mgpuStreamDestroy(void * /*stream*/) {}
 /// pipeline checks it), so its waits are left to `finish`.
 void mgpuStreamSynchronize(void * /*stream*/) {}
 
-void *mgpuMemAlloc(uint64_t bytes, void *stream, bool hostShared) {
+void *mgpuMemAlloc(uint64_t bytes, void * /*stream*/, bool hostShared) {
   State &s = state();
   if (!healthy())
     return nullptr;
@@ -680,27 +692,15 @@ void *mgpuMemAlloc(uint64_t bytes, void *stream, bool hostShared) {
               "runtime does not provide";
     return nullptr;
   }
-  CUstream on = stream ? static_cast<CUstream>(stream) : s.runStream;
   CUdeviceptr pointer = 0;
-  CUresult rc = s.driver.memAllocAsync(&pointer, bytes ? bytes : 1, on);
-  if (rc != kSuccess && !s.capturing) {
-    // Memory the pool keeps but no run holds goes back; then try again.
-    s.driver.memPoolTrimTo(s.pool, 0);
-    rc = s.driver.memAllocAsync(&pointer, bytes ? bytes : 1, on);
-  }
-  if (!check(rc, "cuMemAllocAsync",
+  if (!check(allocateOnRunStream(bytes, pointer), "cuMemAllocAsync",
              std::to_string(bytes) + " bytes of device memory"))
     return nullptr;
   return reinterpret_cast<void *>(pointer);
 }
 
-void mgpuMemFree(void *pointer, void *stream) {
-  State &s = state();
-  if (pointer && s.ready)
-    check(s.driver.memFreeAsync(reinterpret_cast<CUdeviceptr>(pointer),
-                                stream ? static_cast<CUstream>(stream)
-                                       : s.runStream),
-          "cuMemFreeAsync");
+void mgpuMemFree(void *pointer, void * /*stream*/) {
+  fovea::rt::cuda::freeAsync(pointer);
 }
 
 void mgpuMemcpy(void *dst, void *src, size_t bytes, void *stream) {
