@@ -14,7 +14,6 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
-#include "mlir/Interfaces/ViewLikeInterface.h"
 
 namespace mlir::vision {
 #define GEN_PASS_DEF_GPUDEVICEMEMORY
@@ -32,12 +31,9 @@ bool isHostOp(Operation *op) {
 }
 
 /// Whether `op` reads or writes the contents of a buffer (not only its
-/// descriptor). Ops without the side-effect interface count when they take
-/// a buffer.
+/// descriptor: views, reshapes and `memref.dim` have no memory effects).
+/// Ops without the side-effect interface count when they take a buffer.
 bool touchesBufferContents(Operation *op) {
-  if (isa<ViewLikeOpInterface, memref::DimOp, memref::ExtractStridedMetadataOp,
-          memref::CastOp, memref::CollapseShapeOp, memref::ExpandShapeOp>(op))
-    return false;
   auto isBuffer = [](Value v) { return v && isa<BaseMemRefType>(v.getType()); };
   auto effects = dyn_cast<MemoryEffectOpInterface>(op);
   if (!effects) {
