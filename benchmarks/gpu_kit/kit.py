@@ -200,10 +200,15 @@ class Kit:
                     **({"tail": (result.stdout + result.stderr).strip()[-300:]}
                        if result.returncode else {}))
 
+    def iterations(self, batch):
+        """Timed runs at `batch`: fewer for large batches (a loop-kernel run
+        of 64 tiles takes seconds)."""
+        return self.args.iters if batch == 1 else max(3, self.args.iters // 3)
+
     def bench_fovea(self, case, batch, extra=(), env=None):
         result = self.run([self.fovea_run, os.path.join(KIT, case["module"]), "--device", "cuda",
                            "--weights", self.weights(case), "--input", self.pixels(case, batch),
-                           "--benchmark", self.args.iters, "--warmup", 2, *extra],
+                           "--benchmark", self.iterations(batch), "--warmup", 2, *extra],
                           max(30, min(300, self.left() - 30)), env=env)
         m = re.search(r"median ([\d.]+) ms, min ([\d.]+) ms", result.stdout)
         if result.returncode != 0 or not m:
@@ -221,7 +226,7 @@ class Kit:
         x = host.cuda()
         times, wall = [], []
         with torch.no_grad():
-            for k in range(3 + self.args.iters):
+            for k in range(3 + self.iterations(batch)):
                 start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
                 start.record()
                 model(x)
@@ -259,11 +264,12 @@ class Kit:
                 else:
                     row.update(fovea_ms=ms, fovea_tiles_per_s=round(batch / ms * 1e3, 1),
                                fovea_tflops=round(flops * batch / ms / 1e9, 1))
-                    # What the CUDA graph saves: the same runs launched one
-                    # kernel at a time.
-                    eager, _ = self.bench_fovea(case, batch, ["--cuda-graphs", "off"])
-                    if eager is not None:
-                        row["fovea_no_graphs_ms"] = eager
+                    # What the CUDA graph saves where launches matter: the
+                    # same batch-1 runs launched one kernel at a time.
+                    if batch == 1:
+                        eager, _ = self.bench_fovea(case, batch, ["--cuda-graphs", "off"])
+                        if eager is not None:
+                            row["fovea_no_graphs_ms"] = eager
                 if case["peer"]:
                     for compiled in (False, True):
                         tag = "torch_compile" if compiled else "torch_eager"
@@ -290,7 +296,7 @@ class Kit:
         the CUDA module's `llvm` phase."""
         path = os.path.join(self.work, case["name"] + "_profile.json")
         env = dict(os.environ, FOVEA_CUDA_PROFILE=path)
-        runs = self.args.iters + 2
+        runs = self.iterations(1) + 2
         ms, error = self.bench_fovea(case, 1, ["--cuda-graphs", "off"], env=env)
         if ms is None or not os.path.exists(path):
             self.summary.setdefault("profiles", {})[case["name"]] = {"error": error}
