@@ -147,6 +147,13 @@ char *copyError(const std::string &message) {
   std::memcpy(copy, message.c_str(), message.size() + 1);
   return copy;
 }
+
+/// A C ABI function's failure: `message` to *error (when asked for), 1.
+int reportError(char **error, const std::string &message) {
+  if (error)
+    *error = copyError(message);
+  return 1;
+}
 } // namespace
 
 /// Calls a packed entry point: descriptors of `results` (filled by the
@@ -373,9 +380,7 @@ static int runModule(fovea_module *module, const fovea_tensor *inputs,
                      int32_t maxOutputs, int32_t *numOutputs, char **error,
                      bool onDevice) {
   auto fail = [&](const std::string &message) {
-    if (error)
-      *error = copyError(message);
-    return 1;
+    return reportError(error, message);
   };
   if (!module || !inputs)
     return fail("fovea_module_run: null module or input");
@@ -692,11 +697,8 @@ extern "C" int fovea_module_set_stream(fovea_module *module, void *stream,
   else if (!module->cuda)
     message = "fovea_module_set_stream: the module is compiled for the CPU; "
               "only CUDA modules run on a stream";
-  if (!message.empty()) {
-    if (error)
-      *error = copyError(message);
-    return 1;
-  }
+  if (!message.empty())
+    return reportError(error, message);
   module->stream = stream;
   return 0;
 }
@@ -712,11 +714,8 @@ extern "C" int fovea_module_set_cuda_graphs(fovea_module *module,
   else if (maxGraphs < 0)
     message = "the number of CUDA graphs must be >= 0 (0: off), got " +
               std::to_string(maxGraphs);
-  if (!message.empty()) {
-    if (error)
-      *error = copyError(message);
-    return 1;
-  }
+  if (!message.empty())
+    return reportError(error, message);
   module->maxGraphs = maxGraphs;
   fovea::rt::cuda::setRunStream(module->stream);
   while (module->graphs.size() > static_cast<size_t>(maxGraphs))
@@ -732,11 +731,8 @@ extern "C" int fovea_module_set_threads(fovea_module *module, int32_t threads,
   else if (threads < 0)
     message = "threads must be >= 1, or 0 for every core, got " +
               std::to_string(threads);
-  if (!message.empty()) {
-    if (error)
-      *error = copyError(message);
-    return 1;
-  }
+  if (!message.empty())
+    return reportError(error, message);
   fovea::rt::setNumThreads(threads);
   return 0;
 }
