@@ -46,6 +46,21 @@ def fake_run(args, trace, **env):
     return result, open(trace).read().splitlines()
 
 
+def fake_python(script, trace):
+    """`script` in an interpreter that imports the built `fovea` package,
+    under the fake driver."""
+    python_path = os.pathsep.join([os.path.join(BIN, "..", "python"),
+                                   os.environ.get("PYTHONPATH", "")])
+    return fake_run(["/usr/bin/python3", "-c", script], trace, PYTHONPATH=python_path)
+
+
+def expect_one_line(result, *messages):
+    """A failed run with one stderr line holding every one of `messages`."""
+    errors = result.stderr.strip().splitlines()
+    assert result.returncode != 0 and len(errors) == 1, errors
+    assert all(m in errors[0] for m in messages), errors[0]
+
+
 def prepare(name, inputs, *flags):
     # PTX: the fake driver reads the kernels' parameters from it.
     module = build(name, *flags, "--target", "cuda", "--gpu-binary", "ptx")
@@ -98,9 +113,7 @@ def run_out_of_memory():
     result, lines = fake_run([f"{BIN}/fovea-run", module, "--device", "cuda",
                               "--weights", ckpt, "--input", npy],
                              os.path.join(WORK, "oom.trace"), FAKE_CUDA_DEVICE_BYTES=cap)
-    errors = result.stderr.strip().splitlines()
-    assert result.returncode != 0 and len(errors) == 1, errors
-    assert "cuMemAllocAsync" in errors[0] and "out of memory" in errors[0], errors[0]
+    expect_one_line(result, "cuMemAllocAsync", "out of memory")
     assert not os.path.exists(out)
     assert not [l for l in lines if l.startswith("violation")]
 
@@ -113,9 +126,7 @@ def run_failed_launch():
                               "--weights", ckpt, "--input", npy, "--cuda-graphs", "off"],
                              os.path.join(WORK, "fail.trace"),
                              FAKE_CUDA_FAIL_LAUNCH=init + 2)
-    errors = result.stderr.strip().splitlines()
-    assert result.returncode != 0 and len(errors) == 1, errors
-    assert "cuLaunchKernel: unspecified launch failure (719)" in errors[0], errors[0]
+    expect_one_line(result, "cuLaunchKernel: unspecified launch failure (719)")
     # Nothing is launched after the failure, and the run's memory is freed.
     assert sum(1 for l in lines if l.startswith("launch")) == init + 2
     assert lines[-1] == "exit live=0", lines[-1]
@@ -125,9 +136,7 @@ def run_failed_launch():
                               "--weights", ckpt, "--input", npy, "--output", out],
                              os.path.join(WORK, "fail_graph.trace"),
                              FAKE_CUDA_FAIL_LAUNCH=init + 2)
-    errors = result.stderr.strip().splitlines()
-    assert result.returncode != 0 and len(errors) == 1, errors
-    assert "run: cuGraphLaunch: unspecified launch failure (719)" in errors[0], errors[0]
+    expect_one_line(result, "run: cuGraphLaunch: unspecified launch failure (719)")
     assert sum(1 for l in lines if l.startswith("launch")) == init + 2
     assert not os.path.exists(out)
     # A kernel of @init failing fails the load, in one line.
@@ -135,9 +144,7 @@ def run_failed_launch():
     result, lines = fake_run([f"{BIN}/fovea-run", module, "--device", "cuda",
                               "--weights", ckpt, "--input", npy, "--output", out],
                              os.path.join(WORK, "fail_init.trace"), FAKE_CUDA_FAIL_LAUNCH=1)
-    errors = result.stderr.strip().splitlines()
-    assert result.returncode != 0 and len(errors) == 1, errors
-    assert "@init: cuLaunchKernel: unspecified launch failure" in errors[0], errors[0]
+    expect_one_line(result, "@init: cuLaunchKernel: unspecified launch failure")
     assert lines[-1] == "exit live=0", lines[-1]
 
 
@@ -151,10 +158,7 @@ def run_caller_stream():
         "m.set_stream(0x5000)\n"
         f"(y,) = m.run(np.load({npy!r}))\n"
         "assert y.shape == (1, 4, 96), y.shape\n")
-    python_path = os.pathsep.join([os.path.join(BIN, "..", "python"),
-                                   os.environ.get("PYTHONPATH", "")])
-    result, lines = fake_run(["/usr/bin/python3", "-c", script], trace,
-                             PYTHONPATH=python_path)
+    result, lines = fake_python(script, trace)
     assert result.returncode == 0, result.stderr
     runs = [l for l in lines if l.startswith("graph-launch")]
     assert runs == ["graph-launch stream=0x5000"], runs
@@ -180,10 +184,7 @@ def run_graph_cache():
         "    assert 'must be >= 0' in str(e), e\n"
         "else:\n"
         "    raise AssertionError('no error')\n")
-    python_path = os.pathsep.join([os.path.join(BIN, "..", "python"),
-                                   os.environ.get("PYTHONPATH", "")])
-    result, lines = fake_run(["/usr/bin/python3", "-c", script], trace,
-                             PYTHONPATH=python_path)
+    result, lines = fake_python(script, trace)
     assert result.returncode == 0, result.stderr
     count = lambda word: sum(1 for l in lines if l.split()[0] == word)
     assert count("capture-begin") == 3, count("capture-begin")
@@ -260,9 +261,7 @@ def run_device_tensors():
     module, ckpt, npy = prepare("device", video_frames(1), "--preset", "tiny")
     trace = os.path.join(WORK, "device.trace")
     script = f"MODULE, WEIGHTS, PIXELS = {module!r}, {ckpt!r}, {npy!r}\n" + DEVICE_SCRIPT
-    python_path = os.pathsep.join([os.path.join(BIN, "..", "python"),
-                                   os.environ.get("PYTHONPATH", "")])
-    result, lines = fake_run(["/usr/bin/python3", "-c", script], trace, PYTHONPATH=python_path)
+    result, lines = fake_python(script, trace)
     assert result.returncode == 0, result.stderr
     assert not [l for l in lines if l.startswith("violation")], lines
     weights = len(metadata(module)["weights"])
