@@ -121,7 +121,13 @@ public:
       if (!d)
         return fail(path.field(key).index(i), "expected a number"),
                std::nullopt;
+      // The model computes in f32: a value that overflows it (1e39) or
+      // is not a number is refused here, not turned into infinity.
       out[i] = static_cast<float>(*d);
+      if (!std::isfinite(out[i]))
+        return fail(path.field(key).index(i),
+                    "expected a finite number within the range of f32"),
+               std::nullopt;
     }
     return out;
   }
