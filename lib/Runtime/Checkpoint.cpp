@@ -180,6 +180,14 @@ Checkpoint::shapeOf(const std::string &name) const {
   return shape;
 }
 
+const void *Checkpoint::view(const std::string &name, DType dtype,
+                             const std::vector<int64_t> &shape) const {
+  Source source = sourceOf(name);
+  if (source.kind != Source::Kind::Plain)
+    return nullptr;
+  return tensors->view(source.names.front(), dtype, shape);
+}
+
 bool Checkpoint::read(const std::string &name, Tensor &out,
                       std::string &error) const {
   Source source = sourceOf(name);

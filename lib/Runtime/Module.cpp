@@ -129,16 +129,15 @@ int64_t firstWithExponent(const Bits *p, size_t n, Bits mask) {
   return -1;
 }
 
-/// The index of the first NaN or infinity of a float tensor, or -1.
-int64_t firstNonFinite(const Tensor &t) {
-  size_t n = t.numElements();
-  if (t.dtype() == DType::F32)
-    return firstWithExponent(static_cast<const uint32_t *>(t.data()), n,
+/// The index of the first NaN or infinity of `n` elements of float type
+/// `type` at `data`, or -1.
+int64_t firstNonFinite(DType type, const void *data, size_t n) {
+  if (type == DType::F32)
+    return firstWithExponent(static_cast<const uint32_t *>(data), n,
                              uint32_t(0x7f800000u));
-  if (t.dtype() == DType::BF16 || t.dtype() == DType::F16)
-    return firstWithExponent(
-        static_cast<const uint16_t *>(t.data()), n,
-        uint16_t(t.dtype() == DType::BF16 ? 0x7f80 : 0x7c00));
+  if (type == DType::BF16 || type == DType::F16)
+    return firstWithExponent(static_cast<const uint16_t *>(data), n,
+                             uint16_t(type == DType::BF16 ? 0x7f80 : 0x7c00));
   return -1;
 }
 
@@ -211,6 +210,9 @@ struct fovea_module {
   int64_t maxFrames = 0;
   std::vector<TensorSpec> inputs, outputs, weightSpecs, derivedSpecs;
   std::vector<Tensor> weights;
+  /// Weights only @init reads, read in place from the checkpoint's mapping
+  /// (nullptr: in `weights`); valid during fovea_module_create only.
+  std::vector<const void *> mappedWeights;
   /// Results of @init: base pointers (owned, freed at destroy) and the
   /// descriptors passed to every run.
   std::vector<void *> derivedBuffers;
@@ -218,7 +220,11 @@ struct fovea_module {
 
   /// Where weight `i` lives for the compiled code.
   void *weightData(size_t i) {
-    return cuda ? deviceWeights[i] : weights[i].data();
+    if (cuda)
+      return deviceWeights[i];
+    if (i < mappedWeights.size() && mappedWeights[i])
+      return const_cast<void *>(mappedWeights[i]);
+    return weights[i].data();
   }
 
   ~fovea_module() {
@@ -302,19 +308,41 @@ extern "C" fovea_module *fovea_module_create(const char *weightsPath,
   // Read (and converted) on the module's threads: page faults and copies
   // of a few GB spread over the cores. The first failing weight in order
   // is reported.
-  std::vector<Tensor> read;
-  for (const TensorSpec &spec : module->weightSpecs)
-    read.emplace_back(spec.dtype, spec.shape);
-  std::vector<std::string> errors(read.size());
-  fovea::rt::parallelFor(static_cast<int64_t>(read.size()), [&](int64_t i) {
-    if (!checkpoint->read(module->weightSpecs[i].name, read[i], errors[i]))
-      return;
+  //
+  // A weight only @init reads (a matmul's, which @init packs) that is
+  // stored as the module wants it is not copied: @init reads it in the
+  // mapping, and its pages are dropped after the check below and again
+  // once packed (fovea_pack_copy), so the resident memory holds the packed
+  // copies and the weights in flight, not every original as well.
+  size_t count = module->weightSpecs.size();
+  std::vector<Tensor> read(count);
+  module->mappedWeights.assign(count, nullptr);
+  std::vector<std::string> errors(count);
+  fovea::rt::parallelFor(static_cast<int64_t>(count), [&](int64_t i) {
+    const TensorSpec &spec = module->weightSpecs[i];
+    const void *&mapped = module->mappedWeights[i];
+    if (spec.initOnly && !module->cuda)
+      mapped = checkpoint->view(spec.name, spec.dtype, spec.shape);
+    if (!mapped) {
+      read[i] = Tensor(spec.dtype, spec.shape);
+      if (!checkpoint->read(spec.name, read[i], errors[i]))
+        return;
+    }
+    const void *data = mapped ? mapped : read[i].data();
+    size_t elements = read[i].numElements();
+    if (mapped) {
+      elements = 1;
+      for (int64_t d : spec.shape)
+        elements *= static_cast<size_t>(d);
+    }
     // A NaN or infinity in a weight is a damaged checkpoint: refused here
     // rather than turned into NaN embeddings without a word.
-    if (int64_t at = firstNonFinite(read[i]); at >= 0)
-      errors[i] = "checkpoint: weight '" + module->weightSpecs[i].name +
+    if (int64_t at = firstNonFinite(spec.dtype, data, elements); at >= 0)
+      errors[i] = "checkpoint: weight '" + spec.name +
                   "' has a non-finite value (NaN or infinity) at element " +
                   std::to_string(at);
+    if (mapped)
+      fovea::rt::dropMappedPages(mapped, elements * dtypeSize(spec.dtype));
   });
   for (const std::string &error : errors)
     if (!error.empty())
@@ -343,7 +371,6 @@ extern "C" fovea_module *fovea_module_create(const char *weightsPath,
           descriptorFor(module->weightData(i), module->weightSpecs[i].shape));
     std::vector<int64_t> results =
         callPacked(FOVEA_ABI_INIT_ENTRY, module->derivedSpecs, args);
-
     size_t offset = 0;
     for (const TensorSpec &spec : module->derivedSpecs) {
       size_t rank = spec.shape.size();
@@ -367,6 +394,8 @@ extern "C" fovea_module *fovea_module_create(const char *weightsPath,
         }
       }
   }
+  // The checkpoint closes with this function.
+  module->mappedWeights.clear();
   // The weights' upload and @init: one wait.
   if (module->cuda && !fovea::rt::cuda::finish(message))
     return fail("loading the weights and @init: " + message);

@@ -10,13 +10,16 @@
 
 #include "fovea/Runtime/Json.h"
 
+#include <algorithm>
 #include <cstring>
 #include <fcntl.h>
 #include <fstream>
+#include <mutex>
 #include <sstream>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <utility>
 
 using namespace fovea::rt;
 
@@ -51,9 +54,50 @@ static std::string directoryOf(const std::string &path) {
   return slash == std::string::npos ? "." : path.substr(0, slash);
 }
 
+namespace {
+/// The mappings of the open archives, for dropMappedPages.
+struct OpenMappings {
+  std::mutex mutex;
+  std::vector<std::pair<const uint8_t *, size_t>> ranges;
+};
+
+OpenMappings &openMappings() {
+  static OpenMappings instance;
+  return instance;
+}
+} // namespace
+
 SafetensorsArchive::~SafetensorsArchive() {
-  for (Mapping &m : mappings)
+  OpenMappings &open = openMappings();
+  std::lock_guard<std::mutex> lock(open.mutex);
+  for (Mapping &m : mappings) {
+    auto *base = static_cast<const uint8_t *>(m.base);
+    open.ranges.erase(
+        std::remove_if(open.ranges.begin(), open.ranges.end(),
+                       [&](const auto &range) { return range.first == base; }),
+        open.ranges.end());
     ::munmap(m.base, m.size);
+  }
+}
+
+void fovea::rt::dropMappedPages(const void *data, size_t bytes) {
+  const auto *begin = static_cast<const uint8_t *>(data);
+  const uint8_t *end = begin + bytes;
+  static const uintptr_t page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
+  OpenMappings &open = openMappings();
+  std::lock_guard<std::mutex> lock(open.mutex);
+  for (auto [base, size] : open.ranges) {
+    if (begin < base || end > base + size)
+      continue;
+    // The pages wholly inside the range: its first and last pages may hold
+    // neighbouring tensors.
+    uintptr_t first =
+        (reinterpret_cast<uintptr_t>(begin) + page - 1) & ~(page - 1);
+    uintptr_t last = reinterpret_cast<uintptr_t>(end) & ~(page - 1);
+    if (first < last)
+      ::madvise(reinterpret_cast<void *>(first), last - first, MADV_DONTNEED);
+    return;
+  }
 }
 
 bool SafetensorsArchive::addFile(const std::string &file, std::string &error) {
@@ -82,6 +126,11 @@ bool SafetensorsArchive::addFile(const std::string &file, std::string &error) {
     return false;
   }
   mappings.push_back({base, size});
+  {
+    OpenMappings &open = openMappings();
+    std::lock_guard<std::mutex> lock(open.mutex);
+    open.ranges.emplace_back(static_cast<const uint8_t *>(base), size);
+  }
   const auto *bytes = static_cast<const uint8_t *>(base);
   uint64_t headerSize = 0;
   for (int i = 7; i >= 0; --i)
@@ -227,6 +276,15 @@ SafetensorsArchive::firstWithPrefix(const std::string &prefix) const {
   if (it == entries.end() || it->first.compare(0, prefix.size(), prefix) != 0)
     return nullptr;
   return &it->first;
+}
+
+const void *SafetensorsArchive::view(const std::string &name, DType dtype,
+                                     const std::vector<int64_t> &shape) const {
+  const Entry *entry = find(name);
+  if (!entry || entry->dtype != dtype || entry->shape != shape ||
+      reinterpret_cast<uintptr_t>(entry->data) % dtypeSize(dtype) != 0)
+    return nullptr;
+  return entry->data;
 }
 
 bool SafetensorsArchive::read(const std::string &name, Tensor &out,

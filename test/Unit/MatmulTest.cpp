@@ -12,6 +12,7 @@
 #include "fovea/Runtime/ThreadPool.h"
 
 #include "gtest/gtest.h"
+#include <array>
 #include <atomic>
 #include <cmath>
 #include <cstring>
@@ -154,4 +155,68 @@ TEST(MatmulTest, NamesTheKernelItRuns) {
       << bf16;
 }
 
+} // namespace
+
+namespace {
+/// fovea_pack_copy against index arithmetic, for the views the packing of
+/// linear weights passes (f32 [N, K] rows, bf16 pairs, [K, N] columns) and
+/// odd ones (a contiguous source, size-1 dimensions, one task), on 1 and 3
+/// threads.
+struct PackCase {
+  int64_t bytes;
+  std::array<int64_t, 4> size, stride;
+};
+
+class PackCopyTest : public ::testing::TestWithParam<PackCase> {};
+
+TEST_P(PackCopyTest, CopiesEveryElementOfTheView) {
+  PackCase c = GetParam();
+  int64_t span = 1, count = 1;
+  for (int i = 0; i < 4; ++i) {
+    span += (c.size[i] - 1) * c.stride[i];
+    count *= c.size[i];
+  }
+  std::vector<uint8_t> src(span * c.bytes);
+  for (size_t i = 0; i < src.size(); ++i)
+    src[i] = static_cast<uint8_t>(i * 37 + i / 251);
+  std::vector<uint8_t> expected(count * c.bytes);
+  int64_t at = 0;
+  for (int64_t i0 = 0; i0 < c.size[0]; ++i0)
+    for (int64_t i1 = 0; i1 < c.size[1]; ++i1)
+      for (int64_t i2 = 0; i2 < c.size[2]; ++i2)
+        for (int64_t i3 = 0; i3 < c.size[3]; ++i3, ++at)
+          std::memcpy(&expected[at * c.bytes],
+                      &src[(i0 * c.stride[0] + i1 * c.stride[1] +
+                            i2 * c.stride[2] + i3 * c.stride[3]) *
+                           c.bytes],
+                      c.bytes);
+  for (int threads : {1, 3}) {
+    setNumThreads(threads);
+    std::vector<uint8_t> dst(count * c.bytes, 0xAB);
+    fovea_pack_copy(src.data(), dst.data(), c.bytes, c.size[0], c.size[1],
+                    c.size[2], c.size[3], c.stride[0], c.stride[1], c.stride[2],
+                    c.stride[3]);
+    EXPECT_EQ(dst, expected) << threads << " threads";
+  }
+  setNumThreads(0);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Views, PackCopyTest,
+    ::testing::Values(
+        // f32 [N = 96, K = 40] rows -> [3, 40, 32, 1] panels (row stride 44).
+        PackCase{4, {3, 40, 32, 1}, {32 * 44, 1, 44, 0}},
+        // bf16 [N = 64, K = 10] rows -> [2, 5, 32, 2].
+        PackCase{2, {2, 5, 32, 2}, {32 * 10, 2, 10, 1}},
+        // f32 [K = 7, N = 64] columns -> [2, 7, 32, 1]: whole 32-runs.
+        PackCase{4, {2, 7, 32, 1}, {32, 64, 1, 0}},
+        // bf16 [K = 6, N = 32] columns -> [1, 3, 32, 2].
+        PackCase{2, {1, 3, 32, 2}, {32, 64, 1, 32}},
+        // A contiguous source: one copy.
+        PackCase{4, {2, 3, 4, 5}, {60, 20, 5, 1}},
+        // Size-1 dimensions and 8-byte elements.
+        PackCase{8, {1, 1, 9, 1}, {0, 0, 3, 0}}),
+    [](const ::testing::TestParamInfo<PackCase> &info) {
+      return "View" + std::to_string(info.index);
+    });
 } // namespace

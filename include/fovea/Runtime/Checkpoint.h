@@ -74,6 +74,11 @@ public:
   /// Reads module weight `name` into `out` (its shape and dtype), converting
   /// float types; errors name the checkpoint tensor and the module weight.
   bool read(const std::string &name, Tensor &out, std::string &error) const;
+  /// Module weight `name` in place in the checkpoint's mapping, when it is
+  /// stored under one name as `dtype` with `shape` (no conversion, no
+  /// reordering): valid while the checkpoint lives. nullptr otherwise.
+  const void *view(const std::string &name, DType dtype,
+                   const std::vector<int64_t> &shape) const;
 
   const SafetensorsArchive &archive() const { return *tensors; }
 

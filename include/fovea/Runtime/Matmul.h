@@ -30,6 +30,15 @@ void fovea_matmul_f32(const float *a, int64_t lda, const float *b, float *c,
                       int64_t ldc, int64_t m, int64_t n, int64_t k);
 void fovea_matmul_bf16(const uint16_t *a, int64_t lda, const uint16_t *b,
                        float *c, int64_t ldc, int64_t m, int64_t n, int64_t k);
+
+/// Packs B (in @init): the contiguous [d0, d1, d2, d3] buffer `dst` gets
+/// dst[i0, i1, i2, i3] = src[i0 * s0 + i1 * s1 + i2 * s2 + i3 * s3]
+/// (strides in elements of `elementBytes` bytes), on the module's threads.
+/// A permutation of a strided view: every element is a copy, so the result
+/// does not depend on the thread count.
+void fovea_pack_copy(const void *src, void *dst, int64_t elementBytes,
+                     int64_t d0, int64_t d1, int64_t d2, int64_t d3, int64_t s0,
+                     int64_t s1, int64_t s2, int64_t s3);
 }
 
 namespace fovea::rt {

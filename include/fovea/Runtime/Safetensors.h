@@ -43,6 +43,12 @@ public:
   /// Copies tensor `name` into `out`, converting float types to
   /// `out.dtype()`; its shape must equal `out.shape()`.
   bool read(const std::string &name, Tensor &out, std::string &error) const;
+  /// Tensor `name` in place: its bytes in the mapping when it is stored as
+  /// `dtype` with `shape` at an address aligned for its elements (valid
+  /// while the archive lives), else nullptr (read() copies and converts,
+  /// or says what differs).
+  const void *view(const std::string &name, DType dtype,
+                   const std::vector<int64_t> &shape) const;
 
   size_t size() const { return entries.size(); }
 
@@ -57,6 +63,13 @@ private:
   std::vector<Mapping> mappings;
   std::map<std::string, Entry> entries;
 };
+
+/// Gives the whole pages of [data, data + bytes) back to the kernel when
+/// the range lies in the mapping of an open checkpoint: the process's
+/// resident memory shrinks, and a later read faults the pages in again from
+/// the file (the mappings are private and never written, so the bytes are
+/// the same). Any other range is left alone.
+void dropMappedPages(const void *data, size_t bytes);
 
 } // namespace fovea::rt
 

@@ -49,6 +49,9 @@ namespace {
 enum class KernelKind { F32, Bf16 };
 } // namespace
 
+/// The runtime's copy that packs B (Matmul.h).
+static constexpr llvm::StringLiteral kPackSymbol = "fovea_pack_copy";
+
 static StringRef kernelSymbol(KernelKind kind) {
   return kind == KernelKind::F32 ? "fovea_matmul_f32" : "fovea_matmul_bf16";
 }
@@ -155,8 +158,11 @@ static Value packWeights(OpBuilder &b, Location loc, Value weights,
   Value expanded = tensor::ExpandShapeOp::create(
       b, loc, RankedTensorType::get(expandedShape, element), padded, groups);
   Value init = tensor::EmptyOp::create(b, loc, packedShape, element);
-  return linalg::TransposeOp::create(b, loc, expanded, init, permutation)
-      .getResult()[0];
+  auto pack = linalg::TransposeOp::create(b, loc, expanded, init, permutation);
+  // Bufferized, the transposition becomes one call of the runtime's
+  // threaded copy (fovea-cpu-call-microkernels).
+  pack->setAttr(vision::kMicrokernelAttr, b.getStringAttr(kPackSymbol));
+  return pack.getResult()[0];
 }
 
 /// w(k, n) read from the packed panels.
@@ -251,10 +257,56 @@ rowMajorView(OpBuilder &b, Location loc, Value buffer) {
   return std::make_pair(address, strides[0]);
 }
 
+/// Replaces a marked packing transposition of buffers by
+/// fovea_pack_copy(src, dst, element bytes, sizes[4], strides[4]): the
+/// destination's sizes, and for each of its dimensions the source's stride
+/// along it. Ranks above 4 and non-contiguous destinations stay loops.
+static void callPackCopy(OpBuilder &b, ModuleOp module,
+                         linalg::TransposeOp op) {
+  Value input = op.getInput(), init = op.getInit();
+  auto initType = cast<MemRefType>(init.getType());
+  int64_t rank = initType.getRank();
+  if (rank > 4 || !initType.getLayout().isIdentity())
+    return;
+  Location loc = op.getLoc();
+  b.setInsertionPoint(op);
+  Type i64 = b.getI64Type();
+  SmallVector<Value> inputStrides, initStrides;
+  Value src = vision::bufferAddress(b, loc, input, inputStrides);
+  Value dst = vision::bufferAddress(b, loc, init, initStrides);
+  Value zero = arith::ConstantIndexOp::create(b, loc, 0);
+  Value one = arith::ConstantIndexOp::create(b, loc, 1);
+  SmallVector<Value> sizes, strides;
+  for (int64_t i = 0; i < 4; ++i) {
+    sizes.push_back(i < rank ? memref::DimOp::create(b, loc, init, i) : one);
+    strides.push_back(i < rank ? inputStrides[op.getPermutation()[i]] : zero);
+  }
+  SmallVector<Value> args = {
+      src, dst,
+      arith::ConstantIndexOp::create(b, loc,
+                                     initType.getElementTypeBitWidth() / 8)};
+  llvm::append_range(args, sizes);
+  llvm::append_range(args, strides);
+  for (Value &arg : args)
+    arg = arith::IndexCastOp::create(b, loc, i64, arg);
+  func::FuncOp callee = vision::declareRuntimeFunction(
+      b, module, kPackSymbol, SmallVector<Type>(args.size(), i64));
+  func::CallOp::create(b, loc, callee, args);
+  op.erase();
+}
+
 struct CpuCallMicrokernelsPass
     : vision::impl::CpuCallMicrokernelsBase<CpuCallMicrokernelsPass> {
   void runOnOperation() override {
     ModuleOp module = getOperation();
+    SmallVector<linalg::TransposeOp> packs;
+    module.walk([&](linalg::TransposeOp op) {
+      if (op->hasAttr(vision::kMicrokernelAttr) && op.hasPureBufferSemantics())
+        packs.push_back(op);
+    });
+    OpBuilder packBuilder(&getContext());
+    for (linalg::TransposeOp op : packs)
+      callPackCopy(packBuilder, module, op);
     SmallVector<linalg::GenericOp> targets;
     module.walk([&](linalg::GenericOp op) {
       if (op->hasAttr(vision::kMicrokernelAttr) && op.hasPureBufferSemantics())

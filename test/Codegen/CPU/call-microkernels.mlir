@@ -71,3 +71,39 @@ func.func @strided(%a: memref<8x64xf32, strided<[1, 8]>>, %w: memref<1x64x32xf32
   }
   return
 }
+
+// A marked packing transposition becomes fovea_pack_copy(src, dst, element
+// bytes, the destination's four sizes, the source's stride along each):
+// bf16 [N = 64, K = 10] rows (row stride 16, offset 3 elements = 6 bytes)
+// into [2, 5, 32, 2] panels.
+// CHECK-LABEL: func.func @pack_rows_bf16
+// CHECK-DAG: %[[C2:.*]] = arith.constant 2 : i64
+// CHECK-DAG: %[[C5:.*]] = arith.constant 5 : i64
+// CHECK-DAG: %[[C32:.*]] = arith.constant 32 : i64
+// CHECK-DAG: %[[S0:.*]] = arith.constant 512 : i64
+// CHECK-DAG: %[[S2:.*]] = arith.constant 16 : i64
+// CHECK-DAG: %[[C1:.*]] = arith.constant 1 : i64
+// CHECK-DAG: %[[OFF:.*]] = arith.constant 6 : index
+// CHECK: %[[VIEW:.*]] = memref.expand_shape %arg0
+// CHECK: %[[SBASE:[^,]*]], {{.*}} = memref.extract_strided_metadata %[[VIEW]]
+// CHECK: %[[SPTR:.*]] = memref.extract_aligned_pointer_as_index %[[SBASE]]
+// CHECK: %[[SADDR:.*]] = arith.addi %[[SPTR]], %[[OFF]]
+// CHECK: %[[S:.*]] = arith.index_cast %[[SADDR]] : index to i64
+// CHECK: %[[D:.*]] = arith.index_cast %{{.*}} : index to i64
+// CHECK: call @fovea_pack_copy(%[[S]], %[[D]], %[[C2]], %[[C2]], %[[C5]], %[[C32]], %[[C2]], %[[S0]], %[[C2]], %[[S2]], %[[C1]])
+// CHECK-NOT: linalg.transpose
+// CHECK: return
+func.func @pack_rows_bf16(%w: memref<64x10xbf16, strided<[16, 1], offset: 3>>, %p: memref<2x5x32x2xbf16>) {
+  %e = memref.expand_shape %w [[0, 1], [2, 3]] output_shape [2, 32, 5, 2] : memref<64x10xbf16, strided<[16, 1], offset: 3>> into memref<2x32x5x2xbf16, strided<[512, 16, 2, 1], offset: 3>>
+  linalg.transpose ins(%e : memref<2x32x5x2xbf16, strided<[512, 16, 2, 1], offset: 3>>) outs(%p : memref<2x5x32x2xbf16>) permutation = [0, 2, 1, 3] {fovea.microkernel = "fovea_pack_copy"}
+  return
+}
+
+// An unmarked transposition stays.
+// CHECK-LABEL: func.func @transpose_unmarked
+// CHECK-NOT: call
+// CHECK: linalg.transpose
+func.func @transpose_unmarked(%a: memref<4x8xf32>, %b: memref<8x4xf32>) {
+  linalg.transpose ins(%a : memref<4x8xf32>) outs(%b : memref<8x4xf32>) permutation = [1, 0]
+  return
+}

@@ -12,6 +12,7 @@
 // CHECK: } : tensor<40x64xf32> to tensor<64x64xf32>
 // CHECK: %[[EXP:.*]] = tensor.expand_shape %[[PAD]] {{\[}}[0, 1], [2]] output_shape [2, 32, 64]
 // CHECK: %[[PACKED:.*]] = linalg.transpose ins(%[[EXP]] : tensor<2x32x64xf32>) outs(%{{.*}} : tensor<2x64x32xf32>) permutation = [0, 2, 1]
+// CHECK-SAME: {fovea.microkernel = "fovea_pack_copy"}
 // CHECK: linalg.generic {indexing_maps = [#{{.*}}, #[[$F32MAP]], #{{.*}}], iterator_types = ["parallel", "reduction", "parallel"]}
 // CHECK-SAME: ins(%{{.*}}, %[[PACKED]] : tensor<?x64xf32>, tensor<2x64x32xf32>)
 // CHECK-SAME: fovea.microkernel = "fovea_matmul_f32"
@@ -27,6 +28,7 @@ func.func @linear_f32(%x: tensor<?x18x64xf32>, %w: tensor<40x64xf32>) -> tensor<
 // CHECK: } : tensor<64x63xbf16> to tensor<64x64xbf16>
 // CHECK: tensor.expand_shape %{{.*}} {{\[}}[0, 1], [2, 3]] output_shape [2, 32, 32, 2]
 // CHECK: %[[PACKED:.*]] = linalg.transpose ins(%{{.*}} : tensor<2x32x32x2xbf16>) outs(%{{.*}} : tensor<2x32x32x2xbf16>) permutation = [0, 2, 1, 3]
+// CHECK-SAME: {fovea.microkernel = "fovea_pack_copy"}
 // CHECK: linalg.generic {indexing_maps = [#{{.*}}, #[[$BF16MAP]], #{{.*}}]
 // CHECK-SAME: ins(%{{.*}}, %[[PACKED]] : tensor<?x63xbf16>, tensor<2x32x32x2xbf16>)
 // CHECK-SAME: fovea.microkernel = "fovea_matmul_bf16"

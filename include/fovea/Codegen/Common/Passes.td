@@ -197,4 +197,50 @@ def PromoteLoopBuffers : Pass<"fovea-promote-loop-buffers", "func::FuncOp"> {
   let dependentDialects = ["::mlir::memref::MemRefDialect"];
 }
 
+def FreeAfterLastUse : Pass<"fovea-free-after-last-use", "func::FuncOp"> {
+  let summary = "Moves each deallocation of a buffer to right after its last use";
+  let description = [{
+    The buffer deallocation pipeline frees every buffer of a block at the
+    end of that block. In a model's `@run` that is the end of the function:
+    the activations of all 32 ViT blocks stay allocated until the last
+    projector matmul, and the runtime's caching pool cannot hand one
+    block's buffers to the next. This pass moves each `memref.dealloc` of
+    the function's entry block whose buffer is allocated there to right
+    after the last operation of the entry block that uses the buffer, where
+    a use is a use of anything derived from it: its views, the pointer
+    taken from its metadata and the integers computed from that pointer
+    (what the runtime calls of the CPU code receive), memory that such a
+    value is stored into, and the results of any operation (and the
+    arguments of any region) that sees one. An operation with a region
+    counts as a use when anything inside it uses the buffer. Deallocations
+    in nested regions are left where they are.
+
+    Before:
+    ```mlir
+    %a = memref.alloc(%n) : memref<?x64xf32>
+    linalg.fill ins(%zero : f32) outs(%a : memref<?x64xf32>)
+    %p = memref.extract_aligned_pointer_as_index %a : memref<?x64xf32> -> index
+    %i = arith.index_cast %p : index to i64
+    call @kernel(%i) : (i64) -> ()
+    %b = memref.alloc(%n) : memref<?x64xf32>
+    ...
+    memref.dealloc %a : memref<?x64xf32>
+    memref.dealloc %b : memref<?x64xf32>
+    ```
+    After:
+    ```mlir
+    %a = memref.alloc(%n) : memref<?x64xf32>
+    linalg.fill ins(%zero : f32) outs(%a : memref<?x64xf32>)
+    %p = memref.extract_aligned_pointer_as_index %a : memref<?x64xf32> -> index
+    %i = arith.index_cast %p : index to i64
+    call @kernel(%i) : (i64) -> ()
+    memref.dealloc %a : memref<?x64xf32>
+    %b = memref.alloc(%n) : memref<?x64xf32>
+    ...
+    memref.dealloc %b : memref<?x64xf32>
+    ```
+  }];
+  let dependentDialects = ["::mlir::memref::MemRefDialect"];
+}
+
 #endif // FOVEA_CODEGEN_COMMON_PASSES_TD
