@@ -109,9 +109,10 @@ void fovea::addCpuBufferizedPhase(OpPassManager &pm,
   pm.addNestedPass<func::FuncOp>(vision::createPromoteLoopBuffers(promote));
   pm.addPass(createConvertLinalgToLoopsPass());
   pm.addPass(createCanonicalizerPass());
-  // Each buffer is freed after its last use, not at the end of @run: the
-  // next layer's buffers reuse its memory (the runtime's caching pool).
-  pm.addNestedPass<func::FuncOp>(vision::createFreeAfterLastUse());
+  // Each buffer is allocated at its first use and freed after its last,
+  // not at the ends of @run: the next layer's buffers reuse its memory (the
+  // runtime's caching pool).
+  pm.addNestedPass<func::FuncOp>(vision::createShrinkBufferLifetimes());
 }
 
 void fovea::addCpuLLVMPhase(OpPassManager &pm, const PipelineOptions &options) {

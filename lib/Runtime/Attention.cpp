@@ -1,17 +1,23 @@
 //===- Attention.cpp - Multi-head attention of CPU modules ----------------===//
 //
-// One task per (batch row, head), spread over the module's threads. A task
-// holds that head's f32 scores [L, L] (one head at a time per thread, never
-// [heads, L, L]):
+// Flash-style: one task per (batch row, head), spread over the module's
+// threads. A task packs that head's K^T and V once, then walks its queries
+// in blocks of kQueryRows and, for each, the keys in blocks of kKeyBlock
+// with an online softmax, so the scores it holds are one [kQueryRows,
+// kKeyBlock] f32 block (64 KiB: in L2), never [L, L]:
 //
-//   S  = Q K^T             the matmul microkernel (bf16: vdpbf16ps; K^T is
-//                          packed into panels per task)
-//   P  = exp(S * scale - rowmax), rowsum
-//   O  = P V               the f32 microkernel (V packed, widened to f32)
-//   out = O / rowsum       rounded to the output type
+//   S   = Q_blk K_blk^T                   the matmul microkernel (bf16:
+//                                         vdpbf16ps)
+//   m'  = max(m, rowmax(S) * scale)
+//   P   = exp(S * scale - m'),  a = exp(m - m')
+//   l   = a * l + rowsum(P),    O = a * O + P V_blk  (the f32 microkernel,
+//                                                     V widened to f32)
+//   out = O / l                           rounded to the output type
 //
-// Each output element depends on its own row only, in a fixed order: the
-// thread count does not change the bits.
+// exp is a polynomial (Cephes' expf: relative error below 2 ulp) in loops
+// the compiler vectorizes, built for AVX-512 and for any x86-64 and chosen
+// at run time. Each output element depends on its own row only, in a fixed
+// order: the thread count does not change the bits.
 //
 //===----------------------------------------------------------------------===//
 
@@ -22,6 +28,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 #include <limits>
 #include <vector>
@@ -30,6 +37,10 @@ using namespace fovea::rt;
 
 namespace {
 constexpr int64_t kPanel = kMatmulPanel;
+/// Queries of one block (a multiple of the microkernel's 14 rows: 4.6 row
+/// tiles) and keys of one block (a multiple of 32: whole panels of K^T).
+constexpr int64_t kQueryRows = 64;
+constexpr int64_t kKeyBlock = 256;
 
 int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
@@ -71,81 +82,191 @@ void packKeys(const uint16_t *k, int64_t tokenStride, int64_t elementStride,
              d % 2] = k[j * tokenStride + d * elementStride];
 }
 
-/// V of one head as the f32 B operand of O = P V: B[j, d] = V[j, d].
+/// V of one head as the f32 B operands of O += P V_blk, one per key block
+/// (block `kb` at kb * panels * kKeyBlock * 32): B[j', c] = V[j0 + j', c]
+/// with K = the block's length.
 template <typename Element>
 void packValues(const Element *v, int64_t tokenStride, int64_t elementStride,
                 int64_t tokens, int64_t headDim, std::vector<float> &packed) {
   int64_t panels = ceilDiv(headDim, kPanel);
-  packed.assign(panels * tokens * kPanel, 0.0f);
-  for (int64_t j = 0; j < tokens; ++j)
+  packed.assign(ceilDiv(tokens, kKeyBlock) * panels * kKeyBlock * kPanel, 0.0f);
+  for (int64_t j = 0; j < tokens; ++j) {
+    int64_t block = j / kKeyBlock, j0 = block * kKeyBlock;
+    int64_t length = std::min(kKeyBlock, tokens - j0);
+    float *base = packed.data() + block * panels * kKeyBlock * kPanel;
     for (int64_t d = 0; d < headDim; ++d)
-      packed[((d / kPanel) * tokens + j) * kPanel + d % kPanel] =
+      base[((d / kPanel) * length + (j - j0)) * kPanel + d % kPanel] =
           toF32(v[j * tokenStride + d * elementStride]);
+  }
 }
 
-void scores(const float *q, int64_t lda, const std::vector<float> &keys,
-            float *s, int64_t tokens, int64_t headDim) {
-  fovea_matmul_f32(q, lda, keys.data(), s, tokens, tokens, tokens, headDim);
+/// S[rows, keys] += Q_blk K^T[:, j0 : j0 + keys] (j0 a multiple of 32).
+void scores(const float *q, int64_t headDim, const std::vector<float> &keys,
+            int64_t j0, float *s, int64_t rows, int64_t count) {
+  fovea_matmul_f32(q, headDim, keys.data() + (j0 / kPanel) * headDim * kPanel,
+                   s, kKeyBlock, rows, count, headDim);
 }
 
-void scores(const uint16_t *q, int64_t lda, const std::vector<uint16_t> &keys,
-            float *s, int64_t tokens, int64_t headDim) {
-  fovea_matmul_bf16(q, lda, keys.data(), s, tokens, tokens, tokens, headDim);
+void scores(const uint16_t *q, int64_t headDim,
+            const std::vector<uint16_t> &keys, int64_t j0, float *s,
+            int64_t rows, int64_t count) {
+  int64_t pairs = ceilDiv(headDim, 2);
+  fovea_matmul_bf16(q, headDim,
+                    keys.data() + (j0 / kPanel) * pairs * kPanel * 2, s,
+                    kKeyBlock, rows, count, headDim);
 }
 
 void store(float *out, float value) { *out = value; }
 void store(uint16_t *out, float value) { *out = floatToBf16(value); }
 
+//===----------------------------------------------------------------------===//
+// The online softmax of one block of scores, for AVX-512 and portable x86-64
+//===----------------------------------------------------------------------===//
+
+#define FOVEA_INLINE __attribute__((always_inline)) inline
+
+/// exp(x) for finite x <= 0 (Cephes' expf; 0 below -87.3, where the result
+/// would be denormal): x = n ln2 + r, |r| <= ln2 / 2, exp(r) by a degree-7
+/// polynomial, times 2^n from the exponent bits.
+FOVEA_INLINE float expNonPositive(float x) {
+  float n = std::floor(x * 1.44269504088896341f + 0.5f);
+  float r = x - n * 0.693359375f - n * -2.12194440e-4f;
+  float p = 1.9875691500e-4f;
+  p = p * r + 1.3981999507e-3f;
+  p = p * r + 8.3334519073e-3f;
+  p = p * r + 4.1665795894e-2f;
+  p = p * r + 1.6666665459e-1f;
+  p = p * r + 5.0000001201e-1f;
+  p = p * r * r + r + 1.0f;
+  int32_t bits = (static_cast<int32_t>(n) + 127) << 23;
+  float scaleBits;
+  std::memcpy(&scaleBits, &bits, sizeof(scaleBits));
+  return x < -87.3f ? 0.0f : p * scaleBits;
+}
+
+/// Lanes of the max and sum reductions: independent accumulators the
+/// compiler keeps in one vector (the max is exact in any order; the sum's
+/// order is fixed by the lanes).
+constexpr int kLanes = 16;
+
+/// One block: for each of `rows` rows of `s` (row stride kKeyBlock,
+/// `count` scores), updates the running max m and sum l, replaces the
+/// scores by P and scales the row of O (`headDim` wide) by a.
+#define FOVEA_SOFTMAX_BLOCK(NAME, ATTRIBUTES)                                  \
+  ATTRIBUTES void NAME(float *s, int64_t rows, int64_t count, float scale,     \
+                       float *m, float *l, float *o, int64_t headDim) {        \
+    int64_t full = count / kLanes * kLanes;                                    \
+    for (int64_t i = 0; i < rows; ++i) {                                       \
+      float *row = s + i * kKeyBlock;                                          \
+      float lanes[kLanes];                                                     \
+      for (int t = 0; t < kLanes; ++t)                                         \
+        lanes[t] = -std::numeric_limits<float>::infinity();                    \
+      for (int64_t j = 0; j < full; j += kLanes)                               \
+        for (int t = 0; t < kLanes; ++t)                                       \
+          lanes[t] = std::max(lanes[t], row[j + t]);                           \
+      float rowMax = -std::numeric_limits<float>::infinity();                  \
+      for (int t = 0; t < kLanes; ++t)                                         \
+        rowMax = std::max(rowMax, lanes[t]);                                   \
+      for (int64_t j = full; j < count; ++j)                                   \
+        rowMax = std::max(rowMax, row[j]);                                     \
+      float next = std::max(m[i], rowMax * scale);                             \
+      float alpha = m[i] == -std::numeric_limits<float>::infinity()            \
+                        ? 0.0f                                                 \
+                        : expNonPositive(m[i] - next);                         \
+      for (int t = 0; t < kLanes; ++t)                                         \
+        lanes[t] = 0.0f;                                                       \
+      for (int64_t j = 0; j < full; j += kLanes)                               \
+        for (int t = 0; t < kLanes; ++t) {                                     \
+          float p = expNonPositive(row[j + t] * scale - next);                 \
+          row[j + t] = p;                                                      \
+          lanes[t] += p;                                                       \
+        }                                                                      \
+      float sum = 0.0f;                                                        \
+      for (int t = 0; t < kLanes; ++t)                                         \
+        sum += lanes[t];                                                       \
+      for (int64_t j = full; j < count; ++j) {                                 \
+        row[j] = expNonPositive(row[j] * scale - next);                        \
+        sum += row[j];                                                         \
+      }                                                                        \
+      l[i] = l[i] * alpha + sum;                                               \
+      m[i] = next;                                                             \
+      float *oRow = o + i * headDim;                                           \
+      for (int64_t c = 0; c < headDim; ++c)                                    \
+        oRow[c] *= alpha;                                                      \
+    }                                                                          \
+  }
+
+FOVEA_SOFTMAX_BLOCK(softmaxBlockAvx512, __attribute__((target("avx512f"))))
+FOVEA_SOFTMAX_BLOCK(softmaxBlockPortable, )
+#undef FOVEA_SOFTMAX_BLOCK
+
+using SoftmaxBlock = void (*)(float *, int64_t, int64_t, float, float *,
+                              float *, float *, int64_t);
+
+SoftmaxBlock softmaxBlock() {
+  static const SoftmaxBlock chosen = [] {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f") ? softmaxBlockAvx512
+                                             : softmaxBlockPortable;
+  }();
+  return chosen;
+}
+
 /// Per-thread buffers, kept between tasks.
 template <typename Element> struct Scratch {
   std::vector<Element> queries, keys;
-  std::vector<float> values, s, o, sums;
+  std::vector<float> values, s, o, m, l;
 };
 
 template <typename Element>
 void runHead(const Problem<Element> &p, int64_t task) {
   static thread_local Scratch<Element> scratch;
   int64_t b = task / p.heads, h = task % p.heads;
-  int64_t l = p.tokens, d = p.headDim;
+  int64_t tokens = p.tokens, d = p.headDim;
   const AttentionStrides &st = p.strides;
   const Element *q = p.q + b * st.qBatch + h * d * st.qElement;
   const Element *k = p.k + b * st.kBatch + h * d * st.kElement;
   const Element *v = p.v + b * st.vBatch + h * d * st.vElement;
 
   // This head's queries, contiguous: the A operand of the scores.
-  scratch.queries.resize(l * d);
-  for (int64_t i = 0; i < l; ++i)
+  scratch.queries.resize(tokens * d);
+  for (int64_t i = 0; i < tokens; ++i)
     for (int64_t c = 0; c < d; ++c)
       scratch.queries[i * d + c] = q[i * st.qToken + c * st.qElement];
-  packKeys(k, st.kToken, st.kElement, l, d, scratch.keys);
-  scratch.s.assign(l * l, 0.0f);
-  scores(scratch.queries.data(), d, scratch.keys, scratch.s.data(), l, d);
-
-  // Softmax numerators in place, and their row sums.
+  packKeys(k, st.kToken, st.kElement, tokens, d, scratch.keys);
+  packValues(v, st.vToken, st.vElement, tokens, d, scratch.values);
+  scratch.s.resize(kQueryRows * kKeyBlock);
+  scratch.o.resize(kQueryRows * d);
+  scratch.m.resize(kQueryRows);
+  scratch.l.resize(kQueryRows);
   float scale = static_cast<float>(p.scale);
-  scratch.sums.resize(l);
-  for (int64_t i = 0; i < l; ++i) {
-    float *row = scratch.s.data() + i * l;
-    float rowMax = -std::numeric_limits<float>::infinity();
-    for (int64_t j = 0; j < l; ++j)
-      rowMax = std::max(rowMax, row[j] * scale);
-    float sum = 0.0f;
-    for (int64_t j = 0; j < l; ++j) {
-      row[j] = std::exp(row[j] * scale - rowMax);
-      sum += row[j];
+  int64_t panels = ceilDiv(d, kPanel);
+  SoftmaxBlock softmax = softmaxBlock();
+  Element *out = p.out + b * tokens * p.heads * d + h * d;
+
+  for (int64_t i0 = 0; i0 < tokens; i0 += kQueryRows) {
+    int64_t rows = std::min(kQueryRows, tokens - i0);
+    std::fill(scratch.o.begin(), scratch.o.end(), 0.0f);
+    std::fill(scratch.m.begin(), scratch.m.end(),
+              -std::numeric_limits<float>::infinity());
+    std::fill(scratch.l.begin(), scratch.l.end(), 0.0f);
+    for (int64_t j0 = 0; j0 < tokens; j0 += kKeyBlock) {
+      int64_t count = std::min(kKeyBlock, tokens - j0);
+      std::fill(scratch.s.begin(), scratch.s.end(), 0.0f);
+      scores(scratch.queries.data() + i0 * d, d, scratch.keys, j0,
+             scratch.s.data(), rows, count);
+      softmax(scratch.s.data(), rows, count, scale, scratch.m.data(),
+              scratch.l.data(), scratch.o.data(), d);
+      fovea_matmul_f32(scratch.s.data(), kKeyBlock,
+                       scratch.values.data() +
+                           (j0 / kKeyBlock) * panels * kKeyBlock * kPanel,
+                       scratch.o.data(), d, rows, d, count);
     }
-    scratch.sums[i] = sum;
+    for (int64_t i = 0; i < rows; ++i)
+      for (int64_t c = 0; c < d; ++c)
+        store(out + (i0 + i) * p.heads * d + c,
+              scratch.o[i * d + c] / scratch.l[i]);
   }
-
-  packValues(v, st.vToken, st.vElement, l, d, scratch.values);
-  scratch.o.assign(l * d, 0.0f);
-  fovea_matmul_f32(scratch.s.data(), l, scratch.values.data(), scratch.o.data(),
-                   d, l, d, l);
-
-  Element *out = p.out + b * l * p.heads * d + h * d;
-  for (int64_t i = 0; i < l; ++i)
-    for (int64_t c = 0; c < d; ++c)
-      store(out + i * p.heads * d + c, scratch.o[i * d + c] / scratch.sums[i]);
 }
 
 template <typename Element> void run(const Problem<Element> &p) {

@@ -1,9 +1,10 @@
 //===- AttentionTest.cpp - Tests of the CPU multi-head attention ----------===//
 //
 // fovea_attention_* against a double-precision softmax(q k^T * scale) v on
-// strided views of a fused qkv buffer, with a token count that is not a
-// multiple of the panel width and an odd head dimension; and the same bits
-// for 1 and 3 threads.
+// strided views of a fused qkv buffer, with token counts that are not
+// multiples of the panel width, of the query block (64) or of the key block
+// (256: the online softmax over several key blocks), odd head dimensions
+// and ViT-H's 80; and the same bits for 1 and 3 threads.
 //
 //===----------------------------------------------------------------------===//
 
@@ -22,7 +23,7 @@ using namespace fovea::rt;
 namespace {
 
 struct Case {
-  int64_t batch = 2, tokens = 37, heads = 3, headDim = 13;
+  int64_t batch, tokens, heads, headDim;
   int64_t width() const { return heads * headDim; }
   double scale() const { return 1.0 / std::sqrt(double(headDim)); }
 };
@@ -66,8 +67,10 @@ std::vector<double> reference(const Case &c, const std::vector<float> &qkv) {
   return out;
 }
 
-TEST(AttentionTest, F32MatchesReferenceOnStridedViews) {
-  Case c;
+class AttentionTest : public ::testing::TestWithParam<Case> {};
+
+TEST_P(AttentionTest, F32MatchesReferenceOnStridedViews) {
+  Case c = GetParam();
   std::vector<float> qkv = fusedQkv(c);
   std::vector<double> expected = reference(c, qkv);
   int64_t w = c.width(), row = 3 * w;
@@ -91,8 +94,8 @@ TEST(AttentionTest, F32MatchesReferenceOnStridedViews) {
   setNumThreads(0);
 }
 
-TEST(AttentionTest, Bf16MatchesReferenceToBf16Rounding) {
-  Case c;
+TEST_P(AttentionTest, Bf16MatchesReferenceToBf16Rounding) {
+  Case c = GetParam();
   std::vector<float> qkv = fusedQkv(c);
   std::vector<double> expected = reference(c, qkv);
   int64_t w = c.width(), row = 3 * w;
@@ -115,5 +118,14 @@ TEST(AttentionTest, Bf16MatchesReferenceToBf16Rounding) {
                 1e-2 * (1 + std::fabs(expected[i])))
         << "element " << i;
 }
+
+INSTANTIATE_TEST_SUITE_P(Shapes, AttentionTest,
+                         ::testing::Values(Case{2, 37, 3, 13},
+                                           Case{1, 300, 2, 13},
+                                           Case{1, 600, 2, 80}),
+                         [](const ::testing::TestParamInfo<Case> &info) {
+                           return "L" + std::to_string(info.param.tokens) +
+                                  "D" + std::to_string(info.param.headDim);
+                         });
 
 } // namespace

@@ -197,32 +197,39 @@ def PromoteLoopBuffers : Pass<"fovea-promote-loop-buffers", "func::FuncOp"> {
   let dependentDialects = ["::mlir::memref::MemRefDialect"];
 }
 
-def FreeAfterLastUse : Pass<"fovea-free-after-last-use", "func::FuncOp"> {
-  let summary = "Moves each deallocation of a buffer to right after its last use";
+def ShrinkBufferLifetimes : Pass<"fovea-shrink-buffer-lifetimes", "func::FuncOp"> {
+  let summary = "Allocates each buffer at its first use and frees it after its last";
   let description = [{
     The buffer deallocation pipeline frees every buffer of a block at the
-    end of that block. In a model's `@run` that is the end of the function:
-    the activations of all 32 ViT blocks stay allocated until the last
-    projector matmul, and the runtime's caching pool cannot hand one
-    block's buffers to the next. This pass moves each `memref.dealloc` of
-    the function's entry block whose buffer is allocated there to right
-    after the last operation of the entry block that uses the buffer, where
-    a use is a use of anything derived from it: its views, the pointer
-    taken from its metadata and the integers computed from that pointer
-    (what the runtime calls of the CPU code receive), memory that such a
+    end of that block, and bufferization allocates a buffer where its
+    `tensor.empty` was, which CSE and `fovea-unshare-fills` may have put at
+    the top of the function. In a model's `@run` both ends stretch a buffer
+    over the whole function: the accumulators of all 32 ViT blocks are
+    allocated before the first block runs and freed after the projector, and
+    the runtime's caching pool cannot hand one block's buffers to the next.
+    For each `memref.alloc` of the function's entry block whose
+    `memref.dealloc` is in that block too, this pass moves the allocation to
+    right before the first operation of the block that uses the buffer, and
+    the deallocation to right after the last operation of the block that
+    uses it or anything derived from it: its views, the base buffer of its
+    metadata, the pointer taken from that and the integers computed from the
+    pointer (what the runtime calls of the CPU code receive), memory such a
     value is stored into, and the results of any operation (and the
-    arguments of any region) that sees one. An operation with a region
-    counts as a use when anything inside it uses the buffer. Deallocations
-    in nested regions are left where they are.
+    arguments of any region) that sees one. An operation with a region counts
+    as a use when anything inside it uses the buffer. Sizes (`memref.dim`)
+    and floats loaded from the buffer do not carry it further. Buffers that
+    leave the function, and allocations or deallocations in nested regions,
+    are left where they are.
 
     Before:
     ```mlir
     %a = memref.alloc(%n) : memref<?x64xf32>
+    %b = memref.alloc(%n) : memref<?x64xf32>
     linalg.fill ins(%zero : f32) outs(%a : memref<?x64xf32>)
     %p = memref.extract_aligned_pointer_as_index %a : memref<?x64xf32> -> index
     %i = arith.index_cast %p : index to i64
     call @kernel(%i) : (i64) -> ()
-    %b = memref.alloc(%n) : memref<?x64xf32>
+    linalg.fill ins(%zero : f32) outs(%b : memref<?x64xf32>)
     ...
     memref.dealloc %a : memref<?x64xf32>
     memref.dealloc %b : memref<?x64xf32>
@@ -236,6 +243,7 @@ def FreeAfterLastUse : Pass<"fovea-free-after-last-use", "func::FuncOp"> {
     call @kernel(%i) : (i64) -> ()
     memref.dealloc %a : memref<?x64xf32>
     %b = memref.alloc(%n) : memref<?x64xf32>
+    linalg.fill ins(%zero : f32) outs(%b : memref<?x64xf32>)
     ...
     memref.dealloc %b : memref<?x64xf32>
     ```

@@ -1,4 +1,4 @@
-// RUN: fovea-opt %s --fovea-free-after-last-use --split-input-file | FileCheck %s
+// RUN: fovea-opt %s --fovea-shrink-buffer-lifetimes --split-input-file | FileCheck %s
 
 // A view's readers are the buffer's readers: %a is freed after the loop
 // that reads it through its expand_shape, not after the expand_shape.
@@ -38,9 +38,9 @@ func.func @through_a_view(%n: index) {
 // until the call; a size taken from it (memref.dim) is a use, but what is
 // computed from the size (%c) is not.
 // CHECK-LABEL: func.func @through_addresses
-// CHECK: %[[A:.*]] = memref.alloc
-// CHECK: %[[B:.*]] = memref.alloc
+// CHECK: %[[A:.*]] = memref.alloc(%arg0)
 // CHECK: call @kernel
+// CHECK: %[[B:.*]] = memref.alloc(%arg0)
 // CHECK: call @table
 // CHECK-NEXT: memref.dealloc %[[B]]
 // CHECK-NEXT: %[[D:.*]] = memref.dim %[[A]]
@@ -107,4 +107,32 @@ func.func @left_alone(%n: index) -> (memref<4xf32>, f32) {
   memref.dealloc %b : memref<8xf32>
   memref.dealloc %a : memref<8xf32>
   return %r, %y : memref<4xf32>, f32
+}
+
+// -----
+
+// Allocations made early (CSE'd empties at the top of a function) move down
+// to their first use: %b is allocated after %a is freed.
+// CHECK-LABEL: func.func @allocated_at_first_use
+// CHECK: %[[A:.*]] = memref.alloc(%arg0)
+// CHECK-NEXT: linalg.fill {{.*}} outs(%[[A]]
+// CHECK-NEXT: call @use(%[[A]])
+// CHECK-NEXT: memref.dealloc %[[A]]
+// CHECK-NEXT: %[[B:.*]] = memref.alloc(%arg0)
+// CHECK-NEXT: linalg.fill {{.*}} outs(%[[B]]
+// CHECK-NEXT: call @use(%[[B]])
+// CHECK-NEXT: memref.dealloc %[[B]]
+// CHECK-NEXT: return
+func.func private @use(memref<?xf32>)
+func.func @allocated_at_first_use(%n: index) {
+  %zero = arith.constant 0.0 : f32
+  %a = memref.alloc(%n) : memref<?xf32>
+  %b = memref.alloc(%n) : memref<?xf32>
+  linalg.fill ins(%zero : f32) outs(%a : memref<?xf32>)
+  call @use(%a) : (memref<?xf32>) -> ()
+  linalg.fill ins(%zero : f32) outs(%b : memref<?xf32>)
+  call @use(%b) : (memref<?xf32>) -> ()
+  memref.dealloc %a : memref<?xf32>
+  memref.dealloc %b : memref<?xf32>
+  return
 }

@@ -1,8 +1,9 @@
-//===- FreeAfterLastUse.cpp - Deallocations right after the last use ------===//
+//===- ShrinkBufferLifetimes.cpp - Buffers live from first to last use ---===//
 //
 // What derives from a buffer is found by a forward walk over the SSA
 // values (and the memory they are stored into); the deallocation moves
-// after the last operation of the entry block that reaches any of them.
+// after the last operation of the entry block that reaches any of them, the
+// allocation before the first operation that uses the buffer.
 //
 //===----------------------------------------------------------------------===//
 
@@ -13,7 +14,7 @@
 #include "mlir/IR/BuiltinTypes.h"
 
 namespace mlir::vision {
-#define GEN_PASS_DEF_FREEAFTERLASTUSE
+#define GEN_PASS_DEF_SHRINKBUFFERLIFETIMES
 #include "fovea/Codegen/Common/Passes.h.inc"
 } // namespace mlir::vision
 
@@ -95,8 +96,8 @@ static Operation *lastUse(Value buffer, Block &block,
 }
 
 namespace {
-struct FreeAfterLastUsePass
-    : vision::impl::FreeAfterLastUseBase<FreeAfterLastUsePass> {
+struct ShrinkBufferLifetimesPass
+    : vision::impl::ShrinkBufferLifetimesBase<ShrinkBufferLifetimesPass> {
   void runOnOperation() override {
     func::FuncOp func = getOperation();
     if (func.isExternal())
@@ -110,12 +111,25 @@ struct FreeAfterLastUsePass
           deallocs.push_back(dealloc);
     for (memref::DeallocOp dealloc : deallocs) {
       Value buffer = dealloc.getMemref();
+      Operation *alloc = buffer.getDefiningOp();
       Operation *last = lastUse(buffer, entry, dealloc);
       if (!last)
         continue;
+      // The first user in the block: the allocation's sizes are defined
+      // before the allocation, so they dominate any later point.
+      Operation *first = nullptr;
+      for (Operation *user : buffer.getUsers()) {
+        if (user == dealloc.getOperation())
+          continue;
+        Operation *top = entry.findAncestorOpInBlock(*user);
+        if (!first || top->isBeforeInBlock(first))
+          first = top;
+      }
+      if (first && alloc->isBeforeInBlock(first))
+        alloc->moveBefore(first);
       // Never earlier than the allocation itself (an unused buffer).
-      if (last->isBeforeInBlock(buffer.getDefiningOp()))
-        last = buffer.getDefiningOp();
+      if (last->isBeforeInBlock(alloc))
+        last = alloc;
       if (last->isBeforeInBlock(dealloc))
         dealloc->moveAfter(last);
     }
