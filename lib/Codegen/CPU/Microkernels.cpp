@@ -175,10 +175,159 @@ static AffineMap packedMap(MLIRContext *ctx, KernelKind kind) {
       3, 0, {n.floorDiv(kPanel), k.floorDiv(2), n % kPanel, k % 2}, ctx);
 }
 
+/// The loops of a patch contraction (`vision.patch_embed`,
+/// `vision.tubelet_embed` lowered): `np` parallel loops then `nr` reduction
+/// loops, the output indexed by the parallel loops in order, the weight by
+/// the last parallel loop (the output channel o) and then the reductions in
+/// order, the input by anything that does not involve o (patch
+/// coordinates: `row * P + y`). nullopt for anything else, matmul-shaped
+/// ops included (they are packed as they are).
+static std::optional<std::pair<unsigned, unsigned>>
+matchPatchContraction(linalg::GenericOp op) {
+  if (op.getNumDpsInputs() != 2 || op.getNumDpsInits() != 1 ||
+      !op.hasPureTensorSemantics() || vision::isMatmulShaped(op) ||
+      !matchKernel(op))
+    return std::nullopt;
+  SmallVector<utils::IteratorType> types = op.getIteratorTypesArray();
+  unsigned loops = types.size(), parallel = 0;
+  while (parallel < loops && types[parallel] == utils::IteratorType::parallel)
+    ++parallel;
+  unsigned reductions = loops - parallel;
+  if (parallel < 2 || reductions < 1 ||
+      llvm::any_of(
+          ArrayRef(types).drop_front(parallel),
+          [](auto t) { return t != utils::IteratorType::reduction; }))
+    return std::nullopt;
+  SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+  MLIRContext *ctx = op.getContext();
+  SmallVector<AffineExpr> outputs, weights;
+  for (unsigned i = 0; i < parallel; ++i)
+    outputs.push_back(getAffineDimExpr(i, ctx));
+  weights.push_back(getAffineDimExpr(parallel - 1, ctx));
+  for (unsigned i = parallel; i < loops; ++i)
+    weights.push_back(getAffineDimExpr(i, ctx));
+  if (maps[2] != AffineMap::get(loops, 0, outputs, ctx) ||
+      maps[1] != AffineMap::get(loops, 0, weights, ctx) ||
+      maps[0].isFunctionOfDim(parallel - 1))
+    return std::nullopt;
+  auto weight =
+      cast<RankedTensorType>(op.getDpsInputOperand(1)->get().getType());
+  if (!weight.hasStaticShape())
+    return std::nullopt;
+  return std::make_pair(parallel, reductions);
+}
+
+/// Rewrites a patch contraction as im2col + a matmul-shaped op: the patches
+/// are copied into X [M, K] (M = the output's positions, K = a patch's
+/// elements, in the weight's order), the weight [O, ...] is collapsed to
+/// [O, K] and transposed to B [K, O], and acc [M, O] += X B is the op the
+/// packing takes; the result is expanded back. The copy is a small part of
+/// the work (K multiply-adds per element copied), and the weight's
+/// reshaping is weight-only (hoisted to @init with its packing).
+static linalg::GenericOp rewritePatchContraction(RewriterBase &rewriter,
+                                                 linalg::GenericOp op,
+                                                 unsigned parallel,
+                                                 unsigned reductions) {
+  Location loc = op.getLoc();
+  MLIRContext *ctx = op.getContext();
+  Value input = op.getDpsInputOperand(0)->get();
+  Value weight = op.getDpsInputOperand(1)->get();
+  Value init = op.getDpsInitOperand(0)->get();
+  auto inputType = cast<RankedTensorType>(input.getType());
+  auto weightType = cast<RankedTensorType>(weight.getType());
+  auto initType = cast<RankedTensorType>(init.getType());
+  unsigned loops = parallel + reductions, o = parallel - 1;
+
+  // im2col over every loop but o: patches[p..., r...] = input[map(p, r)].
+  SmallVector<AffineExpr> replacements;
+  for (unsigned i = 0; i < loops; ++i)
+    replacements.push_back(i == o ? getAffineConstantExpr(0, ctx)
+                                  : getAffineDimExpr(i < o ? i : i - 1, ctx));
+  AffineMap inputMap = op.getIndexingMapsArray()[0].replaceDimsAndSymbols(
+      replacements, {}, loops - 1, 0);
+  SmallVector<int64_t> patchShape;
+  SmallVector<Value> dynamicSizes;
+  for (unsigned i = 0; i < o; ++i) {
+    patchShape.push_back(initType.getDimSize(i));
+    if (initType.isDynamicDim(i))
+      dynamicSizes.push_back(tensor::DimOp::create(rewriter, loc, init, i));
+  }
+  for (unsigned i = 1; i <= reductions; ++i)
+    patchShape.push_back(weightType.getDimSize(i));
+  Type element = inputType.getElementType();
+  Value empty =
+      tensor::EmptyOp::create(rewriter, loc, patchShape, element, dynamicSizes);
+  SmallVector<utils::IteratorType> copyTypes(loops - 1,
+                                             utils::IteratorType::parallel);
+  auto patches = linalg::GenericOp::create(
+      rewriter, loc, TypeRange{empty.getType()}, ValueRange{input},
+      ValueRange{empty},
+      ArrayRef<AffineMap>{inputMap,
+                          AffineMap::getMultiDimIdentityMap(loops - 1, ctx)},
+      copyTypes, [](OpBuilder &b, Location l, ValueRange args) {
+        linalg::YieldOp::create(b, l, args[0]);
+      });
+
+  auto group = [](unsigned from, unsigned to) {
+    ReassociationIndices indices;
+    for (unsigned i = from; i < to; ++i)
+      indices.push_back(i);
+    return indices;
+  };
+  // X [M, K], W [O, K] -> B [K, O], acc [M, O].
+  Value x = tensor::CollapseShapeOp::create(
+      rewriter, loc, patches.getResult(0),
+      SmallVector<ReassociationIndices>{group(0, o), group(o, loops - 1)});
+  Value w = tensor::CollapseShapeOp::create(
+      rewriter, loc, weight,
+      SmallVector<ReassociationIndices>{group(0, 1), group(1, reductions + 1)});
+  auto wType = cast<RankedTensorType>(w.getType());
+  Value transposedInit = tensor::EmptyOp::create(
+      rewriter, loc,
+      ArrayRef<int64_t>{wType.getDimSize(1), wType.getDimSize(0)},
+      wType.getElementType());
+  Value b = linalg::TransposeOp::create(rewriter, loc, w, transposedInit,
+                                        ArrayRef<int64_t>{1, 0})
+                .getResult()[0];
+  SmallVector<ReassociationIndices> outputGroups = {group(0, o),
+                                                    group(o, parallel)};
+  Value acc =
+      tensor::CollapseShapeOp::create(rewriter, loc, init, outputGroups);
+  AffineExpr m, k, n;
+  bindDims(ctx, m, k, n);
+  auto matmul = linalg::GenericOp::create(
+      rewriter, loc, TypeRange{acc.getType()}, ValueRange{x, b},
+      ValueRange{acc},
+      ArrayRef<AffineMap>{AffineMap::get(3, 0, {m, k}, ctx),
+                          AffineMap::get(3, 0, {k, n}, ctx),
+                          AffineMap::get(3, 0, {m, n}, ctx)},
+      ArrayRef<utils::IteratorType>{utils::IteratorType::parallel,
+                                    utils::IteratorType::reduction,
+                                    utils::IteratorType::parallel});
+  rewriter.inlineRegionBefore(op.getRegion(), matmul.getRegion(),
+                              matmul.getRegion().begin());
+  Value result = tensor::ExpandShapeOp::create(
+      rewriter, loc, initType, matmul.getResult(0), outputGroups);
+  rewriter.replaceOp(op, result);
+  return matmul;
+}
+
 namespace {
 struct CpuPackMatmulsPass
     : vision::impl::CpuPackMatmulsBase<CpuPackMatmulsPass> {
   void runOnOperation() override {
+    // Patch contractions first: they become matmul-shaped ops, which the
+    // walk below packs.
+    SmallVector<std::tuple<linalg::GenericOp, unsigned, unsigned>> patches;
+    getOperation().walk([&](linalg::GenericOp op) {
+      if (auto loops = matchPatchContraction(op))
+        patches.push_back({op, loops->first, loops->second});
+    });
+    IRRewriter patchRewriter(&getContext());
+    for (auto [op, parallel, reductions] : patches) {
+      patchRewriter.setInsertionPoint(op);
+      rewritePatchContraction(patchRewriter, op, parallel, reductions);
+    }
     SmallVector<std::pair<linalg::GenericOp, KernelKind>> targets;
     getOperation().walk([&](linalg::GenericOp op) {
       if (!vision::isMatmulShaped(op))

@@ -82,3 +82,41 @@ func.func @not_packed(%x: tensor<4x64xf16>, %w: tensor<32x64xf16>,
   } -> tensor<4x?xf32>
   return %0, %1 : tensor<4x32xf16>, tensor<4x?xf32>
 }
+
+// A patch contraction (vision.patch_embed: loops n, row, col, o over c, y,
+// x of 16x16 patches) becomes im2col + a packed matmul: the patches are
+// copied into [n * rows * cols, 3 * 16 * 16], the [O, 3, 16, 16] weight is
+// collapsed to its [O, K] rows and packed, and the [M, O] result is
+// expanded back.
+// CHECK-LABEL: func.func @patch_embed
+// CHECK: %[[PATCHES:.*]] = linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "parallel", "parallel"]
+// CHECK-SAME: outs(%{{.*}} : tensor<2x2x3x1x3x16x16xbf16>)
+// CHECK: %[[X:.*]] = tensor.collapse_shape %[[PATCHES]] {{\[}}[0, 1, 2], [3, 4, 5, 6]] : tensor<2x2x3x1x3x16x16xbf16> into tensor<12x768xbf16>
+// CHECK: linalg.transpose {{.*}} {fovea.microkernel = "fovea_pack_copy"}
+// CHECK: %[[ACC:.*]] = linalg.generic
+// CHECK-SAME: ins(%[[X]], %{{.*}} : tensor<12x768xbf16>, tensor<1x384x32x2xbf16>)
+// CHECK-SAME: fovea.microkernel = "fovea_matmul_bf16"
+// CHECK: tensor.expand_shape %[[ACC]] {{\[}}[0, 1, 2], [3]] output_shape [2, 2, 3, 8] : tensor<12x8xf32> into tensor<2x2x3x8xf32>
+func.func @patch_embed(%x: tensor<2x3x32x48xbf16>, %w: tensor<8x768xbf16>) -> tensor<2x6x8xbf16> {
+  %0 = vision.patch_embed %x, %w {patch_size = 16 : i64} : (tensor<2x3x32x48xbf16>, tensor<8x768xbf16>) -> tensor<2x6x8xbf16>
+  return %0 : tensor<2x6x8xbf16>
+}
+
+// A contraction whose input depends on the output channel is no patch
+// contraction: it stays as it is.
+// CHECK-LABEL: func.func @not_a_patch_contraction
+// CHECK-NOT: fovea.microkernel
+// CHECK: return
+#in = affine_map<(n, o, k) -> (n, o + k)>
+#wk = affine_map<(n, o, k) -> (o, k)>
+#out = affine_map<(n, o, k) -> (n, o)>
+func.func @not_a_patch_contraction(%x: tensor<4x40xf32>, %w: tensor<8x32xf32>, %init: tensor<4x8xf32>) -> tensor<4x8xf32> {
+  %0 = linalg.generic {indexing_maps = [#in, #wk, #out], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%x, %w : tensor<4x40xf32>, tensor<8x32xf32>) outs(%init : tensor<4x8xf32>) {
+  ^bb0(%a: f32, %b: f32, %c: f32):
+    %p = arith.mulf %a, %b : f32
+    %s = arith.addf %c, %p : f32
+    linalg.yield %s : f32
+  } -> tensor<4x8xf32>
+  return %0 : tensor<4x8xf32>
+}
