@@ -329,12 +329,9 @@ extern "C" fovea_module *fovea_module_create(const char *weightsPath,
         return;
     }
     const void *data = mapped ? mapped : read[i].data();
-    size_t elements = read[i].numElements();
-    if (mapped) {
-      elements = 1;
-      for (int64_t d : spec.shape)
-        elements *= static_cast<size_t>(d);
-    }
+    size_t elements = 1;
+    for (int64_t d : spec.shape)
+      elements *= static_cast<size_t>(d);
     // A NaN or infinity in a weight is a damaged checkpoint: refused here
     // rather than turned into NaN embeddings without a word.
     if (int64_t at = firstNonFinite(spec.dtype, data, elements); at >= 0)

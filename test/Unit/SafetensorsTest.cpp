@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <memory>
 #include <string>
 #include <unistd.h>
 #include <vector>
@@ -52,34 +53,37 @@ std::string writeCheckpoint(std::vector<float> &w) {
   return name;
 }
 
-TEST(SafetensorsView, OnlyTensorsStoredAsAsked) {
+/// The checkpoint of writeCheckpoint, open, with `w`'s in-place view.
+class SafetensorsViewTest : public ::testing::Test {
+protected:
+  void SetUp() override {
+    path = writeCheckpoint(w);
+    std::string error;
+    archive = SafetensorsArchive::open(path, error);
+    ASSERT_TRUE(archive) << error;
+    view = archive->view("w", DType::F32, {512, 64});
+    ASSERT_NE(view, nullptr);
+  }
+  void TearDown() override { std::remove(path.c_str()); }
+
   std::vector<float> w;
-  std::string path = writeCheckpoint(w);
-  std::string error;
-  auto archive = SafetensorsArchive::open(path, error);
-  ASSERT_TRUE(archive) << error;
-  const void *view = archive->view("w", DType::F32, {512, 64});
-  ASSERT_NE(view, nullptr);
+  std::string path;
+  std::unique_ptr<SafetensorsArchive> archive;
+  const void *view = nullptr;
+};
+
+TEST_F(SafetensorsViewTest, OnlyTensorsStoredAsAsked) {
   EXPECT_EQ(std::memcmp(view, w.data(), w.size() * sizeof(float)), 0);
   EXPECT_EQ(archive->view("w", DType::BF16, {512, 64}), nullptr);
   EXPECT_EQ(archive->view("w", DType::F32, {64, 512}), nullptr);
   EXPECT_EQ(archive->view("missing", DType::F32, {1}), nullptr);
   // bf16 at an odd address: copied by read(), never viewed.
   EXPECT_EQ(archive->view("odd", DType::BF16, {3}), nullptr);
-  std::remove(path.c_str());
 }
 
-TEST(SafetensorsView, DroppedPagesReadBackFromTheFile) {
-  std::vector<float> w;
-  std::string path = writeCheckpoint(w);
-  std::string error;
-  auto archive = SafetensorsArchive::open(path, error);
-  ASSERT_TRUE(archive) << error;
-  const void *view = archive->view("w", DType::F32, {512, 64});
-  ASSERT_NE(view, nullptr);
+TEST_F(SafetensorsViewTest, DroppedPagesReadBackFromTheFile) {
   dropMappedPages(view, w.size() * sizeof(float));
   EXPECT_EQ(std::memcmp(view, w.data(), w.size() * sizeof(float)), 0);
-  std::remove(path.c_str());
 }
 
 TEST(SafetensorsView, MemoryOutsideMappingsIsLeftAlone) {

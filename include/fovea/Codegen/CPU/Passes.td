@@ -71,7 +71,12 @@ def CpuPackMatmuls : Pass<"fovea-cpu-pack-matmuls", "func::FuncOp"> {
     over the packed operand (same semantics, maps with `floordiv`/`mod`)
     marked `fovea.microkernel = "fovea_matmul_f32"` or
     `"fovea_matmul_bf16"`, which `fovea-cpu-call-microkernels` replaces by
-    the call after bufferization. Precondition: linalg on tensors.
+    the call after bufferization. Patch contractions (`vision.patch_embed`
+    and `vision.tubelet_embed` lowered: parallel loops, then reductions; the
+    weight indexed by the output channel and the reductions, the input by
+    patch coordinates) are first rewritten as im2col (the patches copied
+    into `[M, K]`) + such a matmul over the weight's `[O, K]` rows, whose
+    result is expanded back. Precondition: linalg on tensors.
 
     Before:
     ```mlir
