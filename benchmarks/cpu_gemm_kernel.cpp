@@ -3,7 +3,9 @@
 // Built and run by cpu_gemm.py against the runtime library:
 //
 //   cpu_gemm_kernel peak                 register-only FMA / vdpbf16ps peak
-//   cpu_gemm_kernel f32|bf16 M N K ITERS GFLOP/s of fovea_matmul_* (median)
+//   cpu_gemm_kernel f32|bf16 M N K ITERS [ISA]
+//                                        GFLOP/s of fovea_matmul_* (median)
+//                                        on ISA's kernels (default: the best)
 //
 // B is packed as the compiler packs weights at load; A and C are row-major.
 //
@@ -69,24 +71,66 @@ peakBf16(long iterations) {
     std::puts("");
   return iterations * 24.0 * 64.0 / elapsed / 1e9;
 }
+
+/// The same with 12 ymm FMA chains (AVX2 CPUs: two FMA pipes of latency 4
+/// to 5 need 8 to 10 in flight).
+__attribute__((target("avx2,fma"))) double peakF32Avx2(long iterations) {
+  __m256 acc[12];
+  for (int i = 0; i < 12; ++i)
+    acc[i] = _mm256_set1_ps(1e-3f * i);
+  __m256 b = _mm256_set1_ps(0.999999f), c = _mm256_set1_ps(1e-7f);
+  double start = seconds();
+  for (long it = 0; it < iterations; ++it) {
+    _Pragma("unroll") for (int i = 0; i < 12; ++i) acc[i] =
+        _mm256_fmadd_ps(acc[i], b, c);
+    __asm__ volatile("" : "+v"(acc[0]));
+  }
+  double elapsed = seconds() - start;
+  float lanes[8], sink = 0;
+  for (int i = 0; i < 12; ++i) {
+    _mm256_storeu_ps(lanes, acc[i]);
+    for (float lane : lanes)
+      sink += lane;
+  }
+  if (sink == 12345.0f)
+    std::puts("");
+  return iterations * 12.0 * 16.0 / elapsed / 1e9;
+}
 } // namespace
 
 int main(int argc, char **argv) {
   if (argc == 2 && std::string(argv[1]) == "peak") {
     __builtin_cpu_init();
     double f32 = 0, bf16 = 0;
+    bool dot = __builtin_cpu_supports("avx512bf16");
     for (int round = 0; round < 3; ++round) {
       if (__builtin_cpu_supports("avx512f"))
         f32 = std::max(f32, peakF32(20000000));
-      if (__builtin_cpu_supports("avx512bf16"))
+      else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+        f32 = std::max(f32, peakF32Avx2(40000000));
+      if (dot)
         bf16 = std::max(bf16, peakBf16(20000000));
     }
-    std::printf("peak f32 %.1f bf16 %.1f\n", f32, bf16);
+    // Without bf16 dot products bf16 is f32 FMA arithmetic: its limit is
+    // the FMA peak.
+    std::printf("peak f32 %.1f bf16 %.1f %s\n", f32, dot ? bf16 : f32,
+                dot ? "vdpbf16ps" : "fma");
     return 0;
   }
-  if (argc != 6) {
-    std::fprintf(stderr, "usage: %s peak | f32|bf16 M N K ITERS\n", argv[0]);
+  if (argc != 6 && argc != 7) {
+    std::fprintf(stderr, "usage: %s peak | f32|bf16 M N K ITERS [ISA]\n",
+                 argv[0]);
     return 2;
+  }
+  if (argc == 7) {
+    bool known = false;
+    for (fovea::rt::CpuIsa isa : fovea::rt::supportedCpuIsas())
+      if (argv[6] == std::string(fovea::rt::cpuIsaName(isa)))
+        known = fovea::rt::setCpuIsa(isa);
+    if (!known) {
+      std::fprintf(stderr, "this CPU has no '%s' kernels\n", argv[6]);
+      return 2;
+    }
   }
   std::string dtype = argv[1];
   int64_t m = std::atoll(argv[2]), n = std::atoll(argv[3]),

@@ -184,11 +184,11 @@ INSTANTIATE_TEST_SUITE_P(
             replace(kOmni, "\"norm_std\": [0.26862954", "\"norm_std\": [0.0"),
             "bad.json: entries must be non-zero at config.norm_std"},
         // 1e39 overflows f32: infinity would reach the normalize op.
-        BadConfig{"NormStdOverflowsF32",
-                  replace(kOmni, "\"norm_std\": [0.26862954",
-                          "\"norm_std\": [1e39"),
-                  "bad.json: expected a finite number within the range of "
-                  "f32 at config.norm_std[0]"},
+        BadConfig{
+            "NormStdOverflowsF32",
+            replace(kOmni, "\"norm_std\": [0.26862954", "\"norm_std\": [1e39"),
+            "bad.json: expected a finite number within the range of "
+            "f32 at config.norm_std[0]"},
         BadConfig{"NormMeanOverflowsF32",
                   replace(kOmni, "\"norm_mean\": [0.48145466",
                           "\"norm_mean\": [-1e39"),
