@@ -15,9 +15,10 @@
 //   out = O / l                           rounded to the output type
 //
 // exp is a polynomial (Cephes' expf: relative error below 2 ulp) in loops
-// the compiler vectorizes, built for AVX-512 and for any x86-64 and chosen
-// at run time. Each output element depends on its own row only, in a fixed
-// order: the thread count does not change the bits.
+// the compiler vectorizes, built for AVX-512, AVX2 and any x86-64 and chosen
+// at run time with the matmul kernels (cpuIsa()). Each output element depends
+// on its own row only, in a fixed order: the thread count does not change the
+// bits.
 //
 //===----------------------------------------------------------------------===//
 
@@ -37,8 +38,8 @@ using namespace fovea::rt;
 
 namespace {
 constexpr int64_t kPanel = kMatmulPanel;
-/// Queries of one block (a multiple of the microkernel's 14 rows: 4.6 row
-/// tiles) and keys of one block (a multiple of 32: whole panels of K^T).
+/// Queries of one block (4.6 of the AVX-512 kernel's 14-row tiles, 10.7 of
+/// AVX2's 6) and keys of one block (a multiple of 32: whole panels of K^T).
 constexpr int64_t kQueryRows = 64;
 constexpr int64_t kKeyBlock = 256;
 
@@ -197,6 +198,7 @@ constexpr int kLanes = 16;
   }
 
 FOVEA_SOFTMAX_BLOCK(softmaxBlockAvx512, __attribute__((target("avx512f"))))
+FOVEA_SOFTMAX_BLOCK(softmaxBlockAvx2, __attribute__((target("avx2,fma"))))
 FOVEA_SOFTMAX_BLOCK(softmaxBlockPortable, )
 #undef FOVEA_SOFTMAX_BLOCK
 
@@ -204,12 +206,16 @@ using SoftmaxBlock = void (*)(float *, int64_t, int64_t, float, float *,
                               float *, float *, int64_t);
 
 SoftmaxBlock softmaxBlock() {
-  static const SoftmaxBlock chosen = [] {
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512f") ? softmaxBlockAvx512
-                                             : softmaxBlockPortable;
-  }();
-  return chosen;
+  switch (cpuIsa()) {
+  case CpuIsa::Avx512:
+  case CpuIsa::Avx512Bf16:
+    return softmaxBlockAvx512;
+  case CpuIsa::Avx2:
+    return softmaxBlockAvx2;
+  case CpuIsa::Portable:
+    break;
+  }
+  return softmaxBlockPortable;
 }
 
 /// Per-thread buffers, kept between tasks.

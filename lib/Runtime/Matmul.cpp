@@ -1,17 +1,29 @@
 //===- Matmul.cpp - Matmul microkernels of CPU modules --------------------===//
 //
-// Blocking (the loops of one task, from the outside in):
+// Blocking (the loops of one task, from the outside in), sized per kernel
+// family (KernelSet: AVX-512 and portable 14-row micro-panels, 112-row
+// blocks, K blocks of 512; AVX2 6-row micro-panels, 96-row blocks, K
+// blocks of 256):
 //
-//   task   = kBlockRows rows x all panels of C (or kTaskPanels when there
+//   task   = blockRows rows x all panels of C (or kTaskPanels when there
 //            are too few row blocks for the threads)
-//   kb     : K in blocks of kDepth (f32) / kDepthBf16 (bf16) elements
-//            A's block packed into micro-panels of kRows rows, k-major
-//   panel  : the task's panels of 32 columns (B's slice: kDepth x 32, L1)
+//   kb     : K in blocks of `depth` elements; A's block packed into
+//            micro-panels of `rows` rows, k-major
+//   panel  : the task's panels of 32 columns (B's slice: depth x 32, L1)
+//   half   : AVX2 only: the panel's two halves of 16 columns
 //   ir     : micro-panels of A (the block stays in L2)
-//   kernel : kRows x 32 accumulators in 28 zmm registers over the k-slice
+//   kernel : rows x width accumulators in registers over the k-slice
+//            (AVX-512: 14 x 32 in 28 zmm; AVX2: 6 x 16 in 12 ymm)
+//
+// bf16 on a CPU whose kernels take f32 only (AVX2) widens both operands to
+// f32 as it packs them (A's block, and each panel's slice into a
+// per-thread buffer), with the two elements of each pair swapped so the
+// f32 kernel adds the odd k before the even k as the bf16 kernels do.
 //
 // Tasks are independent and each element's k order is fixed by kb and k,
-// so the thread count does not change the results.
+// so the thread count does not change the results; every family adds the
+// same products in the same order, so neither does the CPU (except
+// vdpbf16ps' denormal flushing, Matmul.h).
 //
 //===----------------------------------------------------------------------===//
 
@@ -21,79 +33,105 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <cstring>
 #include <immintrin.h>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
 using namespace fovea::rt;
 
 namespace {
-constexpr int kRows = 14;
 constexpr int64_t kPanel = kMatmulPanel;
-constexpr int64_t kBlockRows = kRows * 8;
+constexpr int64_t kHalf = kPanel / 2;
+constexpr int kMaxRows = 14;
 constexpr int64_t kTaskPanels = 16;
-constexpr int64_t kDepth = 512;
-constexpr int64_t kDepthBf16 = 512;
 
 int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
-/// One micro-panel of packed A: `rows` (<= kRows) valid rows, k-major.
-/// f32: ap[k * kRows + i]; bf16: pairs, ap[(k / 2) * kRows + i] holding
-/// (A[i, k], A[i, k + 1]) in the low and high halves.
-template <typename Element> struct Kernel {
-  using Fn = void (*)(const Element *ap, const Element *bp, float *c,
-                      int64_t ldc, int64_t depth, int64_t columns);
+/// One call: C[rows, columns] += A's micro-panel * B's slice over `depth`
+/// (bf16: pairs, `depth` even). A's micro-panel is k-major with MR rows:
+/// f32 ap[k * MR + i]; bf16 ap[((k / 2) * MR + i) * 2 + k % 2]. B's slice
+/// has a row of kPanel elements (bf16: pairs) per k.
+template <typename Element>
+using KernelFn = void (*)(const Element *ap, const Element *bp, float *c,
+                          int64_t ldc, int64_t depth, int64_t columns);
+
+/// A family of kernels and the blocking they are sized for.
+template <typename Element> struct KernelSet {
+  /// The kernel for `valid` rows of a micro-panel at [valid - 1].
+  std::array<KernelFn<Element>, kMaxRows> byRows;
+  /// Rows of a micro-panel (MR), columns of C per call (kPanel or half of
+  /// it), K block, rows of a task.
+  int rows;
+  int64_t width, depth, blockRows;
 };
+
+template <typename Element, int MR, template <int, int> class Kernel, int... R>
+constexpr std::array<KernelFn<Element>, kMaxRows>
+rowTable(std::integer_sequence<int, R...>) {
+  return {&Kernel<MR, R + 1>::run...};
+}
+
+template <typename Element, int MR, template <int, int> class Kernel>
+constexpr KernelSet<Element> kernelSet(int64_t width, int64_t depth,
+                                       int64_t blockRows) {
+  return {rowTable<Element, MR, Kernel>(std::make_integer_sequence<int, MR>()),
+          MR, width, depth, blockRows};
+}
 
 //===----------------------------------------------------------------------===//
 // Portable kernels (any x86-64; the compiler vectorizes for the baseline).
 //===----------------------------------------------------------------------===//
 
-template <int R>
-void portableF32(const float *ap, const float *bp, float *c, int64_t ldc,
-                 int64_t depth, int64_t columns) {
-  float acc[R][kPanel];
-  for (int i = 0; i < R; ++i)
-    for (int64_t j = 0; j < kPanel; ++j)
-      acc[i][j] = j < columns ? c[i * ldc + j] : 0.0f;
-  for (int64_t k = 0; k < depth; ++k)
+template <int MR, int R> struct PortableF32 {
+  static void run(const float *ap, const float *bp, float *c, int64_t ldc,
+                  int64_t depth, int64_t columns) {
+    float acc[R][kPanel];
     for (int i = 0; i < R; ++i)
       for (int64_t j = 0; j < kPanel; ++j)
-        acc[i][j] =
-            __builtin_fmaf(ap[k * kRows + i], bp[k * kPanel + j], acc[i][j]);
-  for (int i = 0; i < R; ++i)
-    for (int64_t j = 0; j < columns; ++j)
-      c[i * ldc + j] = acc[i][j];
-}
+        acc[i][j] = j < columns ? c[i * ldc + j] : 0.0f;
+    for (int64_t k = 0; k < depth; ++k)
+      for (int i = 0; i < R; ++i)
+        for (int64_t j = 0; j < kPanel; ++j)
+          acc[i][j] =
+              __builtin_fmaf(ap[k * MR + i], bp[k * kPanel + j], acc[i][j]);
+    for (int i = 0; i < R; ++i)
+      for (int64_t j = 0; j < columns; ++j)
+        c[i * ldc + j] = acc[i][j];
+  }
+};
 
-template <int R>
-void portableBf16(const uint16_t *ap, const uint16_t *bp, float *c, int64_t ldc,
+template <int MR, int R> struct PortableBf16 {
+  static void run(const uint16_t *ap, const uint16_t *bp, float *c, int64_t ldc,
                   int64_t depth, int64_t columns) {
-  float acc[R][kPanel];
-  for (int i = 0; i < R; ++i)
-    for (int64_t j = 0; j < kPanel; ++j)
-      acc[i][j] = j < columns ? c[i * ldc + j] : 0.0f;
-  for (int64_t kk = 0; kk < ceilDiv(depth, 2); ++kk)
-    for (int i = 0; i < R; ++i) {
-      float even = bf16ToFloat(ap[(kk * kRows + i) * 2]);
-      float odd = bf16ToFloat(ap[(kk * kRows + i) * 2 + 1]);
-      for (int64_t j = 0; j < kPanel; ++j) {
-        const uint16_t *pair = bp + (kk * kPanel + j) * 2;
-        acc[i][j] = __builtin_fmaf(odd, bf16ToFloat(pair[1]), acc[i][j]);
-        acc[i][j] = __builtin_fmaf(even, bf16ToFloat(pair[0]), acc[i][j]);
+    float acc[R][kPanel];
+    for (int i = 0; i < R; ++i)
+      for (int64_t j = 0; j < kPanel; ++j)
+        acc[i][j] = j < columns ? c[i * ldc + j] : 0.0f;
+    for (int64_t kk = 0; kk < depth / 2; ++kk)
+      for (int i = 0; i < R; ++i) {
+        float even = bf16ToFloat(ap[(kk * MR + i) * 2]);
+        float odd = bf16ToFloat(ap[(kk * MR + i) * 2 + 1]);
+        for (int64_t j = 0; j < kPanel; ++j) {
+          const uint16_t *pair = bp + (kk * kPanel + j) * 2;
+          acc[i][j] = __builtin_fmaf(odd, bf16ToFloat(pair[1]), acc[i][j]);
+          acc[i][j] = __builtin_fmaf(even, bf16ToFloat(pair[0]), acc[i][j]);
+        }
       }
-    }
-  for (int i = 0; i < R; ++i)
-    for (int64_t j = 0; j < columns; ++j)
-      c[i * ldc + j] = acc[i][j];
-}
+    for (int i = 0; i < R; ++i)
+      for (int64_t j = 0; j < columns; ++j)
+        c[i * ldc + j] = acc[i][j];
+  }
+};
 
 //===----------------------------------------------------------------------===//
-// AVX-512 kernels: kRows x 32 accumulators (28 zmm), B's two vectors per k,
+// AVX-512 kernels: 14 x 32 accumulators (28 zmm), B's two vectors per k,
 // A broadcast from the packed micro-panel.
 //===----------------------------------------------------------------------===//
 
+#define FOVEA_AVX2 __attribute__((target("avx2,fma")))
 #define FOVEA_AVX512 __attribute__((target("avx512f")))
 #define FOVEA_AVX512_BF16 __attribute__((target("avx512f,avx512bw,avx512bf16")))
 #define FOVEA_INLINE __attribute__((always_inline)) inline
@@ -128,167 +166,286 @@ template <int R> struct CTile {
   }
 };
 
-template <int R>
-FOVEA_AVX512 void avx512F32(const float *ap, const float *bp, float *c,
-                            int64_t ldc, int64_t depth, int64_t columns) {
-  CTile<R> tile;
-  tile.load(c, ldc, columns);
-  __m512 *acc0 = tile.lo, *acc1 = tile.hi;
-  for (int64_t k = 0; k < depth; ++k) {
-    __m512 b0 = _mm512_loadu_ps(bp + k * kPanel);
-    __m512 b1 = _mm512_loadu_ps(bp + k * kPanel + 16);
-    _Pragma("unroll") for (int i = 0; i < R; ++i) {
-      __m512 a = _mm512_set1_ps(ap[k * kRows + i]);
-      acc0[i] = _mm512_fmadd_ps(a, b0, acc0[i]);
-      acc1[i] = _mm512_fmadd_ps(a, b1, acc1[i]);
+template <int MR, int R> struct Avx512F32 {
+  FOVEA_AVX512 static void run(const float *ap, const float *bp, float *c,
+                               int64_t ldc, int64_t depth, int64_t columns) {
+    CTile<R> tile;
+    tile.load(c, ldc, columns);
+    __m512 *acc0 = tile.lo, *acc1 = tile.hi;
+    for (int64_t k = 0; k < depth; ++k) {
+      __m512 b0 = _mm512_loadu_ps(bp + k * kPanel);
+      __m512 b1 = _mm512_loadu_ps(bp + k * kPanel + 16);
+      _Pragma("unroll") for (int i = 0; i < R; ++i) {
+        __m512 a = _mm512_set1_ps(ap[k * MR + i]);
+        acc0[i] = _mm512_fmadd_ps(a, b0, acc0[i]);
+        acc1[i] = _mm512_fmadd_ps(a, b1, acc1[i]);
+      }
     }
+    tile.store(c, ldc);
   }
-  tile.store(c, ldc);
-}
+};
 
 /// bf16 without AVX512_BF16: each pair widened, odd k then even k.
-template <int R>
-FOVEA_AVX512 void avx512Bf16Widen(const uint16_t *ap, const uint16_t *bp,
-                                  float *c, int64_t ldc, int64_t depth,
-                                  int64_t columns) {
-  CTile<R> tile;
-  tile.load(c, ldc, columns);
-  __m512 *acc0 = tile.lo, *acc1 = tile.hi;
-  const __m512i high = _mm512_set1_epi32(static_cast<int>(0xffff0000u));
-  const uint32_t *pairs = reinterpret_cast<const uint32_t *>(ap);
-  for (int64_t kk = 0; kk < ceilDiv(depth, 2); ++kk) {
-    __m512i raw0 = _mm512_loadu_si512(bp + kk * kPanel * 2);
-    __m512i raw1 = _mm512_loadu_si512(bp + kk * kPanel * 2 + 32);
-    __m512 even0 = _mm512_castsi512_ps(_mm512_slli_epi32(raw0, 16));
-    __m512 odd0 = _mm512_castsi512_ps(_mm512_and_si512(raw0, high));
-    __m512 even1 = _mm512_castsi512_ps(_mm512_slli_epi32(raw1, 16));
-    __m512 odd1 = _mm512_castsi512_ps(_mm512_and_si512(raw1, high));
+template <int MR, int R> struct Avx512Bf16Widen {
+  FOVEA_AVX512 static void run(const uint16_t *ap, const uint16_t *bp, float *c,
+                               int64_t ldc, int64_t depth, int64_t columns) {
+    CTile<R> tile;
+    tile.load(c, ldc, columns);
+    __m512 *acc0 = tile.lo, *acc1 = tile.hi;
+    const __m512i high = _mm512_set1_epi32(static_cast<int>(0xffff0000u));
+    const uint32_t *pairs = reinterpret_cast<const uint32_t *>(ap);
+    for (int64_t kk = 0; kk < depth / 2; ++kk) {
+      __m512i raw0 = _mm512_loadu_si512(bp + kk * kPanel * 2);
+      __m512i raw1 = _mm512_loadu_si512(bp + kk * kPanel * 2 + 32);
+      __m512 even0 = _mm512_castsi512_ps(_mm512_slli_epi32(raw0, 16));
+      __m512 odd0 = _mm512_castsi512_ps(_mm512_and_si512(raw0, high));
+      __m512 even1 = _mm512_castsi512_ps(_mm512_slli_epi32(raw1, 16));
+      __m512 odd1 = _mm512_castsi512_ps(_mm512_and_si512(raw1, high));
+      _Pragma("unroll") for (int i = 0; i < R; ++i) {
+        uint32_t pair = pairs[kk * MR + i];
+        __m512 aEven = _mm512_set1_ps(bf16ToFloat(static_cast<uint16_t>(pair)));
+        __m512 aOdd =
+            _mm512_set1_ps(bf16ToFloat(static_cast<uint16_t>(pair >> 16)));
+        acc0[i] =
+            _mm512_fmadd_ps(aEven, even0, _mm512_fmadd_ps(aOdd, odd0, acc0[i]));
+        acc1[i] =
+            _mm512_fmadd_ps(aEven, even1, _mm512_fmadd_ps(aOdd, odd1, acc1[i]));
+      }
+    }
+    tile.store(c, ldc);
+  }
+};
+
+template <int MR, int R> struct Avx512Bf16Dot {
+  FOVEA_AVX512_BF16 static void run(const uint16_t *ap, const uint16_t *bp,
+                                    float *c, int64_t ldc, int64_t depth,
+                                    int64_t columns) {
+    CTile<R> tile;
+    tile.load(c, ldc, columns);
+    __m512 *acc0 = tile.lo, *acc1 = tile.hi;
+    const int *pairs = reinterpret_cast<const int *>(ap);
+    for (int64_t kk = 0; kk < depth / 2; ++kk) {
+      __m512bh b0 = (__m512bh)_mm512_loadu_si512(bp + kk * kPanel * 2);
+      __m512bh b1 = (__m512bh)_mm512_loadu_si512(bp + kk * kPanel * 2 + 32);
+      _Pragma("unroll") for (int i = 0; i < R; ++i) {
+        __m512bh a = (__m512bh)_mm512_set1_epi32(pairs[kk * MR + i]);
+        acc0[i] = _mm512_dpbf16_ps(acc0[i], a, b0);
+        acc1[i] = _mm512_dpbf16_ps(acc1[i], a, b1);
+      }
+    }
+    tile.store(c, ldc);
+  }
+};
+
+//===----------------------------------------------------------------------===//
+// AVX2 kernel: 6 x 16 accumulators (12 ymm) over half a panel, B's two
+// vectors per k, A broadcast from memory: 15 of the 16 ymm registers.
+//===----------------------------------------------------------------------===//
+
+/// Lanes [0, count) of 8 set.
+FOVEA_AVX2 FOVEA_INLINE __m256i laneMask(int64_t count) {
+  int clamped = static_cast<int>(std::clamp<int64_t>(count, 0, 8));
+  return _mm256_cmpgt_epi32(_mm256_set1_epi32(clamped),
+                            _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+
+template <int MR, int R> struct Avx2F32 {
+  FOVEA_AVX2 static void run(const float *ap, const float *bp, float *c,
+                             int64_t ldc, int64_t depth, int64_t columns) {
+    __m256 lo[R], hi[R];
+    __m256i m0 = laneMask(columns), m1 = laneMask(columns - 8);
+    bool whole = columns >= 16;
     _Pragma("unroll") for (int i = 0; i < R; ++i) {
-      uint32_t pair = pairs[kk * kRows + i];
-      __m512 aEven = _mm512_set1_ps(bf16ToFloat(static_cast<uint16_t>(pair)));
-      __m512 aOdd =
-          _mm512_set1_ps(bf16ToFloat(static_cast<uint16_t>(pair >> 16)));
-      acc0[i] =
-          _mm512_fmadd_ps(aEven, even0, _mm512_fmadd_ps(aOdd, odd0, acc0[i]));
-      acc1[i] =
-          _mm512_fmadd_ps(aEven, even1, _mm512_fmadd_ps(aOdd, odd1, acc1[i]));
+      lo[i] = whole ? _mm256_loadu_ps(c + i * ldc)
+                    : _mm256_maskload_ps(c + i * ldc, m0);
+      hi[i] = whole ? _mm256_loadu_ps(c + i * ldc + 8)
+                    : _mm256_maskload_ps(c + i * ldc + 8, m1);
+    }
+    // The next call's block of C (the next micro-panel's rows) is on its
+    // way from L2 or L3 while this one computes.
+    _Pragma("unroll") for (int i = 0; i < R; ++i) {
+      _mm_prefetch(reinterpret_cast<const char *>(c + (MR + i) * ldc),
+                   _MM_HINT_T0);
+      _mm_prefetch(reinterpret_cast<const char *>(c + (MR + i) * ldc + 15),
+                   _MM_HINT_T0);
+    }
+    for (int64_t k = 0; k < depth; ++k) {
+      __m256 b0 = _mm256_loadu_ps(bp + k * kHalf);
+      __m256 b1 = _mm256_loadu_ps(bp + k * kHalf + 8);
+      _Pragma("unroll") for (int i = 0; i < R; ++i) {
+        __m256 a = _mm256_broadcast_ss(ap + k * MR + i);
+        lo[i] = _mm256_fmadd_ps(a, b0, lo[i]);
+        hi[i] = _mm256_fmadd_ps(a, b1, hi[i]);
+      }
+    }
+    _Pragma("unroll") for (int i = 0; i < R; ++i) {
+      if (whole) {
+        _mm256_storeu_ps(c + i * ldc, lo[i]);
+        _mm256_storeu_ps(c + i * ldc + 8, hi[i]);
+      } else {
+        _mm256_maskstore_ps(c + i * ldc, m0, lo[i]);
+        _mm256_maskstore_ps(c + i * ldc + 8, m1, hi[i]);
+      }
     }
   }
-  tile.store(c, ldc);
-}
+};
 
-template <int R>
-FOVEA_AVX512_BF16 void avx512Bf16Dot(const uint16_t *ap, const uint16_t *bp,
-                                     float *c, int64_t ldc, int64_t depth,
-                                     int64_t columns) {
-  CTile<R> tile;
-  tile.load(c, ldc, columns);
-  __m512 *acc0 = tile.lo, *acc1 = tile.hi;
-  const int *pairs = reinterpret_cast<const int *>(ap);
-  for (int64_t kk = 0; kk < ceilDiv(depth, 2); ++kk) {
-    __m512bh b0 = (__m512bh)_mm512_loadu_si512(bp + kk * kPanel * 2);
-    __m512bh b1 = (__m512bh)_mm512_loadu_si512(bp + kk * kPanel * 2 + 32);
-    _Pragma("unroll") for (int i = 0; i < R; ++i) {
-      __m512bh a = (__m512bh)_mm512_set1_epi32(pairs[kk * kRows + i]);
-      acc0[i] = _mm512_dpbf16_ps(acc0[i], a, b0);
-      acc1[i] = _mm512_dpbf16_ps(acc1[i], a, b1);
-    }
+// Columns per call are a whole panel except for AVX2's half panels.
+constexpr KernelSet<float> kPortableF32 =
+    kernelSet<float, 14, PortableF32>(kPanel, 512, 112);
+constexpr KernelSet<uint16_t> kPortableBf16 =
+    kernelSet<uint16_t, 14, PortableBf16>(kPanel, 512, 112);
+constexpr KernelSet<float> kAvx512F32 =
+    kernelSet<float, 14, Avx512F32>(kPanel, 512, 112);
+constexpr KernelSet<uint16_t> kAvx512Bf16Widen =
+    kernelSet<uint16_t, 14, Avx512Bf16Widen>(kPanel, 512, 112);
+constexpr KernelSet<uint16_t> kAvx512Bf16Dot =
+    kernelSet<uint16_t, 14, Avx512Bf16Dot>(kPanel, 512, 112);
+constexpr KernelSet<float> kAvx2F32 =
+    kernelSet<float, 6, Avx2F32>(kPanel / 2, 256, 96);
+
+//===----------------------------------------------------------------------===//
+// The instruction set the kernels use.
+//===----------------------------------------------------------------------===//
+
+bool hostSupports(CpuIsa isa) {
+  __builtin_cpu_init();
+  switch (isa) {
+  case CpuIsa::Portable:
+    return true;
+  case CpuIsa::Avx2:
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  case CpuIsa::Avx512:
+    return __builtin_cpu_supports("avx512f");
+  case CpuIsa::Avx512Bf16:
+    return __builtin_cpu_supports("avx512f") &&
+           __builtin_cpu_supports("avx512bw") &&
+           __builtin_cpu_supports("avx512bf16");
   }
-  tile.store(c, ldc);
+  return false;
 }
 
-/// The kernels for 1..kRows valid rows.
-template <typename Element, template <int> class Family, int... R>
-constexpr std::array<typename Kernel<Element>::Fn, kRows>
-rowTable(std::integer_sequence<int, R...>) {
-  return {Family<R + 1>::fn...};
+constexpr CpuIsa kAllIsas[] = {CpuIsa::Avx512Bf16, CpuIsa::Avx512, CpuIsa::Avx2,
+                               CpuIsa::Portable};
+
+CpuIsa bestIsa() {
+  for (CpuIsa isa : kAllIsas)
+    if (hostSupports(isa))
+      return isa;
+  return CpuIsa::Portable;
 }
 
-#define FOVEA_KERNEL_FAMILY(NAME, FN)                                          \
-  template <int R> struct NAME {                                               \
-    static constexpr auto fn = &FN<R>;                                         \
-  };
-FOVEA_KERNEL_FAMILY(PortableF32, portableF32)
-FOVEA_KERNEL_FAMILY(PortableBf16, portableBf16)
-FOVEA_KERNEL_FAMILY(Avx512F32, avx512F32)
-FOVEA_KERNEL_FAMILY(Avx512Bf16Widen, avx512Bf16Widen)
-FOVEA_KERNEL_FAMILY(Avx512Bf16Dot, avx512Bf16Dot)
-#undef FOVEA_KERNEL_FAMILY
-
-template <typename Element, template <int> class Family>
-const std::array<typename Kernel<Element>::Fn, kRows> &table() {
-  static constexpr auto kernels =
-      rowTable<Element, Family>(std::make_integer_sequence<int, kRows>());
-  return kernels;
-}
-
-enum class Isa { Portable, Avx512, Avx512Bf16 };
-
-Isa hostIsa() {
-  static const Isa isa = [] {
-    __builtin_cpu_init();
-    if (!__builtin_cpu_supports("avx512f"))
-      return Isa::Portable;
-    if (__builtin_cpu_supports("avx512bf16") &&
-        __builtin_cpu_supports("avx512bw"))
-      return Isa::Avx512Bf16;
-    return Isa::Avx512;
-  }();
+std::atomic<CpuIsa> &selectedIsa() {
+  static std::atomic<CpuIsa> isa{bestIsa()};
   return isa;
 }
 
 //===----------------------------------------------------------------------===//
-// Packing of A and the task loop.
+// Packing of A and B's slices.
 //===----------------------------------------------------------------------===//
 
 /// Packs rows [0, rows) and columns [k0, k0 + depth) of A into micro-panels
-/// (rows past `rows` are zero).
+/// of `mr` rows (rows past `rows` are zero).
 void packA(const float *a, int64_t lda, int64_t rows, int64_t k0, int64_t depth,
-           float *ap) {
-  for (int64_t p = 0; p < ceilDiv(rows, kRows); ++p) {
-    float *panel = ap + p * depth * kRows;
-    int64_t valid = std::min<int64_t>(kRows, rows - p * kRows);
-    const float *first = a + p * kRows * lda + k0;
-    if (valid == kRows) {
-      // Contiguous writes, kRows read streams.
+           int mr, float *ap) {
+  for (int64_t p = 0; p < ceilDiv(rows, mr); ++p) {
+    float *panel = ap + p * depth * mr;
+    int64_t valid = std::min<int64_t>(mr, rows - p * mr);
+    const float *first = a + p * mr * lda + k0;
+    if (valid == mr) {
+      // Contiguous writes, mr read streams.
       for (int64_t k = 0; k < depth; ++k)
-        for (int i = 0; i < kRows; ++i)
-          panel[k * kRows + i] = first[i * lda + k];
+        for (int i = 0; i < mr; ++i)
+          panel[k * mr + i] = first[i * lda + k];
       continue;
     }
     for (int64_t k = 0; k < depth; ++k)
-      for (int i = 0; i < kRows; ++i)
-        panel[k * kRows + i] = i < valid ? first[i * lda + k] : 0.0f;
+      for (int i = 0; i < mr; ++i)
+        panel[k * mr + i] = i < valid ? first[i * lda + k] : 0.0f;
   }
 }
 
 /// The same for bf16 pairs; `kEnd` is K (the element past it reads as 0).
 void packA(const uint16_t *a, int64_t lda, int64_t rows, int64_t k0,
-           int64_t depth, int64_t kEnd, uint16_t *ap) {
+           int64_t depth, int64_t kEnd, int mr, uint16_t *ap) {
   int64_t pairs = ceilDiv(depth, 2);
-  for (int64_t p = 0; p < ceilDiv(rows, kRows); ++p) {
-    uint16_t *panel = ap + p * pairs * kRows * 2;
-    for (int i = 0; i < kRows; ++i) {
-      int64_t r = p * kRows + i;
+  for (int64_t p = 0; p < ceilDiv(rows, mr); ++p) {
+    uint16_t *panel = ap + p * pairs * mr * 2;
+    for (int i = 0; i < mr; ++i) {
+      int64_t r = p * mr + i;
       const uint16_t *row = a + r * lda;
       uint16_t *slot = panel + i * 2;
       if (r >= rows) {
         for (int64_t kk = 0; kk < pairs; ++kk)
-          std::memset(slot + kk * kRows * 2, 0, 2 * sizeof(uint16_t));
+          std::memset(slot + kk * mr * 2, 0, 2 * sizeof(uint16_t));
         continue;
       }
       // Whole pairs, then the lone last element of an odd K.
       int64_t whole = std::min(pairs, (kEnd - k0) / 2);
       for (int64_t kk = 0; kk < whole; ++kk)
-        std::memcpy(slot + kk * kRows * 2, row + k0 + 2 * kk,
+        std::memcpy(slot + kk * mr * 2, row + k0 + 2 * kk,
                     2 * sizeof(uint16_t));
       for (int64_t kk = whole; kk < pairs; ++kk) {
-        slot[kk * kRows * 2] = row[k0 + 2 * kk];
-        slot[kk * kRows * 2 + 1] = 0;
+        slot[kk * mr * 2] = row[k0 + 2 * kk];
+        slot[kk * mr * 2 + 1] = 0;
       }
     }
   }
 }
+
+/// bf16 A widened into f32 micro-panels, each pair's elements swapped:
+/// ap[(2 kk) * mr + i] = A[i, k0 + 2 kk + 1] (0 at K), ap[(2 kk + 1) * mr
+/// + i] = A[i, k0 + 2 kk].
+void packAWidened(const uint16_t *a, int64_t lda, int64_t rows, int64_t k0,
+                  int64_t depth, int64_t kEnd, int mr, float *ap) {
+  int64_t pairs = ceilDiv(depth, 2);
+  for (int64_t p = 0; p < ceilDiv(rows, mr); ++p) {
+    float *panel = ap + p * pairs * 2 * mr;
+    for (int i = 0; i < mr; ++i) {
+      int64_t r = p * mr + i;
+      const uint16_t *row = a + r * lda;
+      for (int64_t kk = 0; kk < pairs; ++kk) {
+        int64_t even = k0 + 2 * kk;
+        bool inside = r < rows;
+        panel[(2 * kk) * mr + i] =
+            inside && even + 1 < kEnd ? bf16ToFloat(row[even + 1]) : 0.0f;
+        panel[(2 * kk + 1) * mr + i] = inside ? bf16ToFloat(row[even]) : 0.0f;
+      }
+    }
+  }
+}
+
+/// The slices of the half-panel kernels: each half of one panel's slice
+/// contiguous, out[(h * depth + k) * kHalf + j] = B[k, h * kHalf + j]. In
+/// the panel's own layout a half's rows are 128 bytes apart and fill every
+/// way of half of L1's sets; contiguous, they take half of each set.
+FOVEA_AVX2 void splitSlice(const float *bp, int64_t depth, float *out) {
+  for (int64_t k = 0; k < depth; ++k)
+    for (int64_t h = 0; h < 2; ++h)
+      std::memcpy(out + (h * depth + k) * kHalf, bp + k * kPanel + h * kHalf,
+                  kHalf * sizeof(float));
+}
+
+/// The same for one panel's slice of packed bf16 B (`pairs` rows of kPanel
+/// pairs), widened to f32 with each pair's odd element first: row 2 kk of a
+/// half holds the high halves of the pairs (kk, j), row 2 kk + 1 the low
+/// halves.
+FOVEA_AVX2 void widenSlice(const uint16_t *bp, int64_t pairs, float *out) {
+  int64_t depth = 2 * pairs;
+  for (int64_t kk = 0; kk < pairs; ++kk)
+    for (int64_t j = 0; j < kPanel; ++j) {
+      uint32_t pair;
+      std::memcpy(&pair, bp + (kk * kPanel + j) * 2, sizeof(pair));
+      uint32_t odd = pair & 0xffff0000u, even = pair << 16;
+      float *half = out + (j / kHalf) * depth * kHalf + j % kHalf;
+      std::memcpy(half + (2 * kk) * kHalf, &odd, sizeof(odd));
+      std::memcpy(half + (2 * kk + 1) * kHalf, &even, sizeof(even));
+    }
+}
+
+//===----------------------------------------------------------------------===//
+// The task loop.
+//===----------------------------------------------------------------------===//
 
 template <typename Element> struct Problem {
   const Element *a;
@@ -296,92 +453,195 @@ template <typename Element> struct Problem {
   const Element *b;
   float *c;
   int64_t ldc, m, n, k;
-  const std::array<typename Kernel<Element>::Fn, kRows> *kernels;
+  /// The kernels on the packed element type; for bf16 on a CPU with f32
+  /// kernels only, `widened` instead (both operands widened as packed).
+  const KernelSet<Element> *kernels = nullptr;
+  const KernelSet<float> *widened = nullptr;
   /// Panels of C per task.
   int64_t taskPanels = kTaskPanels;
+
+  int64_t blockRows() const {
+    return widened ? widened->blockRows : kernels->blockRows;
+  }
 };
 
-template <typename Element> void runTask(const Problem<Element> &p, int64_t t) {
-  constexpr bool isBf16 = sizeof(Element) == 2;
-  constexpr int64_t depthStep = isBf16 ? kDepthBf16 : kDepth;
-  int64_t mBlocks = ceilDiv(p.m, kBlockRows);
-  int64_t row0 = (t % mBlocks) * kBlockRows;
-  int64_t panel0 = (t / mBlocks) * p.taskPanels;
-  int64_t rows = std::min(kBlockRows, p.m - row0);
-  int64_t panelEnd = std::min(panel0 + p.taskPanels, ceilDiv(p.n, kPanel));
-  // B's panel stride: K rows (f32), ceil(K / 2) pairs (bf16).
-  int64_t panelStride = (isBf16 ? ceilDiv(p.k, 2) * 2 : p.k) * kPanel;
-  // The packed block of A (230 KB: per thread, not on the caller's stack).
-  static thread_local std::vector<Element> block(kBlockRows * depthStep);
-  Element *ap = block.data();
-  for (int64_t k0 = 0; k0 < p.k; k0 += depthStep) {
-    int64_t depth = std::min(depthStep, p.k - k0);
-    if constexpr (isBf16)
-      packA(p.a + row0 * p.lda, p.lda, rows, k0, depth, p.k, ap);
-    else
-      packA(p.a + row0 * p.lda, p.lda, rows, k0, depth, ap);
-    int64_t panelDepth = isBf16 ? ceilDiv(depth, 2) * 2 : depth;
+/// One task's rows [row0, row0 + rows) and panels [panel0, panelEnd) of C:
+/// `packBlock(k0, depth, ap)` packs A's block and returns the packed
+/// micro-panels' depth; `slice(panel, k0, depth)` returns B's slice.
+template <typename Packed, typename PackBlock, typename Slice>
+void blockLoops(const KernelSet<Packed> &ks, float *c, int64_t ldc, int64_t n,
+                int64_t k, int64_t rows, int64_t panel0, int64_t panelEnd,
+                const PackBlock &packBlock, const Slice &slice) {
+  // The packed block of A (at most 230 KB: per thread, not on the stack).
+  static thread_local std::vector<Packed> block;
+  block.resize(ks.blockRows * ks.depth);
+  Packed *ap = block.data();
+  for (int64_t k0 = 0; k0 < k; k0 += ks.depth) {
+    int64_t depth = std::min(ks.depth, k - k0);
+    int64_t panelDepth = packBlock(k0, depth, ap);
     for (int64_t panel = panel0; panel < panelEnd; ++panel) {
-      const Element *bp = p.b + panel * panelStride + k0 * kPanel;
-      int64_t columns = std::min(kPanel, p.n - panel * kPanel);
-      for (int64_t r = 0; r < rows; r += kRows) {
-        int64_t valid = std::min<int64_t>(kRows, rows - r);
-        float *c = p.c + (row0 + r) * p.ldc + panel * kPanel;
-        (*p.kernels)[valid - 1](ap + r * panelDepth, bp, c, p.ldc, depth,
-                                columns);
-      }
+      const Packed *bp = slice(panel, k0, depth);
+      int64_t columns = std::min(kPanel, n - panel * kPanel);
+      // Sets narrower than a panel take slices laid out as
+      // [kPanel / width][panelDepth][width] (splitSlice, widenSlice).
+      for (int64_t h = 0; h < columns; h += ks.width)
+        for (int64_t r = 0; r < rows; r += ks.rows) {
+          int64_t valid = std::min<int64_t>(ks.rows, rows - r);
+          ks.byRows[valid - 1](ap + r * panelDepth, bp + h * panelDepth,
+                               c + r * ldc + panel * kPanel + h, ldc,
+                               panelDepth, std::min(ks.width, columns - h));
+        }
     }
   }
 }
 
-template <typename Element> void run(const Problem<Element> &p) {
+template <typename Element> void runTask(const Problem<Element> &p, int64_t t) {
+  int64_t blockRows = p.blockRows();
+  int64_t mBlocks = ceilDiv(p.m, blockRows);
+  int64_t row0 = (t % mBlocks) * blockRows;
+  int64_t panel0 = (t / mBlocks) * p.taskPanels;
+  int64_t rows = std::min(blockRows, p.m - row0);
+  int64_t panelEnd = std::min(panel0 + p.taskPanels, ceilDiv(p.n, kPanel));
+  const Element *a = p.a + row0 * p.lda;
+  float *c = p.c + row0 * p.ldc;
+  static thread_local std::vector<float> splitB;
+  if constexpr (std::is_same_v<Element, float>) {
+    const KernelSet<float> &ks = *p.kernels;
+    bool split = ks.width < kPanel;
+    if (split)
+      splitB.resize(ks.depth * kPanel);
+    blockLoops(
+        ks, c, p.ldc, p.n, p.k, rows, panel0, panelEnd,
+        [&](int64_t k0, int64_t depth, float *ap) {
+          packA(a, p.lda, rows, k0, depth, ks.rows, ap);
+          return depth;
+        },
+        [&](int64_t panel, int64_t k0, int64_t depth) {
+          const float *slice = p.b + (panel * p.k + k0) * kPanel;
+          if (!split)
+            return slice;
+          splitSlice(slice, depth, splitB.data());
+          return static_cast<const float *>(splitB.data());
+        });
+  } else {
+    // B's panel stride: ceil(K / 2) pairs; k0 is even.
+    int64_t panelStride = ceilDiv(p.k, 2) * 2 * kPanel;
+    auto source = [&](int64_t panel, int64_t k0) {
+      return p.b + panel * panelStride + k0 * kPanel;
+    };
+    if (p.widened) {
+      const KernelSet<float> &ks = *p.widened;
+      splitB.resize(ks.depth * kPanel);
+      blockLoops(
+          ks, c, p.ldc, p.n, p.k, rows, panel0, panelEnd,
+          [&](int64_t k0, int64_t depth, float *ap) {
+            packAWidened(a, p.lda, rows, k0, depth, p.k, ks.rows, ap);
+            return ceilDiv(depth, 2) * 2;
+          },
+          [&](int64_t panel, int64_t k0, int64_t depth) {
+            widenSlice(source(panel, k0), ceilDiv(depth, 2), splitB.data());
+            return static_cast<const float *>(splitB.data());
+          });
+      return;
+    }
+    const KernelSet<uint16_t> &ks = *p.kernels;
+    blockLoops(
+        ks, c, p.ldc, p.n, p.k, rows, panel0, panelEnd,
+        [&](int64_t k0, int64_t depth, uint16_t *ap) {
+          packA(a, p.lda, rows, k0, depth, p.k, ks.rows, ap);
+          return ceilDiv(depth, 2) * 2;
+        },
+        [&](int64_t panel, int64_t k0, int64_t) { return source(panel, k0); });
+  }
+}
+
+template <typename Element> void run(Problem<Element> p) {
   if (p.m <= 0 || p.n <= 0 || p.k <= 0)
     return;
   // Row blocks alone when there are enough of them for the threads (A is
   // then packed once per block); otherwise the panels are split too.
-  int64_t mBlocks = ceilDiv(p.m, kBlockRows), panels = ceilDiv(p.n, kPanel);
-  Problem<Element> split = p;
-  split.taskPanels =
+  int64_t mBlocks = ceilDiv(p.m, p.blockRows()), panels = ceilDiv(p.n, kPanel);
+  p.taskPanels =
       mBlocks >= 4 * numThreads() ? panels : std::min(panels, kTaskPanels);
-  int64_t tasks = mBlocks * ceilDiv(panels, split.taskPanels);
-  parallelFor(tasks, [&](int64_t t) { runTask(split, t); });
+  int64_t tasks = mBlocks * ceilDiv(panels, p.taskPanels);
+  parallelFor(tasks, [&](int64_t t) { runTask(p, t); });
 }
 } // namespace
 
-const char *fovea::rt::matmulKernelName(bool bf16) {
-  switch (hostIsa()) {
-  case Isa::Portable:
+CpuIsa fovea::rt::cpuIsa() { return selectedIsa().load(); }
+
+const char *fovea::rt::cpuIsaName(CpuIsa isa) {
+  switch (isa) {
+  case CpuIsa::Portable:
     return "portable";
-  case Isa::Avx512:
+  case CpuIsa::Avx2:
+    return "avx2";
+  case CpuIsa::Avx512:
     return "avx512";
-  case Isa::Avx512Bf16:
-    return bf16 ? "avx512-bf16" : "avx512";
+  case CpuIsa::Avx512Bf16:
+    return "avx512-bf16";
   }
   return "portable";
+}
+
+std::vector<CpuIsa> fovea::rt::supportedCpuIsas() {
+  std::vector<CpuIsa> isas;
+  for (CpuIsa isa : kAllIsas)
+    if (hostSupports(isa))
+      isas.push_back(isa);
+  return isas;
+}
+
+bool fovea::rt::setCpuIsa(CpuIsa isa) {
+  if (!hostSupports(isa))
+    return false;
+  selectedIsa().store(isa);
+  return true;
+}
+
+const char *fovea::rt::matmulKernelName(bool bf16) {
+  CpuIsa isa = cpuIsa();
+  // Without bf16 dot products the bf16 kernels are the plain AVX-512 ones.
+  if (isa == CpuIsa::Avx512Bf16 && !bf16)
+    isa = CpuIsa::Avx512;
+  return cpuIsaName(isa);
 }
 
 extern "C" void fovea_matmul_f32(const float *a, int64_t lda, const float *b,
                                  float *c, int64_t ldc, int64_t m, int64_t n,
                                  int64_t k) {
-  Problem<float> p{a, lda, b, c, ldc, m, n, k, nullptr};
-  p.kernels = hostIsa() == Isa::Portable ? &table<float, PortableF32>()
-                                         : &table<float, Avx512F32>();
+  Problem<float> p{a, lda, b, c, ldc, m, n, k};
+  switch (cpuIsa()) {
+  case CpuIsa::Portable:
+    p.kernels = &kPortableF32;
+    break;
+  case CpuIsa::Avx2:
+    p.kernels = &kAvx2F32;
+    break;
+  case CpuIsa::Avx512:
+  case CpuIsa::Avx512Bf16:
+    p.kernels = &kAvx512F32;
+    break;
+  }
   run(p);
 }
 
 extern "C" void fovea_matmul_bf16(const uint16_t *a, int64_t lda,
                                   const uint16_t *b, float *c, int64_t ldc,
                                   int64_t m, int64_t n, int64_t k) {
-  Problem<uint16_t> p{a, lda, b, c, ldc, m, n, k, nullptr};
-  switch (hostIsa()) {
-  case Isa::Portable:
-    p.kernels = &table<uint16_t, PortableBf16>();
+  Problem<uint16_t> p{a, lda, b, c, ldc, m, n, k};
+  switch (cpuIsa()) {
+  case CpuIsa::Portable:
+    p.kernels = &kPortableBf16;
     break;
-  case Isa::Avx512:
-    p.kernels = &table<uint16_t, Avx512Bf16Widen>();
+  case CpuIsa::Avx2:
+    p.widened = &kAvx2F32;
     break;
-  case Isa::Avx512Bf16:
-    p.kernels = &table<uint16_t, Avx512Bf16Dot>();
+  case CpuIsa::Avx512:
+    p.kernels = &kAvx512Bf16Widen;
+    break;
+  case CpuIsa::Avx512Bf16:
+    p.kernels = &kAvx512Bf16Dot;
     break;
   }
   run(p);

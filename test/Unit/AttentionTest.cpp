@@ -4,7 +4,8 @@
 // strided views of a fused qkv buffer, with token counts that are not
 // multiples of the panel width, of the query block (64) or of the key block
 // (256: the online softmax over several key blocks), odd head dimensions
-// and ViT-H's 80; and the same bits for 1 and 3 threads.
+// and ViT-H's 80, on every kernel family the CPU runs; and the same bits for
+// 1 and 3 threads.
 //
 //===----------------------------------------------------------------------===//
 
@@ -12,13 +13,17 @@
 #include "fovea/Runtime/Tensor.h"
 #include "fovea/Runtime/ThreadPool.h"
 
+#include "CpuIsaScope.h"
+
 #include "gtest/gtest.h"
 #include <cmath>
 #include <cstring>
+#include <memory>
 #include <random>
 #include <vector>
 
 using namespace fovea::rt;
+using namespace fovea::test;
 
 namespace {
 
@@ -67,10 +72,21 @@ std::vector<double> reference(const Case &c, const std::vector<float> &qkv) {
   return out;
 }
 
-class AttentionTest : public ::testing::TestWithParam<Case> {};
+class AttentionTest
+    : public ::testing::TestWithParam<std::tuple<Case, CpuIsa>> {
+protected:
+  void SetUp() override {
+    isa = std::make_unique<CpuIsaScope>(std::get<1>(GetParam()));
+    if (!isa->supported)
+      GTEST_SKIP() << "this CPU has no " << cpuIsaName(std::get<1>(GetParam()))
+                   << " kernels";
+  }
+
+  std::unique_ptr<CpuIsaScope> isa;
+};
 
 TEST_P(AttentionTest, F32MatchesReferenceOnStridedViews) {
-  Case c = GetParam();
+  Case c = std::get<0>(GetParam());
   std::vector<float> qkv = fusedQkv(c);
   std::vector<double> expected = reference(c, qkv);
   int64_t w = c.width(), row = 3 * w;
@@ -95,7 +111,7 @@ TEST_P(AttentionTest, F32MatchesReferenceOnStridedViews) {
 }
 
 TEST_P(AttentionTest, Bf16MatchesReferenceToBf16Rounding) {
-  Case c = GetParam();
+  Case c = std::get<0>(GetParam());
   std::vector<float> qkv = fusedQkv(c);
   std::vector<double> expected = reference(c, qkv);
   int64_t w = c.width(), row = 3 * w;
@@ -119,13 +135,16 @@ TEST_P(AttentionTest, Bf16MatchesReferenceToBf16Rounding) {
         << "element " << i;
 }
 
-INSTANTIATE_TEST_SUITE_P(Shapes, AttentionTest,
-                         ::testing::Values(Case{2, 37, 3, 13},
-                                           Case{1, 300, 2, 13},
-                                           Case{1, 600, 2, 80}),
-                         [](const ::testing::TestParamInfo<Case> &info) {
-                           return "L" + std::to_string(info.param.tokens) +
-                                  "D" + std::to_string(info.param.headDim);
-                         });
+INSTANTIATE_TEST_SUITE_P(
+    Shapes, AttentionTest,
+    ::testing::Combine(::testing::Values(Case{2, 37, 3, 13},
+                                         Case{1, 300, 2, 13},
+                                         Case{1, 600, 2, 80}),
+                       ::testing::ValuesIn(kCpuIsas)),
+    [](const ::testing::TestParamInfo<std::tuple<Case, CpuIsa>> &info) {
+      const Case &c = std::get<0>(info.param);
+      return "L" + std::to_string(c.tokens) + "D" + std::to_string(c.headDim) +
+             "_" + cpuIsaTestName(std::get<1>(info.param));
+    });
 
 } // namespace

@@ -3,7 +3,8 @@
 // The kernels against a scalar model of their arithmetic (f32: one fma per
 // k in order; bf16: per pair, the odd k then the even k), bit for bit, on
 // shapes with partial row blocks, partial panels, odd K and K past one depth
-// block; and the same bits for 1, 2 and 3 threads.
+// block, on every kernel family the CPU runs (portable, AVX2, AVX-512,
+// AVX512_BF16); and the same bits for 1, 2 and 3 threads.
 //
 //===----------------------------------------------------------------------===//
 
@@ -11,15 +12,20 @@
 #include "fovea/Runtime/Tensor.h"
 #include "fovea/Runtime/ThreadPool.h"
 
+#include "CpuIsaScope.h"
+
 #include "gtest/gtest.h"
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <cmath>
 #include <cstring>
+#include <memory>
 #include <random>
 #include <vector>
 
 using namespace fovea::rt;
+using namespace fovea::test;
 
 namespace {
 
@@ -27,10 +33,14 @@ struct Shape {
   int64_t m, n, k;
 };
 
-class MatmulTest : public ::testing::TestWithParam<Shape> {
+class MatmulTest : public ::testing::TestWithParam<std::tuple<Shape, CpuIsa>> {
 protected:
   void SetUp() override {
-    Shape s = GetParam();
+    isa = std::make_unique<CpuIsaScope>(std::get<1>(GetParam()));
+    if (!isa->supported)
+      GTEST_SKIP() << "this CPU has no " << cpuIsaName(std::get<1>(GetParam()))
+                   << " kernels";
+    Shape s = shape();
     std::mt19937 rng(static_cast<unsigned>(s.m * 7919 + s.n * 131 + s.k));
     std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
     // A with a row stride larger than K, as a slice of a wider tensor.
@@ -61,8 +71,10 @@ protected:
       }
   }
 
+  Shape shape() const { return std::get<0>(GetParam()); }
+
   std::vector<float> runF32(int threads) {
-    Shape s = GetParam();
+    Shape s = shape();
     setNumThreads(threads);
     std::vector<float> c = c0;
     fovea_matmul_f32(a.data(), lda, packed.data(), c.data(), s.n, s.m, s.n,
@@ -71,7 +83,7 @@ protected:
   }
 
   std::vector<float> runBf16(int threads) {
-    Shape s = GetParam();
+    Shape s = shape();
     setNumThreads(threads);
     std::vector<float> c = c0;
     fovea_matmul_bf16(aBf16.data(), lda, packedBf16.data(), c.data(), s.n, s.m,
@@ -79,13 +91,14 @@ protected:
     return c;
   }
 
+  std::unique_ptr<CpuIsaScope> isa;
   int64_t lda = 0;
   std::vector<float> a, b, c0, packed;
   std::vector<uint16_t> aBf16, packedBf16;
 };
 
 TEST_P(MatmulTest, F32MatchesSequentialFma) {
-  Shape s = GetParam();
+  Shape s = shape();
   std::vector<float> c = runF32(1);
   for (int64_t m = 0; m < s.m; ++m)
     for (int64_t n = 0; n < s.n; ++n) {
@@ -97,7 +110,7 @@ TEST_P(MatmulTest, F32MatchesSequentialFma) {
 }
 
 TEST_P(MatmulTest, Bf16MatchesPairedFma) {
-  Shape s = GetParam();
+  Shape s = shape();
   std::vector<float> c = runBf16(1);
   for (int64_t m = 0; m < s.m; ++m)
     for (int64_t n = 0; n < s.n; ++n) {
@@ -122,17 +135,20 @@ TEST_P(MatmulTest, ThreadCountDoesNotChangeBits) {
   setNumThreads(availableCores());
 }
 
-INSTANTIATE_TEST_SUITE_P(Shapes, MatmulTest,
-                         ::testing::Values(Shape{1, 1, 1}, Shape{13, 31, 2},
-                                           Shape{14, 32, 7}, Shape{15, 33, 255},
-                                           Shape{113, 70, 257},
-                                           Shape{130, 600, 64},
-                                           Shape{29, 40, 513}),
-                         [](const ::testing::TestParamInfo<Shape> &info) {
-                           return std::to_string(info.param.m) + "x" +
-                                  std::to_string(info.param.n) + "x" +
-                                  std::to_string(info.param.k);
-                         });
+INSTANTIATE_TEST_SUITE_P(
+    Shapes, MatmulTest,
+    ::testing::Combine(::testing::Values(Shape{1, 1, 1}, Shape{13, 31, 2},
+                                         Shape{14, 32, 7}, Shape{15, 33, 255},
+                                         Shape{113, 70, 257},
+                                         Shape{130, 600, 64},
+                                         Shape{29, 40, 513}),
+                       ::testing::ValuesIn(kCpuIsas)),
+    [](const ::testing::TestParamInfo<std::tuple<Shape, CpuIsa>> &info) {
+      Shape s = std::get<0>(info.param);
+      return std::to_string(s.m) + "x" + std::to_string(s.n) + "x" +
+             std::to_string(s.k) + "_" +
+             cpuIsaTestName(std::get<1>(info.param));
+    });
 
 TEST(ThreadPoolTest, RunsEveryIndexOnceAndNests) {
   setNumThreads(3);
@@ -150,9 +166,19 @@ TEST(ThreadPoolTest, RunsEveryIndexOnceAndNests) {
 
 TEST(MatmulTest, NamesTheKernelItRuns) {
   std::string f32 = matmulKernelName(false), bf16 = matmulKernelName(true);
-  EXPECT_TRUE(f32 == "avx512" || f32 == "portable") << f32;
-  EXPECT_TRUE(bf16 == "avx512" || bf16 == "avx512-bf16" || bf16 == "portable")
+  EXPECT_TRUE(f32 == "avx512" || f32 == "avx2" || f32 == "portable") << f32;
+  EXPECT_TRUE(bf16 == "avx512" || bf16 == "avx512-bf16" || bf16 == "avx2" ||
+              bf16 == "portable")
       << bf16;
+  // The best family is chosen, and a family the CPU lacks is refused.
+  std::vector<CpuIsa> isas = supportedCpuIsas();
+  ASSERT_FALSE(isas.empty());
+  EXPECT_EQ(cpuIsa(), isas.front());
+  EXPECT_EQ(isas.back(), CpuIsa::Portable);
+  for (CpuIsa isa : kCpuIsas)
+    if (std::find(isas.begin(), isas.end(), isa) == isas.end())
+      EXPECT_FALSE(setCpuIsa(isa)) << cpuIsaName(isa);
+  EXPECT_EQ(cpuIsa(), isas.front());
 }
 
 } // namespace

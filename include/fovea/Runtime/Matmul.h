@@ -24,6 +24,7 @@
 #define FOVEA_RUNTIME_MATMUL_H
 
 #include <cstdint>
+#include <vector>
 
 extern "C" {
 void fovea_matmul_f32(const float *a, int64_t lda, const float *b, float *c,
@@ -45,8 +46,26 @@ namespace fovea::rt {
 /// The columns of one packed panel of B.
 constexpr int64_t kMatmulPanel = 32;
 
-/// Which implementation the kernels run on this CPU: "avx512",
-/// "avx512-bf16" (bf16 with vdpbf16ps) or "portable".
+/// The instruction sets the CPU kernels (matmul, attention) are built for.
+/// Avx2 means AVX2 with FMA; bf16 then widens to f32 as it packs.
+enum class CpuIsa { Portable, Avx2, Avx512, Avx512Bf16 };
+
+/// The family the kernels use: the best this CPU has unless setCpuIsa
+/// chose another.
+CpuIsa cpuIsa();
+
+/// "portable", "avx2", "avx512", "avx512-bf16".
+const char *cpuIsaName(CpuIsa isa);
+
+/// The families this CPU runs, best first (the last is Portable).
+std::vector<CpuIsa> supportedCpuIsas();
+
+/// Makes the kernels use `isa` (tests, benchmarks); false, and nothing
+/// changes, when the CPU lacks it.
+bool setCpuIsa(CpuIsa isa);
+
+/// Which implementation the matmul kernels run: "avx512", "avx512-bf16"
+/// (bf16 with vdpbf16ps), "avx2" or "portable".
 const char *matmulKernelName(bool bf16);
 } // namespace fovea::rt
 
