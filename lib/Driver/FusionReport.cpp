@@ -319,16 +319,22 @@ static SmallVector<Unit> unitsOf(func::FuncOp entry, WeightValues &weights,
         if (isa<ShapedType>(result.getType()) && escapes(result, members))
           writes.insert(result);
     }
+    auto takeBlock = [&](const std::string &name) {
+      std::smatch match;
+      if (!unit.block && std::regex_search(name, match, blockPattern))
+        unit.block = std::stoll(match[1]);
+    };
     for (Value value : reads) {
       (weights.isWeight(value) ? unit.weightBytes : unit.activationBytes) +=
           bytesOf(value.getType());
-      if (std::optional<std::string> name = weights.weightName(value);
-          name && !unit.block) {
-        std::smatch match;
-        if (std::regex_search(*name, match, blockPattern))
-          unit.block = std::stoll(match[1]);
-      }
+      if (std::optional<std::string> name = weights.weightName(value))
+        takeBlock(*name);
     }
+    // Ops whose weights a fold replaced by computed ones keep their name.
+    for (Operation *op : unit.ops)
+      if (auto folded = op->getAttrOfType<StringAttr>(
+              vision::VisionDialect::FoldedWeightAttrHelper::getNameStr()))
+        takeBlock(folded.getValue().str());
     for (Value value : writes)
       unit.writtenBytes += bytesOf(value.getType());
     units.push_back(std::move(unit));

@@ -90,7 +90,8 @@ fovea::selectedFusionPasses(const PipelineOptions &options) {
     return llvm::createStringError("--fusion must be none, default or all, "
                                    "got '" +
                                    set.str() + "'");
-  // A name given as the flag or without its `vision-fuse-` prefix.
+  // A name given as the flag or without its `vision-fuse-` (`vision-`)
+  // prefix.
   auto resolve =
       [&](llvm::StringRef list, llvm::StringRef option,
           llvm::SmallVectorImpl<llvm::StringRef> &names) -> llvm::Error {
@@ -101,7 +102,8 @@ fovea::selectedFusionPasses(const PipelineOptions &options) {
       const vision::FusionPassInfo *found =
           llvm::find_if(passes, [&](const vision::FusionPassInfo &pass) {
             return pass.flag == item ||
-                   pass.flag == ("vision-fuse-" + item).str();
+                   pass.flag == ("vision-fuse-" + item).str() ||
+                   pass.flag == ("vision-" + item).str();
           });
       if (found == passes.end()) {
         std::string known;

@@ -75,3 +75,16 @@ module attributes {vision.fused} {
 func.func @derived_negative(%d: tensor<4xf32> {vision.derived = -1 : i64}) {
   return
 }
+
+// -----
+
+// expected-error @+1 {{expects 'vision.folded_weight' to name a checkpoint tensor (a non-empty string), got 1 : i64}}
+func.func @folded_weight_not_a_string() attributes {vision.folded_weight = 1} {
+  return
+}
+
+// -----
+
+// expected-error @+1 {{expects 'vision.folded_weight' on an operation}}
+module attributes {vision.folded_weight = "blocks.0.norm1.weight"} {
+}

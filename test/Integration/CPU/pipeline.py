@@ -3,7 +3,9 @@
 for the CPU and compared with the composed PyTorch reference: image and
 video, T=1 and T=2 (odd and even frame counts through one module), EVS off
 and on (q = 0.5, 0.75; kept and per-tubelet counts exact on f32), f32 and
-bf16."""
+bf16; and with the off-by-default fold of the LayerNorms' scale and shift
+into the next linears (vision-fold-norm-affine), which changes rounding
+only."""
 
 import torch
 
@@ -15,8 +17,8 @@ from fovea_testing.checks import (Cases, check_close, check_equal, from_array,
 TINY = dict(patch_size=16, depth=2, heads=2, num_prefix=2)
 
 
-def run(preset, kind, dtype, evs_rate, frame_counts):
-    args = ["--preset", preset, "--input-kind", kind, "--dtype", dtype]
+def run(preset, kind, dtype, evs_rate, frame_counts, extra=()):
+    args = ["--preset", preset, "--input-kind", kind, "--dtype", dtype, *extra]
     if evs_rate:
         args += ["--evs-rate", repr(evs_rate)]
     module, names = compile_model(*args)
@@ -58,6 +60,9 @@ for dtype in ("f32", "bf16"):
     cases.run(f"tiny image {dtype}", run, "tiny", "image", dtype, 0.0, [1, 3])
     cases.run(f"tiny-video T=2 {dtype}", run, "tiny-video", "video", dtype, 0.0, [5, 4])
 cases.run("tiny video T=1 f32", run, "tiny", "video", "f32", 0.0, [3])
+for dtype in ("f32", "bf16"):
+    cases.run(f"tiny image {dtype}, norm affine folded", run, "tiny", "image", dtype,
+              0.0, [2], ["--fusion-enable=fold-norm-affine"])
 for rate in (0.5, 0.75):
     cases.run(f"tiny-video EVS q={rate} f32", run, "tiny-video", "video", "f32", rate, [5, 8])
 cases.run("tiny-video EVS q=0.5 bf16", run, "tiny-video", "video", "bf16", 0.5, [7])

@@ -103,6 +103,17 @@ LogicalResult VisionDialect::verifyOperationAttribute(Operation *op,
       name == DerivedAttrHelper::getNameStr())
     return op->emitError() << "expects '" << name
                            << "' on a function argument only";
+  if (name == FoldedWeightAttrHelper::getNameStr()) {
+    auto text = dyn_cast<StringAttr>(attr.getValue());
+    if (!text || text.getValue().empty())
+      return op->emitError()
+             << "expects '" << name
+             << "' to name a checkpoint tensor (a non-empty string), got "
+             << attr.getValue();
+    if (isa<ModuleOp>(op))
+      return op->emitError() << "expects '" << name << "' on an operation";
+    return success();
+  }
   bool known = name == DerivedTypesAttrHelper::getNameStr() ||
                name == InitOnlyWeightsAttrHelper::getNameStr() ||
                name == MetadataAttrHelper::getNameStr();

@@ -19,6 +19,9 @@ using namespace mlir::vision;
 
 ArrayRef<FusionPassInfo> vision::fusionPasses() {
   static const FusionPassInfo passes[] = {
+      // Off by default: it changes rounding.
+      {"vision-fold-norm-affine", std::nullopt, false,
+       createVisionFoldNormAffine},
       {"vision-fuse-patch-embed", FusionRule::patch_embed, true,
        createVisionFusePatchEmbed},
       {"vision-fuse-matmul-epilogue", FusionRule::matmul_epilogue, true,
@@ -142,24 +145,36 @@ FailureOr<FusionGroupOp> vision::formFusionGroup(RewriterBase &rewriter,
   return group;
 }
 
+StringAttr vision::weightName(Operation *op,
+                              std::optional<unsigned> weightOperand) {
+  if (!weightOperand || *weightOperand >= op->getNumOperands())
+    return {};
+  auto arg = dyn_cast<BlockArgument>(op->getOperand(*weightOperand));
+  if (!arg)
+    return {};
+  auto func = dyn_cast<FunctionOpInterface>(arg.getOwner()->getParentOp());
+  if (!func)
+    return {};
+  return func.getArgAttrOfType<StringAttr>(
+      arg.getArgNumber(), VisionDialect::WeightAttrHelper::getNameStr());
+}
+
 std::string vision::fusionGroupName(Operation *anchor, FusionRule rule,
                                     std::optional<unsigned> weightOperand) {
   std::string base;
-  if (weightOperand && *weightOperand < anchor->getNumOperands())
-    if (auto arg = dyn_cast<BlockArgument>(anchor->getOperand(*weightOperand)))
-      if (auto func =
-              dyn_cast<FunctionOpInterface>(arg.getOwner()->getParentOp()))
-        if (auto weight = func.getArgAttrOfType<StringAttr>(
-                arg.getArgNumber(),
-                VisionDialect::WeightAttrHelper::getNameStr())) {
-          StringRef text = weight.getValue();
-          text.consume_back(".weight");
-          // The module path inside the encoder: what follows `model.`.
-          size_t model = text.rfind("model.");
-          if (model != StringRef::npos)
-            text = text.drop_front(model + 6);
-          base = text.str();
-        }
+  StringAttr weight = weightName(anchor, weightOperand);
+  if (!weight)
+    weight = anchor->getAttrOfType<StringAttr>(
+        VisionDialect::FoldedWeightAttrHelper::getNameStr());
+  if (weight) {
+    StringRef text = weight.getValue();
+    text.consume_back(".weight");
+    // The module path inside the encoder: what follows `model.`.
+    size_t model = text.rfind("model.");
+    if (model != StringRef::npos)
+      text = text.drop_front(model + 6);
+    base = text.str();
+  }
   if (base.empty())
     base = stringifyFusionRule(rule).str();
   llvm::StringSet<> taken;

@@ -47,7 +47,10 @@ def Vision_Dialect : Dialect {
     "::mlir::IntegerAttr":$derived,
     "::mlir::ArrayAttr":$derived_types,
     "::mlir::DenseI64ArrayAttr":$init_only_weights,
-    "::mlir::StringAttr":$metadata
+    "::mlir::StringAttr":$metadata,
+    // On an op whose weight a fold replaced (vision-fold-norm-affine): the
+    // replaced weight's name, which still names the op's fusion group.
+    "::mlir::StringAttr":$folded_weight
   );
   let hasOperationAttrVerify = 1;
   let hasRegionArgAttrVerify = 1;

@@ -32,10 +32,15 @@ FailureOr<FusionGroupOp> formFusionGroup(RewriterBase &rewriter,
 SmallVector<Operation *> inlineFusionGroup(RewriterBase &rewriter,
                                            FusionGroupOp group);
 
+/// The checkpoint name of `op`'s operand `weightOperand` when that is a
+/// weight argument, else null.
+StringAttr weightName(Operation *op, std::optional<unsigned> weightOperand);
+
 /// A name for the group around `anchor`: the checkpoint name of its weight
 /// (`blocks.3.mlp.fc1` for `...model.blocks.3.mlp.fc1.weight`) when its
-/// operand `weightOperand` is a weight argument, else `<rule>_<n>`; made
-/// unique within the function of `anchor`.
+/// operand `weightOperand` is a weight argument (or, after a fold replaced
+/// it, `anchor`'s `vision.folded_weight`), else `<rule>_<n>`; made unique
+/// within the function of `anchor`.
 std::string fusionGroupName(Operation *anchor, FusionRule rule,
                             std::optional<unsigned> weightOperand);
 
@@ -56,11 +61,12 @@ private:
 };
 
 /// The vision-level fusion passes, in the order the pipeline runs them:
-/// each one's flag (`vision-fuse-...`), the rule of the groups it forms, and
+/// each one's flag (`vision-fuse-...`, or `vision-fold-...` for the
+/// algebraic folds), the rule of the groups it forms (none for a fold), and
 /// whether `--fusion=default` enables it.
 struct FusionPassInfo {
   llvm::StringLiteral flag;
-  FusionRule rule;
+  std::optional<FusionRule> rule;
   bool inDefault;
   std::unique_ptr<Pass> (*create)();
 };

@@ -62,6 +62,51 @@ def VisionHoistWeightOnly : Pass<"vision-hoist-weight-only", "::mlir::ModuleOp">
 // movement, which joins the group of its consumer.
 //===----------------------------------------------------------------------===//
 
+def VisionFoldNormAffine : Pass<"vision-fold-norm-affine", "::mlir::func::FuncOp"> {
+  let summary = "Folds each LayerNorm's scale and shift into the linears it feeds (changes rounding)";
+  let description = [{
+    An algebraic fold, off by default (`--fusion-enable fold-norm-affine`,
+    or `--fusion=all`). Where every reader of a `vision.layer_norm` with
+    weight-only scale g and shift b is the input of a `vision.linear` with
+    weight-only W (and bias c), uses
+
+      linear(layer_norm(x, g, b), W, c)
+        = linear(layer_norm(x, 1, 0), W * g, c + W b)
+
+    with W * g scaling W's columns (rounded once to W's element type) and
+    c + W b accumulated in f32 and rounded once. The folded weights depend
+    on weights only: the hoisting computes them in `@init`, and per run the
+    norm no longer scales and shifts. In the ViT this folds norm1 into qkv
+    and norm2 into fc1; the final norm and the projector's RMSNorm feed no
+    linear directly and stay.
+
+    Numerics: exact in real arithmetic; in floating point the norm's output
+    is rounded before the scale instead of after it, and W * g and c + W b
+    are rounded to the storage type. Measured on `nano-v2-vl` (one 512 x 512
+    tile against the PyTorch reference, `benchmarks/fold_norm_affine.py`):
+    see `docs/Fusion.md`.
+
+    Before:
+    ```mlir
+    %h = vision.layer_norm %x, %g, %b {epsilon = 1.0e-06 : f64} : (...) -> tensor<?x18x64xbf16>
+    %q = vision.linear %h, %w, %c : (...) -> tensor<?x18x192xbf16>
+    ```
+    After:
+    ```mlir
+    %one = arith.constant dense<1.0> : tensor<64xbf16>
+    %zero = arith.constant dense<0.0> : tensor<64xbf16>
+    %h = vision.layer_norm %x, %one, %zero {epsilon = 1.0e-06 : f64} : (...) -> tensor<?x18x64xbf16>
+    %gw = linalg.broadcast ins(%g : tensor<64xbf16>) outs(...) dimensions = [0]
+    %w2 = arith.mulf %w, %gw : tensor<192x64xbf16>
+    %c2 = ... linalg.matvec of W and b in f32, plus c, truncated ...
+    %q = vision.linear %h, %w2, %c2 : (...) -> tensor<?x18x192xbf16>
+    ```
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::linalg::LinalgDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
 def VisionFusePatchEmbed : Pass<"vision-fuse-patch-embed", "::mlir::func::FuncOp"> {
   let summary = "Groups input normalization, patch projection and position-embedding add";
   let description = [{
