@@ -22,6 +22,22 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "test", "python"))
 
+
+def thread_count():
+    """--threads as given (checked again by the parser): OpenBLAS reads its
+    thread count when it loads and ignores torch.set_num_threads, so it is
+    set before torch is imported."""
+    for i, arg in enumerate(sys.argv):
+        if arg == "--threads" and i + 1 < len(sys.argv):
+            return sys.argv[i + 1]
+        if arg.startswith("--threads="):
+            return arg.split("=", 1)[1]
+    return "1"
+
+
+os.environ["OPENBLAS_NUM_THREADS"] = thread_count()
+os.environ["OMP_NUM_THREADS"] = thread_count()
+
 import torch  # noqa: E402
 
 from fovea_testing import compile_mlir  # noqa: E402

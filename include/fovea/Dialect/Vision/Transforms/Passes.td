@@ -82,9 +82,15 @@ def VisionFoldNormAffine : Pass<"vision-fold-norm-affine", "::mlir::func::FuncOp
 
     Numerics: exact in real arithmetic; in floating point the norm's output
     is rounded before the scale instead of after it, and W * g and c + W b
-    are rounded to the storage type. Measured on `nano-v2-vl` (one 512 x 512
-    tile against the PyTorch reference, `benchmarks/fold_norm_affine.py`):
-    see `docs/Fusion.md`.
+    are rounded to the storage type. Measured on `nano-v2-vl`, one 512 x 512
+    tile against the f32 PyTorch reference (`benchmarks/cpu_full_model.py
+    --compile-option=--fusion-enable=fold-norm-affine`, 2026-12-02): bf16
+    min per-token cosine 0.999884 and relative L2 1.436e-2, against
+    0.999890 and 1.389e-2 without the fold; f32 still within rtol 2e-3.
+    On the CPU it saves nothing measurable (the norm's scale and shift are
+    one FMA per element of a row already in registers): run 18.8 s against
+    18.4 s bf16, while `@init` computes 64 more weights (compile 74 s
+    against 47 s, peak RSS 1.60x the weights against 1.13x).
 
     Before:
     ```mlir
