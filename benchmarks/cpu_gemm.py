@@ -3,11 +3,12 @@
 ViT-H shapes, f32 and bf16, in one run, at the same thread count.
 
     /usr/bin/python3 benchmarks/cpu_gemm.py [--batch 1] [--threads 1]
-        [--iters 5] [--repeats 3] [--dtype f32,bf16]
+        [--iters 5] [--repeats 3] [--dtype f32,bf16] [--isa NAME]
 
 Measures the core's peak first (a register-only FMA loop, and a vdpbf16ps
-loop where the CPU has AVX512_BF16; without it bf16 is widened to f32 and
-its limit is the FMA peak; times the thread count), then per shape
+loop where the CPU has AVX512_BF16, a tile dot-product loop where it has
+AMX; without them bf16 is widened to f32 and its limit is the FMA peak;
+times the thread count), then per shape
 and dtype alternates `--repeats` rounds of Fovea's kernel (fovea_matmul_*
 on weights packed as the compiler packs them at load) and torch's linear
 (OpenBLAS for f32, oneDNN for bf16), and prints the medians with their
@@ -37,6 +38,9 @@ def parse():
     parser.add_argument("--iters", type=int, default=5)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--dtype", default="f32,bf16")
+    parser.add_argument("--isa", default=None,
+                        help="Fovea's kernel family (amx-bf16, avx512-bf16, avx512, avx2, "
+                             "portable; default: the CPU's best)")
     args = parser.parse_args()
     if args.threads < 1 or args.batch < 1 or args.iters < 1 or args.repeats < 1:
         parser.error("--batch, --threads, --iters and --repeats must be >= 1")
@@ -70,8 +74,13 @@ def build_driver():
 
 
 def fovea_gflops(exe, dtype, m, n, k, iters):
-    out = subprocess.run([exe, dtype, str(m), str(n), str(k), str(iters)],
-                         capture_output=True, text=True, check=True).stdout.split()
+    command = [exe, dtype, str(m), str(n), str(k), str(iters)]
+    if ARGS.isa:
+        command.append(ARGS.isa)
+    result = subprocess.run(command, capture_output=True, text=True)
+    if result.returncode != 0:
+        sys.exit(result.stderr.strip() or f"{exe} failed")
+    out = result.stdout.split()
     return float(out[0]), out[1]
 
 

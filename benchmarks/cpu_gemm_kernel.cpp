@@ -2,7 +2,8 @@
 //
 // Built and run by cpu_gemm.py against the runtime library:
 //
-//   cpu_gemm_kernel peak                 register-only FMA / vdpbf16ps peak
+//   cpu_gemm_kernel peak                 register-only FMA / vdpbf16ps /
+//                                        AMX tile dot-product peak
 //   cpu_gemm_kernel f32|bf16 M N K ITERS [ISA]
 //                                        GFLOP/s of fovea_matmul_* (median)
 //                                        on ISA's kernels (default: the best)
@@ -15,10 +16,12 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <immintrin.h>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -72,6 +75,47 @@ peakBf16(long iterations) {
   return iterations * 24.0 * 64.0 / elapsed / 1e9;
 }
 
+/// Four 16 x 16 f32 tiles accumulating tile dot products of operands held
+/// in tiles: AMX's peak (the process must have the tile state: the runtime
+/// asks for it when it finds the amx-bf16 family).
+__attribute__((target("amx-tile,amx-bf16"))) double peakAmx(long iterations) {
+  struct alignas(64) {
+    uint8_t palette = 1, startRow = 0;
+    uint8_t reserved[14] = {};
+    uint16_t bytesPerRow[16] = {};
+    uint8_t rows[16] = {};
+  } config;
+  for (int t = 0; t < 8; ++t) {
+    config.bytesPerRow[t] = 64;
+    config.rows[t] = 16;
+  }
+  alignas(64) static uint16_t ones[16 * 32];
+  std::fill(std::begin(ones), std::end(ones), 0x3f80);
+  alignas(64) static float out[16 * 16];
+  _tile_loadconfig(&config);
+  _tile_zero(0);
+  _tile_zero(1);
+  _tile_zero(2);
+  _tile_zero(3);
+  _tile_loadd(4, ones, 64);
+  _tile_loadd(5, ones, 64);
+  _tile_loadd(6, ones, 64);
+  _tile_loadd(7, ones, 64);
+  double start = seconds();
+  for (long it = 0; it < iterations; ++it) {
+    _tile_dpbf16ps(0, 4, 6);
+    _tile_dpbf16ps(1, 4, 7);
+    _tile_dpbf16ps(2, 5, 6);
+    _tile_dpbf16ps(3, 5, 7);
+  }
+  double elapsed = seconds() - start;
+  _tile_stored(0, out, 64);
+  _tile_release();
+  if (out[0] == 12345.0f)
+    std::puts("");
+  return iterations * 4.0 * 16 * 16 * 32 * 2 / elapsed / 1e9;
+}
+
 /// The same with 12 ymm FMA chains (AVX2 CPUs: two FMA pipes of latency 4
 /// to 5 need 8 to 10 in flight).
 __attribute__((target("avx2,fma"))) double peakF32Avx2(long iterations) {
@@ -103,18 +147,23 @@ int main(int argc, char **argv) {
     __builtin_cpu_init();
     double f32 = 0, bf16 = 0;
     bool dot = __builtin_cpu_supports("avx512bf16");
+    std::vector<fovea::rt::CpuIsa> isas = fovea::rt::supportedCpuIsas();
+    bool amx = std::find(isas.begin(), isas.end(),
+                         fovea::rt::CpuIsa::AmxBf16) != isas.end();
     for (int round = 0; round < 3; ++round) {
       if (__builtin_cpu_supports("avx512f"))
         f32 = std::max(f32, peakF32(20000000));
       else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
         f32 = std::max(f32, peakF32Avx2(40000000));
-      if (dot)
+      if (amx)
+        bf16 = std::max(bf16, peakAmx(2000000));
+      else if (dot)
         bf16 = std::max(bf16, peakBf16(20000000));
     }
     // Without bf16 dot products bf16 is f32 FMA arithmetic: its limit is
     // the FMA peak.
     std::printf("peak f32 %.1f bf16 %.1f %s\n", f32, dot ? bf16 : f32,
-                dot ? "vdpbf16ps" : "fma");
+                amx ? "amx" : dot ? "vdpbf16ps" : "fma");
     return 0;
   }
   if (argc != 6 && argc != 7) {

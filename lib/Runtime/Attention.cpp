@@ -209,6 +209,7 @@ SoftmaxBlock softmaxBlock() {
   switch (cpuIsa()) {
   case CpuIsa::Avx512:
   case CpuIsa::Avx512Bf16:
+  case CpuIsa::AmxBf16:
     return softmaxBlockAvx512;
   case CpuIsa::Avx2:
     return softmaxBlockAvx2;

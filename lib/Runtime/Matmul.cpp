@@ -20,10 +20,13 @@
 // per-thread buffer), with the two elements of each pair swapped so the
 // f32 kernel adds the odd k before the even k as the bf16 kernels do.
 //
+// AMX (bf16): 32-row micro-panels packed as tiles, 32 x 32 blocks of C in
+// four tiles, K blocks of 256, 128-row blocks.
+//
 // Tasks are independent and each element's k order is fixed by kb and k,
-// so the thread count does not change the results; every family adds the
-// same products in the same order, so neither does the CPU (except
-// vdpbf16ps' denormal flushing, Matmul.h).
+// so the thread count does not change the results; every family but AMX
+// adds the same products in the same order, so neither does the CPU
+// (except vdpbf16ps' denormal flushing and AMX's own order, Matmul.h).
 //
 //===----------------------------------------------------------------------===//
 
@@ -36,7 +39,9 @@
 #include <atomic>
 #include <cstring>
 #include <immintrin.h>
+#include <sys/syscall.h>
 #include <type_traits>
+#include <unistd.h>
 #include <utility>
 #include <vector>
 
@@ -45,7 +50,7 @@ using namespace fovea::rt;
 namespace {
 constexpr int64_t kPanel = kMatmulPanel;
 constexpr int64_t kHalf = kPanel / 2;
-constexpr int kMaxRows = 14;
+constexpr int kMaxRows = 32;
 constexpr int64_t kTaskPanels = 16;
 
 int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
@@ -66,6 +71,10 @@ template <typename Element> struct KernelSet {
   /// it), K block, rows of a task.
   int rows;
   int64_t width, depth, blockRows;
+  /// Called on the task's thread before its first kernel call and after
+  /// its last (AMX: the tile configuration), where a family needs it.
+  void (*begin)() = nullptr;
+  void (*end)() = nullptr;
 };
 
 template <typename Element, int MR, template <int, int> class Kernel, int... R>
@@ -76,9 +85,16 @@ rowTable(std::integer_sequence<int, R...>) {
 
 template <typename Element, int MR, template <int, int> class Kernel>
 constexpr KernelSet<Element> kernelSet(int64_t width, int64_t depth,
-                                       int64_t blockRows) {
+                                       int64_t blockRows,
+                                       void (*begin)() = nullptr,
+                                       void (*end)() = nullptr) {
   return {rowTable<Element, MR, Kernel>(std::make_integer_sequence<int, MR>()),
-          MR, width, depth, blockRows};
+          MR,
+          width,
+          depth,
+          blockRows,
+          begin,
+          end};
 }
 
 //===----------------------------------------------------------------------===//
@@ -290,6 +306,90 @@ template <int MR, int R> struct Avx2F32 {
   }
 };
 
+//===----------------------------------------------------------------------===//
+// AMX kernel (bf16): a 32 x 32 block of C in four 16 x 16 f32 tiles, two
+// tiles of A (16 rows x 32 k each) and two of B (16 pairs x 16 columns) per
+// 32 k. A's micro-panels are packed as whole tiles (packATiles); B's tiles
+// are read in place from the packed panel, whose pair rows are 128 bytes
+// apart. Each pair of tile dot products covers one panel.
+//===----------------------------------------------------------------------===//
+
+#define FOVEA_AMX                                                              \
+  __attribute__((target("avx512f,avx512bw,avx512bf16,amx-tile,amx-bf16")))
+
+/// The k elements of one AMX tile row (64 bytes of bf16).
+constexpr int64_t kAmxDepth = 32;
+
+/// Tiles 0-3: C (rows 0-15 and 16-31, columns 0-15 and 16-31), 4-5: A's
+/// two row halves, 6-7: B's two column halves; all 16 rows of 64 bytes.
+FOVEA_AMX void amxBegin() {
+  struct alignas(64) {
+    uint8_t palette = 1, startRow = 0;
+    uint8_t reserved[14] = {};
+    uint16_t bytesPerRow[16] = {};
+    uint8_t rows[16] = {};
+  } config;
+  for (int t = 0; t < 8; ++t) {
+    config.bytesPerRow[t] = 64;
+    config.rows[t] = 16;
+  }
+  _tile_loadconfig(&config);
+}
+
+FOVEA_AMX void amxEnd() { _tile_release(); }
+
+template <int MR, int R> struct AmxBf16 {
+  static_assert(MR == 32, "one AMX micro-panel is two tiles of 16 rows");
+  /// `depth` is a multiple of kAmxDepth (packATiles pads A with zeros, and
+  /// the task loop B where its slice ends early).
+  FOVEA_AMX static void run(const uint16_t *ap, const uint16_t *bp, float *c,
+                            int64_t ldc, int64_t depth, int64_t columns) {
+    constexpr bool lower = R > 16;
+    // A partial block goes through a zero-padded copy of C.
+    alignas(64) float part[MR * kPanel];
+    bool whole = R == MR && columns == kPanel;
+    float *cc = c;
+    int64_t stride = ldc;
+    if (!whole) {
+      std::memset(part, 0, sizeof(part));
+      for (int i = 0; i < R; ++i)
+        std::memcpy(part + i * kPanel, c + i * ldc, columns * sizeof(float));
+      cc = part;
+      stride = kPanel;
+    }
+    int64_t bytes = stride * static_cast<int64_t>(sizeof(float));
+    _tile_loadd(0, cc, bytes);
+    _tile_loadd(1, cc + kHalf, bytes);
+    if constexpr (lower) {
+      _tile_loadd(2, cc + 16 * stride, bytes);
+      _tile_loadd(3, cc + 16 * stride + kHalf, bytes);
+    }
+    for (int64_t kc = 0; kc < depth / kAmxDepth; ++kc) {
+      const uint16_t *a = ap + kc * MR * kAmxDepth;
+      const uint16_t *b = bp + kc * kAmxDepth * kPanel;
+      _tile_loadd(6, b, kPanel * 4);
+      _tile_loadd(7, b + kPanel, kPanel * 4);
+      _tile_loadd(4, a, kAmxDepth * 2);
+      _tile_dpbf16ps(0, 4, 6);
+      _tile_dpbf16ps(1, 4, 7);
+      if constexpr (lower) {
+        _tile_loadd(5, a + 16 * kAmxDepth, kAmxDepth * 2);
+        _tile_dpbf16ps(2, 5, 6);
+        _tile_dpbf16ps(3, 5, 7);
+      }
+    }
+    _tile_stored(0, cc, bytes);
+    _tile_stored(1, cc + kHalf, bytes);
+    if constexpr (lower) {
+      _tile_stored(2, cc + 16 * stride, bytes);
+      _tile_stored(3, cc + 16 * stride + kHalf, bytes);
+    }
+    if (!whole)
+      for (int i = 0; i < R; ++i)
+        std::memcpy(c + i * ldc, part + i * kPanel, columns * sizeof(float));
+  }
+};
+
 // Columns per call are a whole panel except for AVX2's half panels.
 constexpr KernelSet<float> kPortableF32 =
     kernelSet<float, 14, PortableF32>(kPanel, 512, 112);
@@ -303,10 +403,32 @@ constexpr KernelSet<uint16_t> kAvx512Bf16Dot =
     kernelSet<uint16_t, 14, Avx512Bf16Dot>(kPanel, 512, 112);
 constexpr KernelSet<float> kAvx2F32 =
     kernelSet<float, 6, Avx2F32>(kPanel / 2, 256, 96);
+constexpr KernelSet<uint16_t> kAmxBf16 =
+    kernelSet<uint16_t, 32, AmxBf16>(kPanel, 256, 128, amxBegin, amxEnd);
 
 //===----------------------------------------------------------------------===//
 // The instruction set the kernels use.
 //===----------------------------------------------------------------------===//
+
+bool avx512Bf16() {
+  return __builtin_cpu_supports("avx512f") &&
+         __builtin_cpu_supports("avx512bw") &&
+         __builtin_cpu_supports("avx512bf16");
+}
+
+/// Linux hands out the AMX tile state only to processes that ask for it
+/// (arch_prctl ARCH_REQ_XCOMP_PERM for XFEATURE_XTILEDATA); asked once.
+bool amxPermitted() {
+#if defined(__linux__) && defined(SYS_arch_prctl)
+  static const bool permitted = [] {
+    constexpr long kReqXcompPerm = 0x1023, kXtileData = 18;
+    return syscall(SYS_arch_prctl, kReqXcompPerm, kXtileData) == 0;
+  }();
+  return permitted;
+#else
+  return false;
+#endif
+}
 
 bool hostSupports(CpuIsa isa) {
   __builtin_cpu_init();
@@ -318,15 +440,16 @@ bool hostSupports(CpuIsa isa) {
   case CpuIsa::Avx512:
     return __builtin_cpu_supports("avx512f");
   case CpuIsa::Avx512Bf16:
-    return __builtin_cpu_supports("avx512f") &&
-           __builtin_cpu_supports("avx512bw") &&
-           __builtin_cpu_supports("avx512bf16");
+    return avx512Bf16();
+  case CpuIsa::AmxBf16:
+    return avx512Bf16() && __builtin_cpu_supports("amx-tile") &&
+           __builtin_cpu_supports("amx-bf16") && amxPermitted();
   }
   return false;
 }
 
-constexpr CpuIsa kAllIsas[] = {CpuIsa::Avx512Bf16, CpuIsa::Avx512, CpuIsa::Avx2,
-                               CpuIsa::Portable};
+constexpr CpuIsa kAllIsas[] = {CpuIsa::AmxBf16, CpuIsa::Avx512Bf16,
+                               CpuIsa::Avx512, CpuIsa::Avx2, CpuIsa::Portable};
 
 CpuIsa bestIsa() {
   for (CpuIsa isa : kAllIsas)
@@ -415,6 +538,32 @@ void packAWidened(const uint16_t *a, int64_t lda, int64_t rows, int64_t k0,
   }
 }
 
+/// bf16 A as AMX tiles: micro-panels of 32 rows, each a sequence of
+/// chunks of kAmxDepth k holding two 16 x kAmxDepth tiles (rows 0-15, then
+/// 16-31), row-major: ap[((p * chunks + kc) * 32 + i) * kAmxDepth + j] =
+/// A[p * 32 + i, k0 + kc * kAmxDepth + j], 0 past `rows` and past `kEnd`.
+/// Returns the padded depth, chunks * kAmxDepth.
+int64_t packATiles(const uint16_t *a, int64_t lda, int64_t rows, int64_t k0,
+                   int64_t depth, int64_t kEnd, uint16_t *ap) {
+  constexpr int mr = 32;
+  int64_t chunks = ceilDiv(depth, kAmxDepth);
+  int64_t valid = std::min(depth, kEnd - k0);
+  for (int64_t p = 0; p < ceilDiv(rows, mr); ++p)
+    for (int i = 0; i < mr; ++i) {
+      int64_t r = p * mr + i;
+      const uint16_t *row = a + r * lda + k0;
+      for (int64_t kc = 0; kc < chunks; ++kc) {
+        uint16_t *dst = ap + ((p * chunks + kc) * mr + i) * kAmxDepth;
+        int64_t n = r < rows ? std::clamp<int64_t>(valid - kc * kAmxDepth, 0,
+                                                   kAmxDepth)
+                             : 0;
+        std::memcpy(dst, row + kc * kAmxDepth, n * sizeof(uint16_t));
+        std::memset(dst + n, 0, (kAmxDepth - n) * sizeof(uint16_t));
+      }
+    }
+  return chunks * kAmxDepth;
+}
+
 /// The slices of the half-panel kernels: each half of one panel's slice
 /// contiguous, out[(h * depth + k) * kHalf + j] = B[k, h * kHalf + j]. In
 /// the panel's own layout a half's rows are 128 bytes apart and fill every
@@ -476,6 +625,8 @@ void blockLoops(const KernelSet<Packed> &ks, float *c, int64_t ldc, int64_t n,
   static thread_local std::vector<Packed> block;
   block.resize(ks.blockRows * ks.depth);
   Packed *ap = block.data();
+  if (ks.begin)
+    ks.begin();
   for (int64_t k0 = 0; k0 < k; k0 += ks.depth) {
     int64_t depth = std::min(ks.depth, k - k0);
     int64_t panelDepth = packBlock(k0, depth, ap);
@@ -493,6 +644,8 @@ void blockLoops(const KernelSet<Packed> &ks, float *c, int64_t ldc, int64_t n,
         }
     }
   }
+  if (ks.end)
+    ks.end();
 }
 
 template <typename Element> void runTask(const Problem<Element> &p, int64_t t) {
@@ -545,6 +698,27 @@ template <typename Element> void runTask(const Problem<Element> &p, int64_t t) {
       return;
     }
     const KernelSet<uint16_t> &ks = *p.kernels;
+    if (ks.rows == 32) {
+      // AMX: depths padded to whole tiles. A K block that ends inside a
+      // tile (the last, when K is not a multiple of kAmxDepth) reads its
+      // slice from a copy padded with zero pairs: the panel ends there.
+      static thread_local std::vector<uint16_t> tail;
+      blockLoops(
+          ks, c, p.ldc, p.n, p.k, rows, panel0, panelEnd,
+          [&](int64_t k0, int64_t depth, uint16_t *ap) {
+            return packATiles(a, p.lda, rows, k0, depth, p.k, ap);
+          },
+          [&](int64_t panel, int64_t k0, int64_t depth) {
+            const uint16_t *slice = source(panel, k0);
+            if (depth % kAmxDepth == 0)
+              return slice;
+            int64_t have = ceilDiv(depth, 2) * 2 * kPanel;
+            tail.assign(ceilDiv(depth, kAmxDepth) * kAmxDepth * kPanel, 0);
+            std::memcpy(tail.data(), slice, have * sizeof(uint16_t));
+            return static_cast<const uint16_t *>(tail.data());
+          });
+      return;
+    }
     blockLoops(
         ks, c, p.ldc, p.n, p.k, rows, panel0, panelEnd,
         [&](int64_t k0, int64_t depth, uint16_t *ap) {
@@ -580,6 +754,8 @@ const char *fovea::rt::cpuIsaName(CpuIsa isa) {
     return "avx512";
   case CpuIsa::Avx512Bf16:
     return "avx512-bf16";
+  case CpuIsa::AmxBf16:
+    return "amx-bf16";
   }
   return "portable";
 }
@@ -601,8 +777,8 @@ bool fovea::rt::setCpuIsa(CpuIsa isa) {
 
 const char *fovea::rt::matmulKernelName(bool bf16) {
   CpuIsa isa = cpuIsa();
-  // Without bf16 dot products the bf16 kernels are the plain AVX-512 ones.
-  if (isa == CpuIsa::Avx512Bf16 && !bf16)
+  // f32 runs the plain AVX-512 kernels on the bf16 families.
+  if ((isa == CpuIsa::Avx512Bf16 || isa == CpuIsa::AmxBf16) && !bf16)
     isa = CpuIsa::Avx512;
   return cpuIsaName(isa);
 }
@@ -620,6 +796,7 @@ extern "C" void fovea_matmul_f32(const float *a, int64_t lda, const float *b,
     break;
   case CpuIsa::Avx512:
   case CpuIsa::Avx512Bf16:
+  case CpuIsa::AmxBf16:
     p.kernels = &kAvx512F32;
     break;
   }
@@ -642,6 +819,9 @@ extern "C" void fovea_matmul_bf16(const uint16_t *a, int64_t lda,
     break;
   case CpuIsa::Avx512Bf16:
     p.kernels = &kAvx512Bf16Dot;
+    break;
+  case CpuIsa::AmxBf16:
+    p.kernels = &kAmxBf16;
     break;
   }
   run(p);

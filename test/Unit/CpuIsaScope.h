@@ -1,7 +1,7 @@
 //===- CpuIsaScope.h - Unit tests on each CPU kernel family -----*- C++ -*-===//
 //
 // Tests of the runtime's CPU kernels run once per family (portable, AVX2,
-// AVX-512, AVX512_BF16) and are skipped where the CPU lacks one.
+// AVX-512, AVX512_BF16, AMX) and are skipped where the CPU lacks one.
 //
 //===----------------------------------------------------------------------===//
 
@@ -27,7 +27,8 @@ public:
 
 inline const rt::CpuIsa kCpuIsas[] = {rt::CpuIsa::Portable, rt::CpuIsa::Avx2,
                                       rt::CpuIsa::Avx512,
-                                      rt::CpuIsa::Avx512Bf16};
+                                      rt::CpuIsa::Avx512Bf16,
+                                      rt::CpuIsa::AmxBf16};
 
 /// The family's name as a test name suffix ("avx512bf16").
 inline std::string cpuIsaTestName(rt::CpuIsa isa) {

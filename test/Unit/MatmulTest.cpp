@@ -4,7 +4,9 @@
 // k in order; bf16: per pair, the odd k then the even k), bit for bit, on
 // shapes with partial row blocks, partial panels, odd K and K past one depth
 // block, on every kernel family the CPU runs (portable, AVX2, AVX-512,
-// AVX512_BF16); and the same bits for 1, 2 and 3 threads.
+// AVX512_BF16, AMX); and the same bits for 1, 2 and 3 threads. AMX's tile
+// dot product adds within a tile in an order of its own: there the bf16
+// result is held to the error bound of a sequential f32 sum instead.
 //
 //===----------------------------------------------------------------------===//
 
@@ -112,6 +114,23 @@ TEST_P(MatmulTest, F32MatchesSequentialFma) {
 TEST_P(MatmulTest, Bf16MatchesPairedFma) {
   Shape s = shape();
   std::vector<float> c = runBf16(1);
+  if (std::get<1>(GetParam()) == CpuIsa::AmxBf16) {
+    // |error| <= (additions + 1) * u * (|C0| + sum |A B|), u = 2^-24.
+    for (int64_t m = 0; m < s.m; ++m)
+      for (int64_t n = 0; n < s.n; ++n) {
+        double exact = c0[m * s.n + n], size = std::fabs(exact);
+        for (int64_t k = 0; k < s.k; ++k) {
+          double p = static_cast<double>(bf16ToFloat(aBf16[m * lda + k])) *
+                     bf16ToFloat(floatToBf16(b[k * s.n + n]));
+          exact += p;
+          size += std::fabs(p);
+        }
+        double bound = static_cast<double>(s.k + 1) * 0x1p-24 * size;
+        ASSERT_LE(std::fabs(c[m * s.n + n] - exact), bound)
+            << "at " << m << ", " << n;
+      }
+    return;
+  }
   for (int64_t m = 0; m < s.m; ++m)
     for (int64_t n = 0; n < s.n; ++n) {
       float acc = c0[m * s.n + n];
@@ -141,6 +160,7 @@ INSTANTIATE_TEST_SUITE_P(
                                          Shape{14, 32, 7}, Shape{15, 33, 255},
                                          Shape{113, 70, 257},
                                          Shape{130, 600, 64},
+                                         Shape{64, 64, 96},
                                          Shape{29, 40, 513}),
                        ::testing::ValuesIn(kCpuIsas)),
     [](const ::testing::TestParamInfo<std::tuple<Shape, CpuIsa>> &info) {
@@ -167,8 +187,8 @@ TEST(ThreadPoolTest, RunsEveryIndexOnceAndNests) {
 TEST(MatmulTest, NamesTheKernelItRuns) {
   std::string f32 = matmulKernelName(false), bf16 = matmulKernelName(true);
   EXPECT_TRUE(f32 == "avx512" || f32 == "avx2" || f32 == "portable") << f32;
-  EXPECT_TRUE(bf16 == "avx512" || bf16 == "avx512-bf16" || bf16 == "avx2" ||
-              bf16 == "portable")
+  EXPECT_TRUE(bf16 == "avx512" || bf16 == "avx512-bf16" ||
+              bf16 == "amx-bf16" || bf16 == "avx2" || bf16 == "portable")
       << bf16;
   // The best family is chosen, and a family the CPU lacks is refused.
   std::vector<CpuIsa> isas = supportedCpuIsas();

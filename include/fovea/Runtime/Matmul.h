@@ -16,7 +16,12 @@
 // across thread counts. bf16 adds the products of each pair (k odd, then k
 // even) as vdpbf16ps does (each product exact in f32, each sum rounded to
 // nearest even); where the CPU has AVX512_BF16 that instruction also
-// flushes denormal inputs and results to zero.
+// flushes denormal inputs and results to zero. On AMX (the amx-bf16
+// family) a tile dot product adds its 32 products per element and the
+// accumulator in an order the hardware fixes and the SDM does not specify
+// (no sequential fma order reproduces it): bf16 results there differ from
+// the other families in the last bits, within the error bound of an f32
+// sum, and are still the same for every thread count.
 //
 //===----------------------------------------------------------------------===//
 
@@ -47,14 +52,15 @@ namespace fovea::rt {
 constexpr int64_t kMatmulPanel = 32;
 
 /// The instruction sets the CPU kernels (matmul, attention) are built for.
-/// Avx2 means AVX2 with FMA; bf16 then widens to f32 as it packs.
-enum class CpuIsa { Portable, Avx2, Avx512, Avx512Bf16 };
+/// Avx2 means AVX2 with FMA; bf16 then widens to f32 as it packs. AmxBf16
+/// runs bf16 matmuls on AMX tiles (and everything else as Avx512Bf16).
+enum class CpuIsa { Portable, Avx2, Avx512, Avx512Bf16, AmxBf16 };
 
 /// The family the kernels use: the best this CPU has unless setCpuIsa
 /// chose another.
 CpuIsa cpuIsa();
 
-/// "portable", "avx2", "avx512", "avx512-bf16".
+/// "portable", "avx2", "avx512", "avx512-bf16", "amx-bf16".
 const char *cpuIsaName(CpuIsa isa);
 
 /// The families this CPU runs, best first (the last is Portable).
@@ -65,7 +71,8 @@ std::vector<CpuIsa> supportedCpuIsas();
 bool setCpuIsa(CpuIsa isa);
 
 /// Which implementation the matmul kernels run: "avx512", "avx512-bf16"
-/// (bf16 with vdpbf16ps), "avx2" or "portable".
+/// (bf16 with vdpbf16ps), "amx-bf16" (bf16 on AMX tiles), "avx2" or
+/// "portable".
 const char *matmulKernelName(bool bf16);
 } // namespace fovea::rt
 
