@@ -163,7 +163,9 @@ int main(int argc, char **argv) {
     // Without bf16 dot products bf16 is f32 FMA arithmetic: its limit is
     // the FMA peak.
     std::printf("peak f32 %.1f bf16 %.1f %s\n", f32, dot ? bf16 : f32,
-                amx ? "amx" : dot ? "vdpbf16ps" : "fma");
+                amx   ? "amx"
+                : dot ? "vdpbf16ps"
+                      : "fma");
     return 0;
   }
   if (argc != 6 && argc != 7) {

@@ -84,10 +84,9 @@ rowTable(std::integer_sequence<int, R...>) {
 }
 
 template <typename Element, int MR, template <int, int> class Kernel>
-constexpr KernelSet<Element> kernelSet(int64_t width, int64_t depth,
-                                       int64_t blockRows,
-                                       void (*begin)() = nullptr,
-                                       void (*end)() = nullptr) {
+constexpr KernelSet<Element>
+kernelSet(int64_t width, int64_t depth, int64_t blockRows,
+          void (*begin)() = nullptr, void (*end)() = nullptr) {
   return {rowTable<Element, MR, Kernel>(std::make_integer_sequence<int, MR>()),
           MR,
           width,
@@ -554,9 +553,9 @@ int64_t packATiles(const uint16_t *a, int64_t lda, int64_t rows, int64_t k0,
       const uint16_t *row = a + r * lda + k0;
       for (int64_t kc = 0; kc < chunks; ++kc) {
         uint16_t *dst = ap + ((p * chunks + kc) * mr + i) * kAmxDepth;
-        int64_t n = r < rows ? std::clamp<int64_t>(valid - kc * kAmxDepth, 0,
-                                                   kAmxDepth)
-                             : 0;
+        int64_t n =
+            r < rows ? std::clamp<int64_t>(valid - kc * kAmxDepth, 0, kAmxDepth)
+                     : 0;
         std::memcpy(dst, row + kc * kAmxDepth, n * sizeof(uint16_t));
         std::memset(dst + n, 0, (kAmxDepth - n) * sizeof(uint16_t));
       }

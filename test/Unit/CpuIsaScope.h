@@ -25,10 +25,9 @@ public:
   const bool supported;
 };
 
-inline const rt::CpuIsa kCpuIsas[] = {rt::CpuIsa::Portable, rt::CpuIsa::Avx2,
-                                      rt::CpuIsa::Avx512,
-                                      rt::CpuIsa::Avx512Bf16,
-                                      rt::CpuIsa::AmxBf16};
+inline const rt::CpuIsa kCpuIsas[] = {
+    rt::CpuIsa::Portable, rt::CpuIsa::Avx2, rt::CpuIsa::Avx512,
+    rt::CpuIsa::Avx512Bf16, rt::CpuIsa::AmxBf16};
 
 /// The family's name as a test name suffix ("avx512bf16").
 inline std::string cpuIsaTestName(rt::CpuIsa isa) {

@@ -159,8 +159,7 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Combine(::testing::Values(Shape{1, 1, 1}, Shape{13, 31, 2},
                                          Shape{14, 32, 7}, Shape{15, 33, 255},
                                          Shape{113, 70, 257},
-                                         Shape{130, 600, 64},
-                                         Shape{64, 64, 96},
+                                         Shape{130, 600, 64}, Shape{64, 64, 96},
                                          Shape{29, 40, 513}),
                        ::testing::ValuesIn(kCpuIsas)),
     [](const ::testing::TestParamInfo<std::tuple<Shape, CpuIsa>> &info) {
@@ -187,8 +186,8 @@ TEST(ThreadPoolTest, RunsEveryIndexOnceAndNests) {
 TEST(MatmulTest, NamesTheKernelItRuns) {
   std::string f32 = matmulKernelName(false), bf16 = matmulKernelName(true);
   EXPECT_TRUE(f32 == "avx512" || f32 == "avx2" || f32 == "portable") << f32;
-  EXPECT_TRUE(bf16 == "avx512" || bf16 == "avx512-bf16" ||
-              bf16 == "amx-bf16" || bf16 == "avx2" || bf16 == "portable")
+  EXPECT_TRUE(bf16 == "avx512" || bf16 == "avx512-bf16" || bf16 == "amx-bf16" ||
+              bf16 == "avx2" || bf16 == "portable")
       << bf16;
   // The best family is chosen, and a family the CPU lacks is refused.
   std::vector<CpuIsa> isas = supportedCpuIsas();
