@@ -21,7 +21,9 @@
 // f32 kernel adds the odd k before the even k as the bf16 kernels do.
 //
 // AMX (bf16): 32-row micro-panels packed as tiles, 32 x 32 blocks of C in
-// four tiles, K blocks of 256, 128-row blocks.
+// four tiles, K blocks of 1024, 128-row blocks. Tiles are not renamed, so
+// each call drains the tile pipeline (C's tiles stored, the next call's
+// loaded): K blocks four times those of the vector kernels amortize that.
 //
 // Tasks are independent and each element's k order is fixed by kb and k,
 // so the thread count does not change the results; every family but AMX
@@ -403,7 +405,7 @@ constexpr KernelSet<uint16_t> kAvx512Bf16Dot =
 constexpr KernelSet<float> kAvx2F32 =
     kernelSet<float, 6, Avx2F32>(kPanel / 2, 256, 96);
 constexpr KernelSet<uint16_t> kAmxBf16 =
-    kernelSet<uint16_t, 32, AmxBf16>(kPanel, 256, 128, amxBegin, amxEnd);
+    kernelSet<uint16_t, 32, AmxBf16>(kPanel, 1024, 128, amxBegin, amxEnd);
 
 //===----------------------------------------------------------------------===//
 // The instruction set the kernels use.
