@@ -552,13 +552,14 @@ int64_t packATiles(const uint16_t *a, int64_t lda, int64_t rows, int64_t k0,
   for (int64_t p = 0; p < ceilDiv(rows, mr); ++p)
     for (int i = 0; i < mr; ++i) {
       int64_t r = p * mr + i;
-      const uint16_t *row = a + r * lda + k0;
       for (int64_t kc = 0; kc < chunks; ++kc) {
         uint16_t *dst = ap + ((p * chunks + kc) * mr + i) * kAmxDepth;
-        int64_t n =
-            r < rows ? std::clamp<int64_t>(valid - kc * kAmxDepth, 0, kAmxDepth)
-                     : 0;
-        std::memcpy(dst, row + kc * kAmxDepth, n * sizeof(uint16_t));
+        int64_t n = 0;
+        if (r < rows) {
+          n = std::clamp<int64_t>(valid - kc * kAmxDepth, 0, kAmxDepth);
+          std::memcpy(dst, a + r * lda + k0 + kc * kAmxDepth,
+                      n * sizeof(uint16_t));
+        }
         std::memset(dst + n, 0, (kAmxDepth - n) * sizeof(uint16_t));
       }
     }
@@ -699,7 +700,7 @@ template <typename Element> void runTask(const Problem<Element> &p, int64_t t) {
       return;
     }
     const KernelSet<uint16_t> &ks = *p.kernels;
-    if (ks.rows == 32) {
+    if (&ks == &kAmxBf16) {
       // AMX: depths padded to whole tiles. A K block that ends inside a
       // tile (the last, when K is not a multiple of kAmxDepth) reads its
       // slice from a copy padded with zero pairs: the panel ends there.
