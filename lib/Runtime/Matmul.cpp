@@ -323,19 +323,7 @@ constexpr int64_t kAmxDepth = 32;
 
 /// Tiles 0-3: C (rows 0-15 and 16-31, columns 0-15 and 16-31), 4-5: A's
 /// two row halves, 6-7: B's two column halves; all 16 rows of 64 bytes.
-FOVEA_AMX void amxBegin() {
-  struct alignas(64) {
-    uint8_t palette = 1, startRow = 0;
-    uint8_t reserved[14] = {};
-    uint16_t bytesPerRow[16] = {};
-    uint8_t rows[16] = {};
-  } config;
-  for (int t = 0; t < 8; ++t) {
-    config.bytesPerRow[t] = 64;
-    config.rows[t] = 16;
-  }
-  _tile_loadconfig(&config);
-}
+FOVEA_AMX void amxBegin() { fovea::rt::configureAmxTiles(); }
 
 FOVEA_AMX void amxEnd() { _tile_release(); }
 
@@ -743,6 +731,20 @@ template <typename Element> void run(Problem<Element> p) {
   parallelFor(tasks, [&](int64_t t) { runTask(p, t); });
 }
 } // namespace
+
+FOVEA_AMX void fovea::rt::configureAmxTiles() {
+  struct alignas(64) {
+    uint8_t palette = 1, startRow = 0;
+    uint8_t reserved[14] = {};
+    uint16_t bytesPerRow[16] = {};
+    uint8_t rows[16] = {};
+  } config;
+  for (int t = 0; t < 8; ++t) {
+    config.bytesPerRow[t] = 64;
+    config.rows[t] = 16;
+  }
+  _tile_loadconfig(&config);
+}
 
 CpuIsa fovea::rt::cpuIsa() { return selectedIsa().load(); }
 

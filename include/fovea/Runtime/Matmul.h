@@ -70,6 +70,12 @@ std::vector<CpuIsa> supportedCpuIsas();
 /// changes, when the CPU lacks it.
 bool setCpuIsa(CpuIsa isa);
 
+/// Configures the calling thread's AMX tiles as the amx-bf16 kernels use
+/// them: eight tiles of 16 rows x 64 bytes. Only where supportedCpuIsas()
+/// lists AmxBf16 (the runtime has then asked Linux for the tile state);
+/// _tile_release() ends it.
+void configureAmxTiles();
+
 /// Which implementation the matmul kernels run: "avx512", "avx512-bf16"
 /// (bf16 with vdpbf16ps), "amx-bf16" (bf16 on AMX tiles), "avx2" or
 /// "portable".
