@@ -23,6 +23,7 @@
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Export.h"
+#include "mlir/Target/LLVMIR/LLVMTranslationInterface.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/IR/LLVMContext.h"
 #include "llvm/IR/Module.h"
@@ -346,6 +347,27 @@ static llvm::Error linkArtifact(llvm::StringRef llvmIR, Emit emit,
   return llvm::Error::success();
 }
 
+namespace {
+/// The vision dialect's argument attributes name the weights for the
+/// runtime (which reads them from the module's metadata); LLVM IR has no
+/// place for them.
+struct VisionToLLVMIRTranslation : public LLVMTranslationDialectInterface {
+  using LLVMTranslationDialectInterface::LLVMTranslationDialectInterface;
+  LogicalResult
+  convertParameterAttr(LLVM::LLVMFuncOp function, int argIdx,
+                       NamedAttribute attribute,
+                       LLVM::ModuleTranslation &translation) const override {
+    return success();
+  }
+};
+} // namespace
+
+void fovea::registerVisionToLLVMIRTranslation(DialectRegistry &registry) {
+  registry.addExtension(+[](MLIRContext *, vision::VisionDialect *dialect) {
+    dialect->addInterfaces<VisionToLLVMIRTranslation>();
+  });
+}
+
 /// Translates an LLVM-dialect module to LLVM IR and prints it.
 static llvm::Error printLLVMIR(ModuleOp module, llvm::raw_ostream &os,
                                const std::string &diagnostics) {
@@ -488,6 +510,7 @@ llvm::Error fovea::compileModel(const ModelConfig &config,
     return cpu.takeError();
   DialectRegistry registry;
   registerFoveaDialects(registry);
+  registerVisionToLLVMIRTranslation(registry);
   MLIRContext context(registry);
 
   // Diagnostics become one error message.

@@ -18,6 +18,7 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/ImplicitLocOpBuilder.h"
 #include "mlir/IR/Verifier.h"
+#include "llvm/ADT/ScopeExit.h"
 #include "llvm/ADT/StringMap.h"
 #include "llvm/Support/ErrorHandling.h"
 #include <cmath>
@@ -491,6 +492,13 @@ Value RunBuilder::buildEmbeddings() {
 Value RunBuilder::buildBlock(Value x, int64_t index) {
   std::string p =
       (kTower + "model.blocks." + std::to_string(index) + ".").str();
+  // The ops of block i carry the location "blocks.<i>"(model): passes keep
+  // an op's location on what they lower it to, so the CPU pipeline can
+  // still find the layer's code after bufferization (fovea-outline-layers).
+  Location outer = b.getLoc();
+  b.setLoc(
+      NameLoc::get(b.getStringAttr("blocks." + std::to_string(index)), outer));
+  auto restore = llvm::make_scope_exit([&] { b.setLoc(outer); });
   int64_t seq = patches + c.numPrefix * static_cast<int64_t>(lengths.size());
   auto seqType =
       tensorOf({packed ? 1 : ShapedType::kDynamic, seq, c.width}, element);

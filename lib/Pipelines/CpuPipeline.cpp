@@ -113,6 +113,9 @@ void fovea::addCpuBufferizedPhase(OpPassManager &pm,
   // not at the ends of @run: the next layer's buffers reuse its memory (the
   // runtime's caching pool).
   pm.addNestedPass<func::FuncOp>(vision::createShrinkBufferLifetimes());
+  // LLVM then compiles one ViT block instead of 32.
+  if (options.outlineLayers)
+    pm.addPass(vision::createOutlineLayers());
 }
 
 void fovea::addCpuLLVMPhase(OpPassManager &pm, const PipelineOptions &options) {

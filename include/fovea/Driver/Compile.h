@@ -9,6 +9,7 @@
 #define FOVEA_DRIVER_COMPILE_H
 
 #include "fovea/Driver/Options.h"
+#include "mlir/IR/DialectRegistry.h"
 #include "llvm/Support/raw_ostream.h"
 
 namespace fovea {
@@ -30,6 +31,11 @@ struct ModuleSignature {
   };
   std::vector<Tensor> inputs, outputs, weights;
 };
+
+/// Lets the translation to LLVM IR drop the vision dialect's argument
+/// attributes (`vision.weight`, `vision.derived`) silently: without it every
+/// one is a warning, and each warning prints the whole function it is on.
+void registerVisionToLLVMIRTranslation(mlir::DialectRegistry &registry);
 
 /// Reads the signature of `@run` in `module` (vision IR, before lowering).
 llvm::Expected<ModuleSignature> readSignature(mlir::ModuleOp module,

@@ -25,19 +25,25 @@ static bool fillsFreshTensor(linalg::FillOp fill) {
 }
 
 /// Clones `value`'s definition (a fill, slice or empty) and what it is
-/// computed from, at the builder's insertion point.
-static Value cloneFresh(RewriterBase &rewriter, Value value) {
+/// computed from, at the builder's insertion point. The copies take the
+/// location of their reader (`loc`): they are its code now, the layer it
+/// belongs to included (fovea-outline-layers).
+static Value cloneFresh(RewriterBase &rewriter, Value value, Location loc) {
   Operation *def = value.getDefiningOp();
   if (isa<tensor::EmptyOp>(def)) {
     // Next to the original: outside the loop a slice of it may be in.
     OpBuilder::InsertionGuard guard(rewriter);
     rewriter.setInsertionPointAfter(def);
-    return rewriter.clone(*def)->getResult(0);
+    Operation *copy = rewriter.clone(*def);
+    copy->setLoc(loc);
+    return copy->getResult(0);
   }
   IRMapping mapping;
   Value source = def->getOperand(isa<linalg::FillOp>(def) ? 1 : 0);
-  mapping.map(source, cloneFresh(rewriter, source));
-  return rewriter.clone(*def, mapping)->getResult(0);
+  mapping.map(source, cloneFresh(rewriter, source, loc));
+  Operation *copy = rewriter.clone(*def, mapping);
+  copy->setLoc(loc);
+  return copy->getResult(0);
 }
 
 namespace {
@@ -67,7 +73,8 @@ struct UnshareFillsPass : vision::impl::UnshareFillsBase<UnshareFillsPass> {
       // right before it.
       for (OpOperand *use : llvm::drop_begin(uses)) {
         rewriter.setInsertionPoint(use->getOwner());
-        Value copy = cloneFresh(rewriter, fill->getResult(0));
+        Value copy =
+            cloneFresh(rewriter, fill->getResult(0), use->getOwner()->getLoc());
         rewriter.modifyOpInPlace(use->getOwner(), [&] { use->set(copy); });
       }
     }

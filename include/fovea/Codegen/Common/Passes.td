@@ -251,4 +251,58 @@ def ShrinkBufferLifetimes : Pass<"fovea-shrink-buffer-lifetimes", "func::FuncOp"
   let dependentDialects = ["::mlir::memref::MemRefDialect"];
 }
 
+def OutlineLayers : Pass<"fovea-outline-layers", "ModuleOp"> {
+  let summary = "Compiles the identical layers of a function once";
+  let description = [{
+    The importer gives the operations of ViT block `i` the location
+    `"blocks.<i>"(...)`, and the passes keep an operation's location on what
+    they lower it to. This pass finds, in the entry block of `function`, the
+    range of each layer: from its first to its last operation with a region
+    or a call (the loops and the runtime calls) tagged with that layer,
+    with everything in between. It extracts each range into a candidate
+    function (its live-in values become arguments in the order of first use,
+    constants and globals are cloned in, the values used after the range are
+    returned), compares the candidates' bodies ignoring locations, and keeps
+    the largest set of equal layers (at least two) as one private function,
+    `@<function>_layer`, marked `noinline`, called once per layer. Layers
+    whose ranges overlap (a fused operation shared by two layers) or whose
+    code differs stay inline. It runs after bufferization and buffer
+    deallocation, so a layer frees in the callee what it freed in line, and
+    LLVM compiles one layer instead of every one.
+
+    Before:
+    ```mlir
+    func.func @run(%x: memref<8xf32>, %w0: memref<8xf32>, %w1: memref<8xf32>) -> memref<8xf32> {
+      %a = memref.alloc() : memref<8xf32>
+      scf.for ... { ... %x, %w0 -> %a ... } loc("blocks.0"(...))
+      %b = memref.alloc() : memref<8xf32>
+      scf.for ... { ... %a, %w1 -> %b ... } loc("blocks.1"(...))
+      memref.dealloc %a : memref<8xf32>
+      return %b : memref<8xf32>
+    }
+    ```
+    After:
+    ```mlir
+    func.func @run(...) -> memref<8xf32> {
+      %a = memref.alloc() : memref<8xf32>
+      call @run_layer(%x, %w0, %a) : (...) -> ()
+      %b = memref.alloc() : memref<8xf32>
+      call @run_layer(%a, %w1, %b) : (...) -> ()
+      memref.dealloc %a : memref<8xf32>
+      return %b : memref<8xf32>
+    }
+    func.func private @run_layer(%x: memref<8xf32>, %w: memref<8xf32>, %out: memref<8xf32>)
+        attributes {passthrough = ["noinline"]} { ... }
+    ```
+  }];
+  let options = [
+    Option<"function", "function", "std::string", "\"run\"",
+           "The function whose layers are outlined">,
+    Option<"prefix", "prefix", "std::string", "\"blocks.\"",
+           "The location name that tags a layer's operations, before its "
+           "index">,
+  ];
+  let dependentDialects = ["::mlir::func::FuncDialect"];
+}
+
 #endif // FOVEA_CODEGEN_COMMON_PASSES_TD
