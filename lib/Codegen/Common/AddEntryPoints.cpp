@@ -66,6 +66,24 @@ static void addMetadataAccessor(OpBuilder &b, Location loc, StringRef text) {
   LLVM::ReturnOp::create(ab, loc, address);
 }
 
+/// Compiles the C interface `wrapper` without optimization (and without
+/// inlining its callee into it): it only unpacks descriptors into a call, and
+/// for a model's @run that is one block of thousands of loads and one call
+/// with thousands of arguments, which instruction selection at -O3 takes
+/// half a minute for (nano-v2-vl: 29 s).
+static void compileUnoptimized(LLVM::LLVMFuncOp wrapper) {
+  if (wrapper.isExternal())
+    return;
+  MLIRContext *ctx = wrapper.getContext();
+  SmallVector<Attribute> passthrough;
+  if (ArrayAttr existing = wrapper.getPassthroughAttr())
+    passthrough.assign(existing.begin(), existing.end());
+  for (StringRef flag : {"noinline", "optnone"})
+    if (!llvm::is_contained(passthrough, StringAttr::get(ctx, flag)))
+      passthrough.push_back(StringAttr::get(ctx, flag));
+  wrapper.setPassthroughAttr(ArrayAttr::get(ctx, passthrough));
+}
+
 namespace {
 struct AddEntryPointsPass
     : vision::impl::AddEntryPointsBase<AddEntryPointsPass> {
@@ -96,10 +114,13 @@ struct AddEntryPointsPass
     OpBuilder b(module.getContext());
     b.setInsertionPointToEnd(module.getBody());
     Location loc = module.getLoc();
+    auto init =
+        module.lookupSymbol<LLVM::LLVMFuncOp>(fovea::abi::kInitFunction);
+    compileUnoptimized(run);
+    if (init)
+      compileUnoptimized(init);
     addPackedCall(b, loc, fovea::abi::kRunEntry, run);
-    addPackedCall(
-        b, loc, fovea::abi::kInitEntry,
-        module.lookupSymbol<LLVM::LLVMFuncOp>(fovea::abi::kInitFunction));
+    addPackedCall(b, loc, fovea::abi::kInitEntry, init);
     addMetadataAccessor(b, loc, metadata.getValue());
     module->removeAttr(kMetadataAttr);
   }

@@ -212,6 +212,8 @@ void OutlineLayersPass::runOnOperation() {
     for (size_t i : *largest)
       outline[i] = true;
 
+  ArrayAttr noinline =
+      builder.getArrayAttr({builder.getStringAttr("noinline")});
   func::FuncOp callee;
   IRMapping replaced; // a replaced layer's results -> its call's
   for (size_t i = 0; i < disjoint.size(); ++i) {
@@ -229,8 +231,7 @@ void OutlineLayersPass::runOnOperation() {
         return signalPassFailure();
       }
       callee.setSymName(name);
-      callee->setAttr("passthrough", builder.getArrayAttr(
-                                         {builder.getStringAttr("noinline")}));
+      callee->setAttr("passthrough", noinline);
     }
     OpBuilder at(layer.ops.front());
     SmallVector<Value> operands = llvm::map_to_vector(

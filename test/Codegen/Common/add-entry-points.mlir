@@ -28,6 +28,32 @@ module attributes {vision.metadata = "{\22fovea_module\22: 2}"} {
 
 // -----
 
+// The C interfaces only unpack descriptors into a call of the function: they
+// are compiled without optimization (a model's @run has thousands of
+// arguments) and do not absorb it.
+// CHECK-LABEL: llvm.func @_mlir_ciface_run(
+// CHECK-SAME: passthrough = ["noinline", "optnone"]
+// CHECK-LABEL: llvm.func @_mlir_ciface_init(
+// CHECK-SAME: passthrough = ["noinline", "optnone"]
+// CHECK-LABEL: llvm.func @fovea_entry(
+// CHECK-LABEL: llvm.func @fovea_init_entry(
+// CHECK-NEXT: llvm.getelementptr
+// CHECK: llvm.call @_mlir_ciface_init(
+module attributes {vision.metadata = "{}"} {
+  llvm.func @run(!llvm.ptr)
+  llvm.func @_mlir_ciface_run(%arg0: !llvm.ptr) {
+    llvm.call @run(%arg0) : (!llvm.ptr) -> ()
+    llvm.return
+  }
+  llvm.func @init(!llvm.ptr)
+  llvm.func @_mlir_ciface_init(%arg0: !llvm.ptr) attributes {passthrough = ["noinline"]} {
+    llvm.call @init(%arg0) : (!llvm.ptr) -> ()
+    llvm.return
+  }
+}
+
+// -----
+
 // Without @init, the init entry does nothing.
 // CHECK-LABEL: llvm.func @fovea_init_entry(
 // CHECK-NEXT: llvm.return
