@@ -38,7 +38,11 @@ def AddEntryPoints : Pass<"fovea-add-entry-points", "ModuleOp"> {
     which returns the module attribute `vision.metadata` (the metadata JSON
     the driver derived) as a NUL-terminated constant. The attribute is
     removed. A module without `_mlir_ciface_run` or without `vision.metadata`
-    is an error.
+    is an error. The C interfaces themselves get `passthrough = ["noinline",
+    "optnone"]`: they only unpack descriptors into a call, and for a model's
+    `@run` that is one block of thousands of loads and a call with
+    thousands of arguments, which instruction selection at -O3 spends half
+    a minute on.
 
     Example:
     ```mlir
