@@ -84,16 +84,23 @@ std::optional<int64_t> OutlineLayersPass::layerOf(Operation *op) const {
   return result;
 }
 
+/// Whether `op` (nested anywhere in `body`) is outside `layer`'s range.
+/// Operations the pass created (the calls) have no position: outside.
+static bool outside(Operation *op, Block &body,
+                    const DenseMap<Operation *, unsigned> &position,
+                    const Layer &layer) {
+  auto at = position.find(body.findAncestorOpInBlock(*op));
+  return at == position.end() || at->second < layer.begin ||
+         at->second > layer.end;
+}
+
 /// Whether `value`, used inside layer `layer`, is defined outside it.
 static bool definedOutside(Value value, Block &body,
                            const DenseMap<Operation *, unsigned> &position,
                            const Layer &layer) {
-  Operation *def = value.getDefiningOp();
-  if (!def)
-    return cast<BlockArgument>(value).getOwner() == &body;
-  Operation *top = body.findAncestorOpInBlock(*def);
-  unsigned at = position.lookup(top);
-  return at < layer.begin || at > layer.end;
+  if (Operation *def = value.getDefiningOp())
+    return outside(def, body, position, layer);
+  return cast<BlockArgument>(value).getOwner() == &body;
 }
 
 void OutlineLayersPass::runOnOperation() {
@@ -157,12 +164,10 @@ void OutlineLayersPass::runOnOperation() {
         }
       });
       for (Value result : op->getResults())
-        for (Operation *user : result.getUsers()) {
-          Operation *top = body.findAncestorOpInBlock(*user);
-          unsigned use = position.lookup(top);
-          if (use < layer.begin || use > layer.end)
-            layer.liveOuts.insert(result);
-        }
+        if (llvm::any_of(result.getUsers(), [&](Operation *user) {
+              return outside(user, body, position, layer);
+            }))
+          layer.liveOuts.insert(result);
     }
     auto type = builder.getFunctionType(
         ValueRange(layer.liveIns.getArrayRef()).getTypes(),
@@ -243,10 +248,8 @@ void OutlineLayersPass::runOnOperation() {
          llvm::zip_equal(layer.liveOuts, call.getResults())) {
       Value value = liveOut;
       value.replaceUsesWithIf(result, [&](OpOperand &use) {
-        unsigned where =
-            position.lookup(body.findAncestorOpInBlock(*use.getOwner()));
         return use.getOwner() != call &&
-               (where < layer.begin || where > layer.end);
+               outside(use.getOwner(), body, position, layer);
       });
     }
     for (Operation *op : layer.ops)
