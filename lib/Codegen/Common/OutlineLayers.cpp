@@ -212,6 +212,14 @@ void OutlineLayersPass::runOnOperation() {
   for (SmallVector<size_t> &c : classes)
     if (!largest || c.size() > largest->size())
       largest = &c;
+  std::string name = function + "_layer";
+  if (largest->size() >= 2 && module.lookupSymbol(name)) {
+    for (Layer &layer : disjoint)
+      layer.candidate.erase();
+    func.emitError() << "cannot outline the layers of @" << function << ": @"
+                     << name << " already exists";
+    return signalPassFailure();
+  }
   SmallVector<bool> outline(disjoint.size(), false);
   if (largest->size() >= 2)
     for (size_t i : *largest)
@@ -229,12 +237,6 @@ void OutlineLayersPass::runOnOperation() {
         continue;
     } else {
       callee = layer.candidate;
-      std::string name = function + "_layer";
-      if (module.lookupSymbol(name)) {
-        callee.emitError() << "cannot outline the layers of @" << function
-                           << ": @" << name << " already exists";
-        return signalPassFailure();
-      }
       callee.setSymName(name);
       callee->setAttr("passthrough", noinline);
     }

@@ -1,4 +1,4 @@
-// RUN: fovea-opt %s --fovea-outline-layers --split-input-file | FileCheck %s
+// RUN: fovea-opt %s --fovea-outline-layers --split-input-file --verify-diagnostics | FileCheck %s
 
 // Three equal layers: one callee, three calls. A layer's range runs from its
 // first to its last loop or call, so the buffers allocated before it and
@@ -136,3 +136,24 @@ func.func @run(%x: memref<8xf32>, %y: memref<8xf32>) {
   } loc("blocks.1"(#in))
   return
 }
+
+// -----
+
+// The callee's name is taken: an error, and the module is left as it was.
+#in = loc("model":0:0)
+// expected-error @+1 {{cannot outline the layers of @run: @run_layer already exists}}
+func.func @run(%x: memref<8xf32>, %y: memref<8xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c8 = arith.constant 8 : index
+  scf.for %i = %c0 to %c8 step %c1 {
+    %u = memref.load %x[%i] : memref<8xf32>
+    memref.store %u, %y[%i] : memref<8xf32>
+  } loc("blocks.0"(#in))
+  scf.for %i = %c0 to %c8 step %c1 {
+    %u = memref.load %y[%i] : memref<8xf32>
+    memref.store %u, %x[%i] : memref<8xf32>
+  } loc("blocks.1"(#in))
+  return
+}
+func.func private @run_layer()
