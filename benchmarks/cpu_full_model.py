@@ -10,7 +10,7 @@ ratio and peak memory.
 
     /usr/bin/python3 benchmarks/cpu_full_model.py [--preset nano-v2-vl]
         [--dtype f32] [--tiles 1] [--threads N] [--runs 3] [--workdir DIR]
-        [--no-peer] [--compile-option FLAG ...]
+        [--no-peer] [--compile-option FLAG ...] [--cpu-kernels NAME]
 
 --no-peer skips the nn.Module peer (bf16 on a CPU without AVX512_BF16,
 where PyTorch's bf16 linear runs at about 1 GFLOP/s, would take tens of
@@ -45,6 +45,9 @@ def parse():
                         help="timed runs of each side, after one warm-up run")
     parser.add_argument("--compile-option", action="append", default=[],
                         help="extra fovea-compile flag, e.g. --microkernels=false (repeatable)")
+    parser.add_argument("--cpu-kernels", default="auto",
+                        help="Fovea's CPU kernel family (fovea-run --cpu-kernels: auto, "
+                             "amx-bf16, avx512-bf16, avx512, avx2, portable)")
     parser.add_argument("--no-peer", action="store_true",
                         help="do not time the PyTorch nn.Module peer")
     args = parser.parse_args()
@@ -133,7 +136,7 @@ def main():
                                 "--input", os.path.join(work, "x.npy"),
                                 "--output", os.path.join(work, "y.npy"),
                                 "--benchmark", str(args.runs), "--warmup", "1",
-                                "--threads", str(THREADS)])
+                                "--threads", str(THREADS), "--cpu-kernels", args.cpu_kernels])
     if not args.no_peer:
         peer_s, peer_out = peer_times(weights, meta, torch_dtype, pixels, args.runs)
         peer_s.sort()
@@ -157,10 +160,11 @@ def main():
     load_ms = float(re.search(r"load: ([\d.]+) ms", out).group(1))
     median_ms = float(re.search(r"median ([\d.]+) ms", out).group(1))
     min_ms = float(re.search(r"min ([\d.]+) ms", out).group(1))
+    family = re.search(r"CPU kernels (\S+)", out).group(1)
     weight_bytes = sum(w.numel() * w.element_size() for w in weights.values())
     print(f"{args.preset} ({params / 1e6:.0f}M parameters, {weight_bytes / 1e9:.2f} GB), "
           f"{args.tiles} tile(s) {geometry['height']}x{geometry['width']}, {args.dtype}, "
-          f"{THREADS} thread(s):")
+          f"{THREADS} thread(s), CPU kernels {family}:")
     print(f"  compile (fovea-compile --emit module): {compile_s:.1f} s, peak {compile_mb:.0f} MiB")
     print(f"  fovea-run: load {load_ms / 1e3:.2f} s, run median {median_ms / 1e3:.2f} s "
           f"(min {min_ms / 1e3:.2f}) over {args.runs}, peak RSS {run_mb:.0f} MiB "

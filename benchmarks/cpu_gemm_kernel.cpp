@@ -167,14 +167,14 @@ int main(int argc, char **argv) {
     return 2;
   }
   if (argc == 7) {
-    bool known = false;
-    for (fovea::rt::CpuIsa isa : fovea::rt::supportedCpuIsas())
-      if (argv[6] == std::string(fovea::rt::cpuIsaName(isa)))
-        known = fovea::rt::setCpuIsa(isa);
-    if (!known) {
-      std::fprintf(stderr, "this CPU has no '%s' kernels\n", argv[6]);
+    std::string error;
+    std::optional<fovea::rt::CpuIsa> isa =
+        fovea::rt::findCpuIsa(argv[6], error);
+    if (!isa) {
+      std::fprintf(stderr, "%s\n", error.c_str());
       return 2;
     }
+    fovea::rt::setCpuIsa(*isa);
   }
   std::string dtype = argv[1];
   int64_t m = std::atoll(argv[2]), n = std::atoll(argv[3]),

@@ -5,7 +5,7 @@ the same run, at the same dtype and thread count.
 
     /usr/bin/python3 benchmarks/cpu_vit_block.py [--batch 8] [--tokens 197]
         [--width 768] [--heads 12] [--iters 5] [--repeats 3] [--dtype f32]
-        [--threads 1]
+        [--threads 1] [--cpu-kernels NAME]
 
 Times Fovea and torch alternately (`--repeats` rounds of `--iters` runs
 each), prints the median of each side with its spread (min..max of the
@@ -93,6 +93,20 @@ def torch_block(x, p, heads):
     return r1 + torch.nn.functional.linear(f, p["fc2_w"], p["fc2_b"])
 
 
+# The /proc/cpuinfo flags each kernel family needs.
+FAMILY_FLAGS = {"amx-bf16": ["avx512f", "avx512bw", "avx512_bf16", "amx_tile", "amx_bf16"],
+                "avx512-bf16": ["avx512f", "avx512bw", "avx512_bf16"],
+                "avx512": ["avx512f"], "avx2": ["avx2", "fma"], "portable": []}
+
+
+def cpu_flags():
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("flags"):
+                return set(line.split(":", 1)[1].split())
+    return set()
+
+
 def median_time(fn, iters, warmup=1):
     for _ in range(warmup):
         fn()
@@ -115,6 +129,10 @@ def main():
     parser.add_argument("--threads", type=int, default=1,
                         help="threads of both sides (torch.set_num_threads, FOVEA_NUM_THREADS)")
     parser.add_argument("--dtype", choices=["f32", "bf16"], default="f32")
+    parser.add_argument("--cpu-kernels", default=None,
+                        choices=["amx-bf16", "avx512-bf16", "avx512", "avx2", "portable"],
+                        help="Fovea's CPU kernel family (FOVEA_CPU_KERNELS; default: the "
+                             "CPU's best)")
     parser.add_argument("--pipeline-options", default="",
                         help="options of fovea-cpu-pipeline, e.g. 'vectorize=false'")
     args = parser.parse_args()
@@ -123,6 +141,14 @@ def main():
         parser.error("--threads must be >= 1")
     # Read by the module's thread pool when it first runs.
     os.environ["FOVEA_NUM_THREADS"] = str(args.threads)
+    if args.cpu_kernels:
+        # The module here is a bare shared object, which takes the CPU's
+        # best for a family the CPU lacks: checked here instead.
+        missing = set(FAMILY_FLAGS[args.cpu_kernels]) - cpu_flags()
+        if missing:
+            parser.error(f"this CPU does not run the {args.cpu_kernels} kernels "
+                         f"(no {', '.join(sorted(missing))} in /proc/cpuinfo)")
+        os.environ["FOVEA_CPU_KERNELS"] = args.cpu_kernels
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     d = args.width
@@ -164,7 +190,8 @@ def main():
                 "block output", **tol)
     flops = args.batch * (24 * args.tokens * d * d + 4 * args.tokens ** 2 * d)
     print(f"ViT block: batch {args.batch}, {args.tokens} tokens, width {d}, "
-          f"{args.heads} heads, {args.dtype}, {args.threads} thread(s) on both sides")
+          f"{args.heads} heads, {args.dtype}, {args.threads} thread(s) on both sides, "
+          f"Fovea's CPU kernels {args.cpu_kernels or 'the best'}")
     print(f"  compile (fovea-opt + LLVM -O2): {compile_s:.1f} s")
     for name, median, rounds in (("fovea", fovea_s, fovea_rounds), ("torch", torch_s, torch_rounds)):
         print(f"  {name}  CPU: {median * 1e3:9.1f} ms  ({flops / median / 1e9:6.1f} GFLOP/s)"

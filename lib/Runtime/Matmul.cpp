@@ -39,8 +39,10 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <cstdlib>
 #include <cstring>
 #include <immintrin.h>
+#include <optional>
 #include <sys/syscall.h>
 #include <type_traits>
 #include <unistd.h>
@@ -447,8 +449,25 @@ CpuIsa bestIsa() {
   return CpuIsa::Portable;
 }
 
+/// The family `name` names ("auto": the best), or nullopt.
+std::optional<CpuIsa> parseIsa(std::string_view name) {
+  if (name == "auto")
+    return bestIsa();
+  for (CpuIsa isa : kAllIsas)
+    if (name == cpuIsaName(isa))
+      return isa;
+  return std::nullopt;
+}
+
+/// FOVEA_CPU_KERNELS when it names a family this CPU runs, else the best.
+CpuIsa initialIsa() {
+  const char *name = std::getenv(kCpuKernelsVariable);
+  std::optional<CpuIsa> isa = name ? parseIsa(name) : std::nullopt;
+  return isa && hostSupports(*isa) ? *isa : bestIsa();
+}
+
 std::atomic<CpuIsa> &selectedIsa() {
-  static std::atomic<CpuIsa> isa{bestIsa()};
+  static std::atomic<CpuIsa> isa{initialIsa()};
   return isa;
 }
 
@@ -777,6 +796,29 @@ bool fovea::rt::setCpuIsa(CpuIsa isa) {
     return false;
   selectedIsa().store(isa);
   return true;
+}
+
+std::optional<CpuIsa> fovea::rt::findCpuIsa(std::string_view name,
+                                            std::string &error) {
+  auto list = [](const std::vector<CpuIsa> &isas) {
+    std::string text;
+    for (CpuIsa isa : isas)
+      text += std::string(text.empty() ? "" : ", ") + cpuIsaName(isa);
+    return text;
+  };
+  std::optional<CpuIsa> isa = parseIsa(name);
+  if (!isa) {
+    error = "unknown CPU kernel family '" + std::string(name) +
+            "' (expected auto, " +
+            list({std::begin(kAllIsas), std::end(kAllIsas)}) + ")";
+    return std::nullopt;
+  }
+  if (!hostSupports(*isa)) {
+    error = "this CPU does not run the " + std::string(name) +
+            " kernels (it runs " + list(supportedCpuIsas()) + ")";
+    return std::nullopt;
+  }
+  return isa;
 }
 
 const char *fovea::rt::matmulKernelName(bool bf16) {

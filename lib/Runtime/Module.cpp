@@ -13,6 +13,7 @@
 #include "fovea/Runtime/Geometry.h"
 #include "fovea/Runtime/HostMemory.h"
 #include "fovea/Runtime/Json.h"
+#include "fovea/Runtime/Matmul.h"
 #include "fovea/Runtime/ModuleAbi.h"
 #include "fovea/Runtime/Tensor.h"
 #include "fovea/Runtime/ThreadPool.h"
@@ -277,6 +278,12 @@ extern "C" fovea_module *fovea_module_create(const char *weightsPath,
     return fail("device '" + requested +
                 "' is not supported by this module (compiled for " + target +
                 "; use --device " + target + ")");
+  // A kernel family asked for in the environment that is misspelled or
+  // that this CPU lacks is refused, not replaced by the best silently.
+  if (const char *family = std::getenv(fovea::rt::kCpuKernelsVariable);
+      target == "cpu" && family && *family &&
+      !fovea::rt::findCpuIsa(family, message))
+    return fail(std::string(fovea::rt::kCpuKernelsVariable) + ": " + message);
   auto module = std::make_unique<fovea_module>();
   module->cuda = target == "cuda";
   if (module->cuda && !fovea::rt::cuda::open(message))
@@ -761,6 +768,29 @@ extern "C" int fovea_module_set_threads(fovea_module *module, int32_t threads,
     return reportError(error, message);
   fovea::rt::setNumThreads(threads);
   return 0;
+}
+
+extern "C" int fovea_module_set_cpu_kernels(fovea_module *module,
+                                            const char *family, char **error) {
+  std::string message;
+  std::optional<fovea::rt::CpuIsa> isa;
+  if (!module)
+    message = "fovea_module_set_cpu_kernels: no module";
+  else if (module->cuda)
+    message = "the module is compiled for CUDA; CPU kernel families are for "
+              "CPU modules";
+  else
+    isa = fovea::rt::findCpuIsa(family ? family : "auto", message);
+  if (!isa)
+    return reportError(error, message);
+  fovea::rt::setCpuIsa(*isa);
+  return 0;
+}
+
+extern "C" const char *fovea_module_cpu_kernels(const fovea_module *module) {
+  if (!module || module->cuda)
+    return "";
+  return fovea::rt::cpuIsaName(fovea::rt::cpuIsa());
 }
 
 extern "C" void fovea_module_destroy(fovea_module *module) {

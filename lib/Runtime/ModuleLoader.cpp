@@ -45,6 +45,8 @@ void *fovea::rt::openModuleApi(const std::string &path, ModuleApi &api,
   binder.bind(api.setThreads, "fovea_module_set_threads");
   binder.bind(api.setStream, "fovea_module_set_stream");
   binder.bind(api.setCudaGraphs, "fovea_module_set_cuda_graphs");
+  binder.bind(api.setCpuKernels, "fovea_module_set_cpu_kernels");
+  binder.bind(api.cpuKernels, "fovea_module_cpu_kernels");
   binder.bind(api.runDevice, "fovea_module_run_device");
   binder.bind(api.releaseDevice, "fovea_tensor_release_device");
   if (const char *missing = binder.missing()) {

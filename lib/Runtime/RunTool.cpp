@@ -48,6 +48,9 @@ struct Options {
   /// CUDA modules: the most CUDA graphs kept (0: off; -1: the module's
   /// default).
   int cudaGraphs = -1;
+  /// CPU modules: the kernel family (empty: FOVEA_CPU_KERNELS, else the
+  /// best).
+  std::string cpuKernels;
   /// Write bf16/f16 results as f32 (--output-dtype f32).
   bool outputF32 = false;
   /// The largest image decoded (--max-image-pixels).
@@ -344,6 +347,10 @@ constexpr FlagHelp kFlags[] = {
     {"--device cpu|cuda", "where the module runs (its compiled target)"},
     {"--threads N", "CPU threads of the runs (default 0: FOVEA_NUM_THREADS, "
                     "else every core the process may run on)"},
+    {"--cpu-kernels NAME",
+     "CPU: the kernel family of matmuls and attention: auto (the best this "
+     "CPU has; default, or FOVEA_CPU_KERNELS), amx-bf16, avx512-bf16, "
+     "avx512, avx2, portable"},
     {"--cuda-graphs on|off|N",
      "CUDA: capture each input shape's first run as a CUDA graph and replay "
      "it (on: up to 8 graphs, N: up to N; default on)"},
@@ -421,6 +428,10 @@ std::optional<int> parseFlags(const char *tool, int argc, char **argv,
                               std::to_string(kMaxThreads) + ", got '" + v +
                               "'");
       o.threads = static_cast<int>(*n);
+    } else if (arg == "--cpu-kernels" && value(v)) {
+      if (v.empty())
+        return fail(tool, "--cpu-kernels expects a kernel family name");
+      o.cpuKernels = v;
     } else if (arg == "--cuda-graphs" && value(v)) {
       constexpr long long kMaxGraphs = 1024;
       std::optional<long long> n = v == "on"    ? 8
@@ -660,6 +671,13 @@ int runModule(const char *tool, const ModuleApi &api, Options &o,
     api.destroy(module);
     return fail(tool, message);
   }
+  if (!o.cpuKernels.empty() &&
+      api.setCpuKernels(module, o.cpuKernels.c_str(), &cerror) != 0) {
+    std::string message = cerror ? cerror : "cannot set the CPU kernels";
+    api.freeError(cerror);
+    api.destroy(module);
+    return fail(tool, message);
+  }
   if (o.cudaGraphs >= 0 &&
       api.setCudaGraphs(module, o.cudaGraphs, &cerror) != 0) {
     std::string message = cerror ? cerror : "cannot set the CUDA graphs";
@@ -676,9 +694,12 @@ int runModule(const char *tool, const ModuleApi &api, Options &o,
   if (!status && o.benchmark) {
     std::sort(runs.times.begin(), runs.times.end());
     std::printf("load: %.1f ms; run: median %.3f ms, min %.3f ms over %zu "
-                "runs (%d warm-up)\n",
+                "runs (%d warm-up)",
                 runs.loadMs, runs.times[runs.times.size() / 2],
                 runs.times.front(), runs.times.size(), o.warmup);
+    if (const char *family = api.cpuKernels(module); *family)
+      std::printf("; CPU kernels %s", family);
+    std::printf("\n");
   }
   for (int32_t k = 0; k < runs.count; ++k)
     api.release(&runs.outs[k]);

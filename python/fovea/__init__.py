@@ -91,11 +91,28 @@ def compile_options():
 class Module:
     """A loaded runtime module: `run(pixels)` returns its outputs."""
 
-    def __init__(self, path, weights, device="cpu", threads=0):
+    def __init__(self, path, weights, device="cpu", threads=0, cpu_kernels=None):
         if isinstance(threads, bool) or not isinstance(threads, int):
             raise TypeError(f"threads must be an int, got {threads!r}")
-        self._module = _fovea.Module(str(path), str(weights), device, threads)
+        if cpu_kernels is not None and (not isinstance(cpu_kernels, str) or not cpu_kernels):
+            raise TypeError(f"cpu_kernels must be a kernel family name, got {cpu_kernels!r}")
+        self._module = _fovea.Module(str(path), str(weights), device, threads,
+                                     cpu_kernels or "")
         self.metadata = json.loads(self._module.metadata())
+
+    @property
+    def cpu_kernels(self):
+        """CPU modules: the kernel family its matmuls and attention run
+        ("amx-bf16", "avx512-bf16", "avx512", "avx2", "portable"); "" for
+        CUDA modules. Assign a name, or "auto" for the best this CPU has;
+        like the thread count it holds for every module of the same file."""
+        return self._module.cpu_kernels()
+
+    @cpu_kernels.setter
+    def cpu_kernels(self, family):
+        if not isinstance(family, str):
+            raise TypeError(f"cpu_kernels must be a kernel family name, got {family!r}")
+        self._module.set_cpu_kernels(family)
 
     def run(self, pixels, output_dtype="native"):
         """Runs the entry point on uint8 pixels `[N or F, 3, H, W]` (a module
@@ -224,12 +241,14 @@ def load_npy(path, dtype="native"):
     return bf16_to_float32(bits) if dtype == "f32" else bits
 
 
-def load(path, weights, device="cpu", threads=0):
+def load(path, weights, device="cpu", threads=0, cpu_kernels=None):
     """Loads the runtime module at `path` with the safetensors checkpoint
     `weights` (a file, a shard index or a directory). `threads`: the CPU
     threads its runs use (0: FOVEA_NUM_THREADS, else every core the process
-    may run on; the results are the same bits for every count)."""
-    return Module(path, weights, device, threads)
+    may run on; the results are the same bits for every count).
+    `cpu_kernels`: the CPU kernel family (None: FOVEA_CPU_KERNELS, else the
+    best this CPU has; see `Module.cpu_kernels`)."""
+    return Module(path, weights, device, threads, cpu_kernels)
 
 
 def metadata(path):

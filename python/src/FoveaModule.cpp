@@ -194,13 +194,16 @@ size_t elementCount(const fovea_tensor &t) {
 class Module {
 public:
   Module(const std::string &path, const std::string &weights,
-         const std::string &device, int threads)
+         const std::string &device, int threads, const std::string &cpuKernels)
       : state(std::make_shared<LoadedModule>()) {
     state->handle = openModule(path, state->api);
     char *error = nullptr;
     state->module = state->api.create(weights.c_str(), device.c_str(), &error);
     if (state->module &&
-        state->api.setThreads(state->module, threads, &error) != 0) {
+        (state->api.setThreads(state->module, threads, &error) != 0 ||
+         (!cpuKernels.empty() &&
+          state->api.setCpuKernels(state->module, cpuKernels.c_str(), &error) !=
+              0))) {
       state->api.destroy(state->module);
       state->module = nullptr;
     }
@@ -212,6 +215,20 @@ public:
   }
 
   std::string metadata() const { return state->api.metadata(); }
+
+  /// CPU modules: the kernel family of the runs ("auto": the best).
+  void setCpuKernels(const std::string &family) {
+    char *error = nullptr;
+    if (state->api.setCpuKernels(state->module, family.c_str(), &error) != 0) {
+      std::string message = error ? error : "cannot set the CPU kernels";
+      state->api.freeError(error);
+      throw FoveaError(message);
+    }
+  }
+
+  std::string cpuKernels() const {
+    return state->api.cpuKernels(state->module);
+  }
 
   /// CUDA modules: the most CUDA graphs kept (0: off).
   void setCudaGraphs(int32_t maxGraphs) {
@@ -455,12 +472,14 @@ PYBIND11_MODULE(_fovea, m) {
   m.def("read_metadata", &readMetadata, py::arg("path"));
   py::class_<Module>(m, "Module")
       .def(py::init<const std::string &, const std::string &,
-                    const std::string &, int>(),
+                    const std::string &, int, const std::string &>(),
            py::arg("path"), py::arg("weights"), py::arg("device"),
-           py::arg("threads"))
+           py::arg("threads"), py::arg("cpu_kernels"))
       .def("metadata", &Module::metadata)
       .def("set_stream", &Module::setStream, py::arg("stream"))
       .def("set_cuda_graphs", &Module::setCudaGraphs, py::arg("max_graphs"))
+      .def("set_cpu_kernels", &Module::setCpuKernels, py::arg("family"))
+      .def("cpu_kernels", &Module::cpuKernels)
       .def("run", &Module::run, py::arg("inputs"), py::arg("output_dtype"))
       .def("run_dlpack", &Module::runDlpack, py::arg("capsules"),
            py::arg("output_dtype"))

@@ -56,7 +56,7 @@ def main():
     shutil.rmtree(os.path.join(HERE, "corpus"), ignore_errors=True)
     # JSON: module metadata and safetensors headers.
     put("json", "metadata", json.dumps({
-        "fovea_module": 4, "inputs": [{"name": "pixels", "dtype": "u8", "shape": [-1, 3, 64, 64]}],
+        "fovea_module": 5, "inputs": [{"name": "pixels", "dtype": "u8", "shape": [-1, 3, 64, 64]}],
         "weights": [{"name": "a", "dtype": "f32", "shape": [2], "init_only": True}],
         "cpu": {"name": "x86-64", "features": []}, "evs_rate": 0.5}).encode())
     put("json", "escapes", b'{"k\\u00e9y": ["a\\n", -1.5e-3, true, false, null, {}, []]}')

@@ -201,6 +201,35 @@ TEST(MatmulTest, NamesTheKernelItRuns) {
   EXPECT_EQ(cpuIsa(), isas.front());
 }
 
+TEST(MatmulTest, FindsFamiliesByName) {
+  std::vector<CpuIsa> isas = supportedCpuIsas();
+  std::string error;
+  EXPECT_EQ(findCpuIsa("auto", error), isas.front());
+  for (CpuIsa isa : kCpuIsas) {
+    error.clear();
+    std::optional<CpuIsa> found = findCpuIsa(cpuIsaName(isa), error);
+    if (std::find(isas.begin(), isas.end(), isa) != isas.end()) {
+      EXPECT_EQ(found, isa) << cpuIsaName(isa);
+      EXPECT_TRUE(error.empty()) << error;
+    } else {
+      EXPECT_FALSE(found) << cpuIsaName(isa);
+      EXPECT_EQ(error.find(std::string("this CPU does not run the ") +
+                           cpuIsaName(isa) + " kernels (it runs "),
+                0u)
+          << error;
+    }
+  }
+  for (const char *bad : {"", "AVX512", "amx", "avx512 "}) {
+    error.clear();
+    EXPECT_FALSE(findCpuIsa(bad, error)) << bad;
+    EXPECT_EQ(error, "unknown CPU kernel family '" + std::string(bad) +
+                         "' (expected auto, amx-bf16, avx512-bf16, avx512, "
+                         "avx2, portable)");
+  }
+  // Finding selects nothing.
+  EXPECT_EQ(cpuIsa(), isas.front());
+}
+
 } // namespace
 
 namespace {

@@ -55,6 +55,17 @@ def image_f32():
     for threads in (1, 2, 3):
         (z,) = fovea.load(so, weights=path, threads=threads).run(x.numpy())
         assert np.array_equal(y.view(np.uint32), z.view(np.uint32)), threads
+    # The CPU kernel family: chosen at load or later, each within the
+    # tolerance of the reference; the default is the CPU's best.
+    best = module.cpu_kernels
+    assert best in ("amx-bf16", "avx512-bf16", "avx512", "avx2", "portable"), best
+    portable = fovea.load(so, weights=path, cpu_kernels="portable")
+    assert portable.cpu_kernels == "portable" and module.cpu_kernels == "portable"
+    (z,) = portable.run(x.numpy())
+    check_close(torch.from_numpy(z), torch.from_numpy(y), "f32", "portable kernels",
+                rtol=1e-4, atol=1e-5)
+    portable.cpu_kernels = "auto"
+    assert module.cpu_kernels == best
 
 
 def video_bf16_evs():
@@ -191,17 +202,24 @@ def errors():
            "--resize-domain expects u8 or f32_clamp, got 'f16'")
     expect(lambda: module.geometry(0), "must be positive")
     expect(lambda: module.set_stream(1), "only CUDA modules run on a stream")
+    expect(lambda: setattr(module, "cpu_kernels", "fastest"),
+           "unknown CPU kernel family 'fastest'")
+    expect(lambda: fovea.load(so, weights=os.path.join(WORK, "err.safetensors"),
+                              cpu_kernels="avx"),
+           "unknown CPU kernel family 'avx'")
+    expect_raises(lambda: fovea.load(so, weights="w", cpu_kernels=2), TypeError,
+                  "cpu_kernels must be a kernel family name")
     expect(lambda: fovea.load(so, weights=os.path.join(WORK, "err.safetensors"), threads=-1),
            "threads must be >= 1, or 0 for every core, got -1")
     # A module of another ABI version is refused in one line, before anything
     # reads its metadata or calls it.
     with open(so, "rb") as f:
         binary = f.read()
-    assert binary.count(b'"fovea_module":4') == 1
+    assert binary.count(b'"fovea_module":5') == 1
     old = os.path.join(WORK, "old_abi.so")
     with open(old, "wb") as f:
-        f.write(binary.replace(b'"fovea_module":4', b'"fovea_module":2'))
-    refused = "module ABI version 2, this runtime reads version 4: recompile the module"
+        f.write(binary.replace(b'"fovea_module":5', b'"fovea_module":2'))
+    refused = "module ABI version 2, this runtime reads version 5: recompile the module"
     expect(lambda: fovea.metadata(old), refused)
     expect(lambda: fovea.load(old, weights=empty), refused)
 

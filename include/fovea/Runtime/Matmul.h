@@ -29,6 +29,9 @@
 #define FOVEA_RUNTIME_MATMUL_H
 
 #include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
 #include <vector>
 
 extern "C" {
@@ -69,6 +72,17 @@ std::vector<CpuIsa> supportedCpuIsas();
 /// Makes the kernels use `isa` (tests, benchmarks); false, and nothing
 /// changes, when the CPU lacks it.
 bool setCpuIsa(CpuIsa isa);
+
+/// The environment variable naming the family the kernels start with
+/// (cpuIsaName's names, or "auto"); unset, empty or not one this CPU runs:
+/// the best (fovea_module_create refuses the last two with findCpuIsa's
+/// error).
+inline constexpr const char kCpuKernelsVariable[] = "FOVEA_CPU_KERNELS";
+
+/// The family named `name` (cpuIsaName's names, or "auto" for the best this
+/// CPU has); nullopt, with one line in `error`, for an unknown name or a
+/// family this CPU does not run.
+std::optional<CpuIsa> findCpuIsa(std::string_view name, std::string &error);
 
 /// Configures the calling thread's AMX tiles as the amx-bf16 kernels use
 /// them: eight tiles of 16 rows x 64 bytes. Only where supportedCpuIsas()

@@ -33,7 +33,7 @@ namespace fovea::abi {
 /// The version of this contract. Bump it whenever a symbol, the calling
 /// convention or the meaning of a metadata key changes: a runtime refuses
 /// modules of another version.
-inline constexpr int64_t kVersion = 4;
+inline constexpr int64_t kVersion = 5;
 /// The metadata key holding the version.
 inline constexpr const char kVersionKey[] = "fovea_module";
 

@@ -34,6 +34,8 @@ struct ModuleApi {
   int (*setThreads)(fovea_module *, int32_t, char **);
   int (*setStream)(fovea_module *, void *, char **);
   int (*setCudaGraphs)(fovea_module *, int32_t, char **);
+  int (*setCpuKernels)(fovea_module *, const char *, char **);
+  const char *(*cpuKernels)(const fovea_module *);
   /// fovea_module_run_device and fovea_tensor_release_device.
   int (*runDevice)(fovea_module *, const fovea_tensor *, int32_t,
                    fovea_tensor *, int32_t, int32_t *, char **);

@@ -55,6 +55,23 @@ fovea_module *fovea_module_create(const char *weights_path, const char *device,
 int fovea_module_set_threads(fovea_module *module, int32_t threads,
                              char **error);
 
+/* CPU modules: the family of kernels the matmuls and attention run
+ * (`family`): "auto" (or NULL) for the best this CPU has, or one of
+ * "amx-bf16" (bf16 matmuls on AMX tiles), "avx512-bf16" (vdpbf16ps),
+ * "avx512", "avx2" (with FMA), "portable". f32 matmuls run the avx512
+ * kernels under the two bf16 families. The default is the environment's
+ * FOVEA_CPU_KERNELS when set (fovea_module_create refuses a name it does
+ * not know or this CPU lacks), else "auto". Like the thread count, the
+ * family belongs to the module file. The families add products in the same
+ * order except amx-bf16 (its tile dot product has its own order), so bf16
+ * results there differ in the last bits. Returns 0, or non-zero with
+ * *error set (an unknown name, a family this CPU lacks, a CUDA module). */
+int fovea_module_set_cpu_kernels(fovea_module *module, const char *family,
+                                 char **error);
+
+/* CPU modules: the family the kernels run now ("" for CUDA modules). */
+const char *fovea_module_cpu_kernels(const fovea_module *module);
+
 /* CUDA modules: the stream (a CUstream) the module's runs go to, instead
  * of the runtime's own (NULL). A run enqueues its input copies, kernels and
  * output copies on it and synchronizes it once, at its end. Returns 0, or

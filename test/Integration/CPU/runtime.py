@@ -56,6 +56,38 @@ def run_image(dtype, sharded):
            "--output", f"{WORK}/y{threads}.npy", "--threads", threads)
         with open(f"{WORK}/y.npy", "rb") as a, open(f"{WORK}/y{threads}.npy", "rb") as b:
             assert a.read() == b.read(), f"--threads {threads} changed the result"
+    run_cpu_kernels(module, ckpt, dtype, tol)
+
+
+FAMILIES = ("amx-bf16", "avx512-bf16", "avx512", "avx2", "portable")
+
+
+def run_cpu_kernels(module, ckpt, dtype, tol):
+    """--cpu-kernels: every family this CPU runs matches the reference and is
+    the one the benchmark line names; the others are refused in one line."""
+    run = [f"{BIN}/fovea-run", module, "--weights", ckpt, "--input", f"{WORK}/x.npy",
+           "--expected-output", f"{WORK}/ref_{dtype}.npy", *tol, "--benchmark", "1"]
+    best = sh(*run).stdout
+    assert "; CPU kernels " in best, best
+    ran = []
+    for family in FAMILIES:
+        out = sh(*run, "--cpu-kernels", family, expect_ok=False)
+        if out.returncode != 0:
+            lines = out.stderr.strip().splitlines()
+            assert len(lines) == 1 and f"this CPU does not run the {family} kernels" in lines[0], \
+                (family, lines)
+            continue
+        assert "matches" in out.stdout and f"; CPU kernels {family}\n" in out.stdout, \
+            (family, out.stdout)
+        ran.append(family)
+    # The best is the default, and auto.
+    assert f"; CPU kernels {ran[0]}\n" in best, (ran, best)
+    assert f"; CPU kernels {ran[0]}\n" in sh(*run, "--cpu-kernels", "auto").stdout
+    assert ran[-1] == "portable", ran
+    # FOVEA_CPU_KERNELS is the default, and fovea-run's flag overrides it.
+    env = ["/usr/bin/env", "FOVEA_CPU_KERNELS=portable"]
+    assert "; CPU kernels portable\n" in sh(*env, *run).stdout
+    assert f"; CPU kernels {ran[0]}\n" in sh(*env, *run, "--cpu-kernels", "auto").stdout
 
 
 def run_video_evs():
@@ -103,6 +135,14 @@ def run_errors():
     for bad in ("-1", "two", "5000", ""):
         expect_error(run + ["--weights", good, "--input", f"{WORK}/one.npy", "--threads", bad],
                      f"--threads expects a count from 0 (every core) to 4096, got '{bad}'")
+    one = run + ["--weights", good, "--input", f"{WORK}/one.npy"]
+    expect_error(one + ["--cpu-kernels", "avx9"],
+                 "unknown CPU kernel family 'avx9' (expected auto, amx-bf16, avx512-bf16, "
+                 "avx512, avx2, portable)")
+    expect_error(one + ["--cpu-kernels", ""], "--cpu-kernels expects a kernel family name")
+    # A misspelled family in the environment is refused, not replaced.
+    expect_error(["/usr/bin/env", "FOVEA_CPU_KERNELS=AVX2"] + one,
+                 "FOVEA_CPU_KERNELS: unknown CPU kernel family 'AVX2'")
     for bad in ("yes", "-2", "2000"):
         expect_error(run + ["--weights", good, "--input", f"{WORK}/one.npy",
                             "--cuda-graphs", bad],
