@@ -24,6 +24,8 @@
 // four tiles, K blocks of 1024, 128-row blocks. Tiles are not renamed, so
 // each call drains the tile pipeline (C's tiles stored, the next call's
 // loaded): K blocks four times those of the vector kernels amortize that.
+// The operands are in L2 at that depth; the kernel prefetches each step's
+// tiles two steps ahead.
 //
 // Tasks are independent and each element's k order is fixed by kb and k,
 // so the thread count does not change the results; every family but AMX
@@ -323,6 +325,23 @@ template <int MR, int R> struct Avx2F32 {
 /// The k elements of one AMX tile row (64 bytes of bf16).
 constexpr int64_t kAmxDepth = 32;
 
+/// How many 32-k steps ahead the AMX kernel prefetches its operands. Its
+/// A micro-panel and B slice (64 KB each at K blocks of 1024) are in L2,
+/// not L1, and a tile load from L2 stalls the tile dot products behind it;
+/// the prefetches bring them to L1 first (qkv, fc1, fc2 shapes on one core:
+/// 1.12-1.43x the GFLOP/s without, medians of paired runs).
+constexpr int64_t kAmxPrefetchSteps = 2;
+
+/// Prefetches into L1 the two tiles (2 KB) of one step's operand that
+/// start `ahead` elements after `p`. The last steps of a call reach past
+/// the operand's buffer: the address is computed as an integer, and a
+/// prefetch of an unmapped line does nothing.
+FOVEA_INLINE void prefetchTiles(const uint16_t *p, int64_t ahead) {
+  uintptr_t line = reinterpret_cast<uintptr_t>(p) + ahead * sizeof(uint16_t);
+  for (int i = 0; i < 32; ++i)
+    _mm_prefetch(reinterpret_cast<const char *>(line + i * 64), _MM_HINT_T0);
+}
+
 /// Tiles 0-3: C (rows 0-15 and 16-31, columns 0-15 and 16-31), 4-5: A's
 /// two row halves, 6-7: B's two column halves; all 16 rows of 64 bytes.
 FOVEA_AMX void amxBegin() { fovea::rt::configureAmxTiles(); }
@@ -358,6 +377,8 @@ template <int MR, int R> struct AmxBf16 {
     for (int64_t kc = 0; kc < depth / kAmxDepth; ++kc) {
       const uint16_t *a = ap + kc * MR * kAmxDepth;
       const uint16_t *b = bp + kc * kAmxDepth * kPanel;
+      prefetchTiles(a, kAmxPrefetchSteps * MR * kAmxDepth);
+      prefetchTiles(b, kAmxPrefetchSteps * kAmxDepth * kPanel);
       _tile_loadd(6, b, kPanel * 4);
       _tile_loadd(7, b + kPanel, kPanel * 4);
       _tile_loadd(4, a, kAmxDepth * 2);
