@@ -161,7 +161,8 @@ INSTANTIATE_TEST_SUITE_P(
                                          Shape{113, 70, 257},
                                          Shape{130, 600, 64}, Shape{64, 64, 96},
                                          Shape{29, 40, 513},
-                                         Shape{40, 50, 1100}),
+                                         Shape{40, 50, 1100},
+                                         Shape{33, 40, 2100}),
                        ::testing::ValuesIn(kCpuIsas)),
     [](const ::testing::TestParamInfo<std::tuple<Shape, CpuIsa>> &info) {
       Shape s = std::get<0>(info.param);
