@@ -336,8 +336,9 @@ constexpr int64_t kAmxDepth = 32;
 /// How many 32-k steps ahead the AMX kernel prefetches its operands. Its
 /// A micro-panel and B slice (64 KB each at K blocks of 1024) are in L2,
 /// not L1, and a tile load from L2 stalls the tile dot products behind it;
-/// the prefetches bring them to L1 first (qkv, fc1, fc2 shapes on one core:
-/// 1.12-1.43x the GFLOP/s without, medians of paired runs).
+/// the prefetches bring them to L1 first (the six ViT-H shapes of
+/// cpu_gemm.py: 1.10-1.27x the GFLOP/s without on one thread, 1.20-1.36x on
+/// two, medians of paired runs).
 constexpr int64_t kAmxPrefetchSteps = 2;
 
 /// Prefetches into L1 the two tiles (2 KB) of one step's operand that
@@ -663,8 +664,9 @@ template <typename Packed, typename PackBlock, typename Slice>
 void blockLoops(const KernelSet<Packed> &ks, float *c, int64_t ldc, int64_t n,
                 int64_t k, int64_t rows, int64_t panel0, int64_t panelEnd,
                 const PackBlock &packBlock, const Slice &slice) {
-  // The packed block of A (at most 230 KB: per thread, not on the stack).
-  // Room for the packed depth, which AMX pads to whole tiles.
+  // The packed block of A, with room for the depth AMX pads to whole tiles
+  // (at most 512 KB, AMX's 128 rows x 2048 k: per thread, not on the
+  // stack).
   int64_t blockDepth = ks.blockDepth(k);
   static thread_local std::vector<Packed> block;
   block.resize(ks.blockRows * ceilDiv(blockDepth, kAmxDepth) * kAmxDepth);
