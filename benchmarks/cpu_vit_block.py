@@ -130,7 +130,7 @@ def main():
                         help="threads of both sides (torch.set_num_threads, FOVEA_NUM_THREADS)")
     parser.add_argument("--dtype", choices=["f32", "bf16"], default="f32")
     parser.add_argument("--cpu-kernels", default=None,
-                        choices=["amx-bf16", "avx512-bf16", "avx512", "avx2", "portable"],
+                        choices=list(FAMILY_FLAGS),
                         help="Fovea's CPU kernel family (FOVEA_CPU_KERNELS; default: the "
                              "CPU's best)")
     parser.add_argument("--pipeline-options", default="",

@@ -665,26 +665,21 @@ int runModule(const char *tool, const ModuleApi &api, Options &o,
     return fail(tool, message);
   }
   std::string error;
-  if (api.setThreads(module, o.threads, &cerror) != 0) {
-    std::string message = cerror ? cerror : "cannot set the threads";
+  // A setting the module refuses ends the tool with the module's message.
+  auto refused = [&](const char *fallback) {
+    std::string message = cerror ? cerror : fallback;
     api.freeError(cerror);
     api.destroy(module);
     return fail(tool, message);
-  }
+  };
+  if (api.setThreads(module, o.threads, &cerror) != 0)
+    return refused("cannot set the threads");
   if (!o.cpuKernels.empty() &&
-      api.setCpuKernels(module, o.cpuKernels.c_str(), &cerror) != 0) {
-    std::string message = cerror ? cerror : "cannot set the CPU kernels";
-    api.freeError(cerror);
-    api.destroy(module);
-    return fail(tool, message);
-  }
+      api.setCpuKernels(module, o.cpuKernels.c_str(), &cerror) != 0)
+    return refused("cannot set the CPU kernels");
   if (o.cudaGraphs >= 0 &&
-      api.setCudaGraphs(module, o.cudaGraphs, &cerror) != 0) {
-    std::string message = cerror ? cerror : "cannot set the CUDA graphs";
-    api.freeError(cerror);
-    api.destroy(module);
-    return fail(tool, message);
-  }
+      api.setCudaGraphs(module, o.cudaGraphs, &cerror) != 0)
+    return refused("cannot set the CUDA graphs");
   int status = runTimed(api, module, inputs, o, runs, error)
                    ? reportOutputs(tool, o, runs)
                    : fail(tool, error);

@@ -216,14 +216,22 @@ public:
 
   std::string metadata() const { return state->api.metadata(); }
 
+  /// Throws the module's message (or `fallback`) for a non-zero `status`.
+  /// `error` is taken by reference: it is read after the call that sets it,
+  /// whatever the order the arguments are evaluated in.
+  void check(int status, char *&error, const char *fallback) const {
+    if (status == 0)
+      return;
+    std::string message = error ? error : fallback;
+    state->api.freeError(error);
+    throw FoveaError(message);
+  }
+
   /// CPU modules: the kernel family of the runs ("auto": the best).
   void setCpuKernels(const std::string &family) {
     char *error = nullptr;
-    if (state->api.setCpuKernels(state->module, family.c_str(), &error) != 0) {
-      std::string message = error ? error : "cannot set the CPU kernels";
-      state->api.freeError(error);
-      throw FoveaError(message);
-    }
+    check(state->api.setCpuKernels(state->module, family.c_str(), &error),
+          error, "cannot set the CPU kernels");
   }
 
   std::string cpuKernels() const {
@@ -233,23 +241,17 @@ public:
   /// CUDA modules: the most CUDA graphs kept (0: off).
   void setCudaGraphs(int32_t maxGraphs) {
     char *error = nullptr;
-    if (state->api.setCudaGraphs(state->module, maxGraphs, &error) != 0) {
-      std::string message = error ? error : "cannot set the CUDA graphs";
-      state->api.freeError(error);
-      throw FoveaError(message);
-    }
+    check(state->api.setCudaGraphs(state->module, maxGraphs, &error), error,
+          "cannot set the CUDA graphs");
   }
 
   /// CUDA modules: the CUstream (an address) the runs go to; 0 for the
   /// runtime's own.
   void setStream(uintptr_t stream) {
     char *error = nullptr;
-    if (state->api.setStream(state->module, reinterpret_cast<void *>(stream),
-                             &error) != 0) {
-      std::string message = error ? error : "cannot set the stream";
-      state->api.freeError(error);
-      throw FoveaError(message);
-    }
+    check(state->api.setStream(state->module, reinterpret_cast<void *>(stream),
+                               &error),
+          error, "cannot set the stream");
   }
 
   std::string geometry(int64_t count, const std::vector<int64_t> &indices,
