@@ -210,7 +210,8 @@ static double flopsOf(Operation *op) {
     return batch * (4 * queries * keys * width + 5 * heads * queries * keys);
   }
   if (isa<vision::PatchEmbedOp, vision::TubeletEmbedOp>(op))
-    return 2 * out * lastDim(op->getOperand(1));
+    return 2 * out * lastDim(op->getOperand(1)) +
+           (op->getNumOperands() > 2 ? out : 0);
   if (isa<vision::LayerNormOp>(op))
     return 8 * out;
   if (isa<vision::RmsNormOp>(op))

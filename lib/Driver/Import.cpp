@@ -426,12 +426,12 @@ Value RunBuilder::embed(Value input, const Geometry &ig) {
     x = arith::TruncFOp::create(
         b, cast<RankedTensorType>(x.getType()).clone(element), x);
   if (ig.temporal > 1)
-    return vision::TubeletEmbedOp::create(b, x,
-                                          weight(gen + "video_embedder.weight"),
-                                          c.patchSize, ig.temporal)
+    return vision::TubeletEmbedOp::create(
+               b, x, weight(gen + "video_embedder.weight"), /*bias=*/Value(),
+               c.patchSize, ig.temporal)
         .getResult();
   return vision::PatchEmbedOp::create(b, x, weight(gen + "embedder.weight"),
-                                      c.patchSize)
+                                      /*bias=*/Value(), c.patchSize)
       .getResult();
 }
 

@@ -20,9 +20,10 @@ using namespace mlir::vision::lowering;
 
 /// Projects the patches of `frames` ([nt, T, C, H, W]) with `weight`
 /// ([D, T*C*P*P], vector order (t, c, yy, xx)) into [nt, Hp*Wp, D] of
-/// `resultType`: an f32 accumulation over (t, c, yy, xx), one rounding.
+/// `resultType`: an f32 accumulation over (t, c, yy, xx), plus `bias` ([D],
+/// null for none) in f32, one rounding.
 static Value embedPatches(OpBuilder &b, Location loc, Value frames,
-                          Value weight, int64_t patch,
+                          Value weight, Value bias, int64_t patch,
                           RankedTensorType resultType) {
   MLIRContext *ctx = b.getContext();
   auto framesType = cast<RankedTensorType>(frames.getType());
@@ -54,10 +55,27 @@ static Value embedPatches(OpBuilder &b, Location loc, Value frames,
                                    dimsMap(ctx, 8, {0, 1, 2, 3})},
                                   iterators(8, {4, 5, 6, 7}), yieldMulAdd)
             .getResult(0);
-  Value rounded = mapElements(b, loc, acc, element,
-                              [&](OpBuilder &nb, Location nl, Value v) {
-                                return fromF32(nb, nl, v, element);
-                              });
+  Value rounded;
+  if (!bias) {
+    rounded = mapElements(b, loc, acc, element,
+                          [&](OpBuilder &nb, Location nl, Value v) {
+                            return fromF32(nb, nl, v, element);
+                          });
+  } else {
+    Value init = createEmpty(b, loc, sizesOf(b, loc, acc), element);
+    rounded =
+        linalg::GenericOp::create(
+            b, loc, init.getType(), ValueRange{acc, bias}, init,
+            {b.getMultiDimIdentityMap(4), dimsMap(ctx, 4, {3}),
+             b.getMultiDimIdentityMap(4)},
+            iterators(4),
+            [&](OpBuilder &nb, Location nl, ValueRange args) {
+              Value v = arith::AddFOp::create(nb, nl, args[0],
+                                              toF32(nb, nl, args[1]));
+              linalg::YieldOp::create(nb, nl, fromF32(nb, nl, v, element));
+            })
+            .getResult(0);
+  }
   return tensor::CollapseShapeOp::create(
       b, loc, resultType, rounded,
       SmallVector<ReassociationIndices>{{0}, {1, 2}, {3}});
@@ -78,6 +96,7 @@ struct LowerPatchEmbed : OpRewritePattern<PatchEmbedOp> {
         rewriter, loc, type.clone(shape), op.getInput(),
         SmallVector<ReassociationIndices>{{0, 1}, {2}, {3}, {4}});
     rewriter.replaceOp(op, embedPatches(rewriter, loc, frames, op.getWeight(),
+                                        op.getBias(),
                                         static_cast<int64_t>(op.getPatchSize()),
                                         op.getType()));
     return success();
@@ -139,6 +158,7 @@ struct LowerTubeletEmbed : OpRewritePattern<TubeletEmbedOp> {
         rewriter, loc, grouped, frames,
         SmallVector<ReassociationIndices>{{0, 1}, {2}, {3}, {4}});
     rewriter.replaceOp(op, embedPatches(rewriter, loc, tubelets, op.getWeight(),
+                                        op.getBias(),
                                         static_cast<int64_t>(op.getPatchSize()),
                                         op.getType()));
     return success();

@@ -20,6 +20,24 @@ func.func @patch_embed(%x: tensor<2x3x32x48xbf16>, %w: tensor<8x768xbf16>) -> te
 
 // -----
 
+// A bias is added to the f32 accumulator before the one rounding.
+// CHECK-DAG: #[[$ID:.*]] = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
+// CHECK-DAG: #[[$COL:.*]] = affine_map<(d0, d1, d2, d3) -> (d3)>
+// CHECK-LABEL: func.func @patch_embed_bias
+// CHECK-SAME: %[[B:[a-z0-9]+]]: tensor<8xbf16>
+// CHECK: %[[ACC:.*]] = linalg.generic {{.*}} outs(%{{.*}} : tensor<2x2x3x8xf32>)
+// CHECK: linalg.generic {indexing_maps = [#[[$ID]], #[[$COL]], #[[$ID]]]{{.*}} ins(%[[ACC]], %[[B]] : tensor<2x2x3x8xf32>, tensor<8xbf16>) outs(%{{.*}} : tensor<2x2x3x8xbf16>)
+// CHECK-NEXT: ^bb0(%[[A:.*]]: f32, %[[C:.*]]: bf16, %{{.*}}: bf16):
+// CHECK-NEXT: %[[CF:.*]] = arith.extf %[[C]] : bf16 to f32
+// CHECK-NEXT: %[[S:.*]] = arith.addf %[[A]], %[[CF]] : f32
+// CHECK-NEXT: arith.truncf %[[S]] : f32 to bf16
+func.func @patch_embed_bias(%x: tensor<2x3x32x48xbf16>, %w: tensor<8x768xbf16>, %b: tensor<8xbf16>) -> tensor<2x6x8xbf16> {
+  %0 = vision.patch_embed %x, %w, %b {patch_size = 16 : i64} : (tensor<2x3x32x48xbf16>, tensor<8x768xbf16>, tensor<8xbf16>) -> tensor<2x6x8xbf16>
+  return %0 : tensor<2x6x8xbf16>
+}
+
+// -----
+
 // A dynamic frame count is padded to ceil(F/T)*T frames by repeating the
 // last one (index min(f, F - 1)), then grouped into tubelets.
 // CHECK-LABEL: func.func @tubelet_dynamic

@@ -173,6 +173,36 @@ func.func @patch_embed_c5(%x: tensor<1x3x32x32xf32>, %w: tensor<64x768xf32>) {
 
 // -----
 
+// patch_embed_c6: a bias of shape [D].
+func.func @patch_embed_c6(%x: tensor<1x3x32x32xf32>, %w: tensor<64x768xf32>, %b: tensor<32xf32>) {
+  // expected-error @+1 {{expects bias of shape [64], got 'tensor<32xf32>' (patch_embed_c6)}}
+  %0 = vision.patch_embed %x, %w, %b {patch_size = 16 : i64}
+      : (tensor<1x3x32x32xf32>, tensor<64x768xf32>, tensor<32xf32>) -> tensor<1x4x64xf32>
+  return
+}
+
+// -----
+
+// patch_embed_c6: a bias of the input's element type.
+func.func @patch_embed_c6_type(%x: tensor<1x3x32x32xbf16>, %w: tensor<64x768xbf16>, %b: tensor<64xf32>) {
+  // expected-error @+1 {{expects a bias of element type 'bf16', got 'f32' (patch_embed_c6)}}
+  %0 = vision.patch_embed %x, %w, %b {patch_size = 16 : i64}
+      : (tensor<1x3x32x32xbf16>, tensor<64x768xbf16>, tensor<64xf32>) -> tensor<1x4x64xbf16>
+  return
+}
+
+// -----
+
+// tubelet_embed_c6: a bias of shape [D].
+func.func @tubelet_embed_c6(%f: tensor<4x3x32x32xf32>, %w: tensor<64x1536xf32>, %b: tensor<64x1xf32>) {
+  // expected-error @+1 {{expects bias of shape [64], got 'tensor<64x1xf32>' (tubelet_embed_c6)}}
+  %0 = vision.tubelet_embed %f, %w, %b {patch_size = 16 : i64, temporal_patch_size = 2 : i64}
+      : (tensor<4x3x32x32xf32>, tensor<64x1536xf32>, tensor<64x1xf32>) -> tensor<2x4x64xf32>
+  return
+}
+
+// -----
+
 // tubelet_embed_c1: at least one frame.
 func.func @tubelet_embed_c1(%x: tensor<0x3x32x32xf32>, %w: tensor<64x1536xf32>) {
   // expected-error @+1 {{expects at least one frame, got 'tensor<0x3x32x32xf32>' (tubelet_embed_c1)}}

@@ -42,6 +42,20 @@ func.func @patch_embed(%x: tensor<?x3x512x512xbf16>, %w: tensor<1280x768xbf16>,
   return %0, %1 : tensor<?x1024x1280xbf16>, tensor<2x6x64xf32>
 }
 
+// An optional bias.
+// CHECK-LABEL: func.func @embed_bias
+func.func @embed_bias(%x: tensor<?x3x32x32xbf16>, %w: tensor<64x768xbf16>, %b: tensor<64xbf16>,
+                      %f: tensor<3x3x32x32xbf16>, %wt: tensor<64x1536xbf16>, %bt: tensor<64xbf16>)
+    -> (tensor<?x4x64xbf16>, tensor<2x4x64xbf16>) {
+  // CHECK: vision.patch_embed %{{.*}}, %{{.*}}, %{{.*}} {patch_size = 16 : i64} : (tensor<?x3x32x32xbf16>, tensor<64x768xbf16>, tensor<64xbf16>) -> tensor<?x4x64xbf16>
+  %0 = vision.patch_embed %x, %w, %b {patch_size = 16 : i64}
+      : (tensor<?x3x32x32xbf16>, tensor<64x768xbf16>, tensor<64xbf16>) -> tensor<?x4x64xbf16>
+  // CHECK: vision.tubelet_embed %{{.*}}, %{{.*}}, %{{.*}} {patch_size = 16 : i64, temporal_patch_size = 2 : i64} : (tensor<3x3x32x32xbf16>, tensor<64x1536xbf16>, tensor<64xbf16>) -> tensor<2x4x64xbf16>
+  %1 = vision.tubelet_embed %f, %wt, %bt {patch_size = 16 : i64, temporal_patch_size = 2 : i64}
+      : (tensor<3x3x32x32xbf16>, tensor<64x1536xbf16>, tensor<64xbf16>) -> tensor<2x4x64xbf16>
+  return %0, %1 : tensor<?x4x64xbf16>, tensor<2x4x64xbf16>
+}
+
 // CHECK-LABEL: func.func @tubelet_embed
 func.func @tubelet_embed(%f: tensor<?x3x384x672xbf16>, %w: tensor<1280x1536xbf16>,
                          %odd: tensor<5x3x32x32xf16>, %w16: tensor<64x1536xf16>,

@@ -3,9 +3,10 @@
 for the CPU and compared with the composed PyTorch reference: image and
 video, T=1 and T=2 (odd and even frame counts through one module), EVS off
 and on (q = 0.5, 0.75; kept and per-tubelet counts exact on f32), f32 and
-bf16; and with the off-by-default fold of the LayerNorms' scale and shift
-into the next linears (vision-fold-norm-affine), which changes rounding
-only."""
+bf16; and with the off-by-default folds that change rounding only: the
+LayerNorms' scale and shift into the next linears (vision-fold-norm-affine)
+and the pixel normalization into the patch and tubelet embedding weights
+(vision-fold-input-normalization)."""
 
 import torch
 
@@ -63,6 +64,10 @@ cases.run("tiny video T=1 f32", run, "tiny", "video", "f32", 0.0, [3])
 for dtype in ("f32", "bf16"):
     cases.run(f"tiny image {dtype}, norm affine folded", run, "tiny", "image", dtype,
               0.0, [2], ["--fusion-enable=fold-norm-affine"])
+    cases.run(f"tiny image {dtype}, input normalization folded", run, "tiny", "image",
+              dtype, 0.0, [2], ["--fusion-enable=fold-input-normalization"])
+    cases.run(f"tiny-video T=2 {dtype}, input normalization folded", run, "tiny-video",
+              "video", dtype, 0.0, [5], ["--fusion-enable=fold-input-normalization"])
 for rate in (0.5, 0.75):
     cases.run(f"tiny-video EVS q={rate} f32", run, "tiny-video", "video", "f32", rate, [5, 8])
 cases.run("tiny-video EVS q=0.5 bf16", run, "tiny-video", "video", "bf16", 0.5, [7])

@@ -99,9 +99,9 @@ VISION_SINGLE_RESULT_OP(ResizeOp, "resize_c4")
 template <typename View>
 FailureOr<RankedTensorType> PatchEmbedOp::computeResultType(EmitErrorFn e,
                                                             View view) {
-  return inferPatchEmbedType(e, view.getInput().getType(),
-                             view.getWeight().getType(),
-                             static_cast<int64_t>(view.getPatchSize()));
+  return inferPatchEmbedType(
+      e, view.getInput().getType(), view.getWeight().getType(),
+      static_cast<int64_t>(view.getPatchSize()), typeOrNull(view.getBias()));
 }
 VISION_SINGLE_RESULT_OP(PatchEmbedOp, "patch_embed_c5")
 
@@ -111,7 +111,8 @@ FailureOr<RankedTensorType> TubeletEmbedOp::computeResultType(EmitErrorFn e,
   return inferTubeletEmbedType(
       e, view.getFrames().getType(), view.getWeight().getType(),
       static_cast<int64_t>(view.getPatchSize()),
-      static_cast<int64_t>(view.getTemporalPatchSize()));
+      static_cast<int64_t>(view.getTemporalPatchSize()),
+      typeOrNull(view.getBias()));
 }
 VISION_SINGLE_RESULT_OP(TubeletEmbedOp, "tubelet_embed_c5")
 

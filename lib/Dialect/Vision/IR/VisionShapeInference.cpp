@@ -161,16 +161,39 @@ checkEmbedding(EmitErrorFn emitError, StringRef op, RankedTensorType input,
                         weight.getDimSize(0));
 }
 
+/// Checks the optional bias of the embeddings (constraint c6): [D], of the
+/// input's element type.
+static LogicalResult checkEmbeddingBias(EmitErrorFn emitError, StringRef op,
+                                        RankedTensorType input, Type bias,
+                                        int64_t width) {
+  if (!bias)
+    return success();
+  std::string c6 = (op + "_c6").str();
+  auto type = dyn_cast<RankedTensorType>(bias);
+  if (!type)
+    return failure();
+  if (type.getRank() != 1 || type.getDimSize(0) != width)
+    return ConstraintError(emitError, c6)
+           << "expects bias of shape [" << width << "], got " << bias;
+  if (type.getElementType() != input.getElementType())
+    return ConstraintError(emitError, c6)
+           << "expects a bias of element type " << input.getElementType()
+           << ", got " << type.getElementType();
+  return success();
+}
+
 FailureOr<RankedTensorType> vision::inferPatchEmbedType(EmitErrorFn emitError,
                                                         Type input, Type weight,
-                                                        int64_t patchSize) {
+                                                        int64_t patchSize,
+                                                        Type bias) {
   auto inputType = dyn_cast<RankedTensorType>(input);
   auto weightType = dyn_cast<RankedTensorType>(weight);
   if (!inputType || !weightType)
     return failure();
   auto dims = checkEmbedding(emitError, "patch_embed", inputType, weightType,
                              patchSize, /*temporalPatchSize=*/1);
-  if (failed(dims))
+  if (failed(dims) || failed(checkEmbeddingBias(emitError, "patch_embed",
+                                                inputType, bias, dims->second)))
     return failure();
   return RankedTensorType::get(
       {inputType.getDimSize(0), dims->first, dims->second},
@@ -179,7 +202,8 @@ FailureOr<RankedTensorType> vision::inferPatchEmbedType(EmitErrorFn emitError,
 
 FailureOr<RankedTensorType>
 vision::inferTubeletEmbedType(EmitErrorFn emitError, Type frames, Type weight,
-                              int64_t patchSize, int64_t temporalPatchSize) {
+                              int64_t patchSize, int64_t temporalPatchSize,
+                              Type bias) {
   auto framesType = dyn_cast<RankedTensorType>(frames);
   auto weightType = dyn_cast<RankedTensorType>(weight);
   if (!framesType || !weightType)
@@ -191,7 +215,9 @@ vision::inferTubeletEmbedType(EmitErrorFn emitError, Type frames, Type weight,
            << "expects at least one frame, got " << frames;
   auto dims = checkEmbedding(emitError, "tubelet_embed", framesType, weightType,
                              patchSize, temporalPatchSize);
-  if (failed(dims))
+  if (failed(dims) ||
+      failed(checkEmbeddingBias(emitError, "tubelet_embed", framesType, bias,
+                                dims->second)))
     return failure();
   int64_t numTubelets = ShapedType::isDynamic(numFrames)
                             ? ShapedType::kDynamic

@@ -19,7 +19,8 @@ using namespace mlir;
 using namespace mlir::vision;
 
 /// The embedding, the normalization (and cast) producing its pixels, the
-/// position add consuming it (with the broadcast of the embedding) and the
+/// rounding of its result (where it is f32 in a bf16 model), the position add
+/// consuming it (with the broadcast of the embedding) and the
 /// prefix tokens put before it.
 static SmallVector<Operation *> patchEmbedGroup(Operation *embed) {
   SmallVector<Operation *> ops = {embed};
@@ -33,6 +34,12 @@ static SmallVector<Operation *> patchEmbedGroup(Operation *embed) {
       pixels->getResult(0).hasOneUse() && !isGrouped(pixels))
     ops.push_back(pixels);
   Value value = embed->getResult(0);
+  // The rounding of an f32 embedding (vision-fold-input-normalization).
+  if (auto round =
+          dyn_cast_or_null<arith::TruncFOp>(soleUngroupedUser(value))) {
+    ops.push_back(round);
+    value = round.getResult();
+  }
   Operation *add = soleUngroupedUser(value);
   if (!isTensorAdd(add))
     return ops;

@@ -22,6 +22,8 @@ ArrayRef<FusionPassInfo> vision::fusionPasses() {
       // Off by default: it changes rounding.
       {"vision-fold-norm-affine", std::nullopt, false,
        createVisionFoldNormAffine},
+      {"vision-fold-input-normalization", std::nullopt, false,
+       createVisionFoldInputNormalization},
       {"vision-fuse-patch-embed", FusionRule::patch_embed, true,
        createVisionFusePatchEmbed},
       {"vision-fuse-matmul-epilogue", FusionRule::matmul_epilogue, true,
@@ -163,7 +165,7 @@ std::string vision::fusionGroupName(Operation *anchor, FusionRule rule,
                                     std::optional<unsigned> weightOperand) {
   std::string base;
   StringAttr weight = weightName(anchor, weightOperand);
-  if (!weight)
+  if (!weight && weightOperand)
     weight = anchor->getAttrOfType<StringAttr>(
         VisionDialect::FoldedWeightAttrHelper::getNameStr());
   if (weight) {

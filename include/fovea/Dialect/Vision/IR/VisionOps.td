@@ -105,12 +105,15 @@ def Vision_ResizeOp : Vision_InferredOp<"resize"> {
 def Vision_PatchEmbedOp : Vision_InferredOp<"patch_embed"> {
   let summary = "Cuts images into patches and projects them linearly";
   let description = [{
-    Im2Patches followed by the bias-free patch projection of RADIO (§2):
+    Im2Patches followed by the patch projection of RADIO (§2):
     `patch[n, py*Wp + px, c*P*P + yy*P + xx] = x[n, c, py*P + yy, px*P + xx]`
     (vector order (c, yy, xx); patches row-major), then
-    `result = patch @ weight^T` with f32 accumulation and one rounding to the
-    element type. `weight` has the checkpoint layout [D, C*P*P]
-    (`patch_generator.embedder.weight`).
+    `result = patch @ weight^T (+ bias)` with f32 accumulation, the bias
+    added to the f32 accumulator, and one rounding to the element type.
+    `weight` has the checkpoint layout [D, C*P*P]
+    (`patch_generator.embedder.weight`). RADIO's projection has no bias; a
+    bias comes from checkpoints that have one or from
+    `vision-fold-input-normalization`.
 
     Constraints:
     - (patch_embed_c1) `input` has rank 4 (N, C, H, W) with static C, H, W;
@@ -119,6 +122,8 @@ def Vision_PatchEmbedOp : Vision_InferredOp<"patch_embed"> {
     - (patch_embed_c3) `weight` has C*P*P columns.
     - (patch_embed_c4) `input`, `weight` and `result` share the element type.
     - (patch_embed_c5) `result` has shape [N, (H/P)*(W/P), D].
+    - (patch_embed_c6) `bias`, when present, has shape [D] and the element
+      type of `input`.
 
     Example:
     ```mlir
@@ -127,10 +132,10 @@ def Vision_PatchEmbedOp : Vision_InferredOp<"patch_embed"> {
     ```
   }];
   let arguments = (ins Vision_FloatTensor:$input, Vision_FloatTensor:$weight,
-                       I64Attr:$patch_size);
+                       Optional<Vision_FloatTensor>:$bias, I64Attr:$patch_size);
   let results = (outs Vision_FloatTensor:$result);
   let assemblyFormat = [{
-    $input `,` $weight attr-dict `:` functional-type(operands, results)
+    $input `,` $weight (`,` $bias^)? attr-dict `:` functional-type(operands, results)
   }];
 }
 
@@ -143,8 +148,8 @@ def Vision_TubeletEmbedOp : Vision_InferredOp<"tubelet_embed"> {
     (never zeros) to `ceil(F / T) * T` frames. Tubelet `tau` concatenates the
     patch vectors of frames `tau*T ... tau*T + T - 1` in frame-major order
     (vector order (t, c, yy, xx)), and is projected with
-    `result = tubelet @ weight^T` (f32 accumulation, one rounding), `weight`
-    in the checkpoint layout [D, T*C*P*P]
+    `result = tubelet @ weight^T (+ bias)` (f32 accumulation, the bias added
+    in f32, one rounding), `weight` in the checkpoint layout [D, T*C*P*P]
     (`patch_generator.video_embedder.weight`). T = 1 is the image embedder
     applied to every frame. The frame count may be dynamic.
 
@@ -157,6 +162,8 @@ def Vision_TubeletEmbedOp : Vision_InferredOp<"tubelet_embed"> {
     - (tubelet_embed_c4) `frames`, `weight` and `result` share the element
       type.
     - (tubelet_embed_c5) `result` has shape [ceil(F/T), (H/P)*(W/P), D].
+    - (tubelet_embed_c6) `bias`, when present, has shape [D] and the element
+      type of `frames`.
 
     Example:
     ```mlir
@@ -165,10 +172,11 @@ def Vision_TubeletEmbedOp : Vision_InferredOp<"tubelet_embed"> {
     ```
   }];
   let arguments = (ins Vision_FloatTensor:$frames, Vision_FloatTensor:$weight,
-                       I64Attr:$patch_size, I64Attr:$temporal_patch_size);
+                       Optional<Vision_FloatTensor>:$bias, I64Attr:$patch_size,
+                       I64Attr:$temporal_patch_size);
   let results = (outs Vision_FloatTensor:$result);
   let assemblyFormat = [{
-    $frames `,` $weight attr-dict `:` functional-type(operands, results)
+    $frames `,` $weight (`,` $bias^)? attr-dict `:` functional-type(operands, results)
   }];
 }
 

@@ -32,12 +32,14 @@ FailureOr<RankedTensorType> inferResizeType(EmitErrorFn emitError, Type input,
 
 FailureOr<RankedTensorType> inferPatchEmbedType(EmitErrorFn emitError,
                                                 Type input, Type weight,
-                                                int64_t patchSize);
+                                                int64_t patchSize,
+                                                Type bias = {});
 
 FailureOr<RankedTensorType> inferTubeletEmbedType(EmitErrorFn emitError,
                                                   Type frames, Type weight,
                                                   int64_t patchSize,
-                                                  int64_t temporalPatchSize);
+                                                  int64_t temporalPatchSize,
+                                                  Type bias = {});
 
 FailureOr<RankedTensorType> inferInterpPosEmbedType(EmitErrorFn emitError,
                                                     Type table,
