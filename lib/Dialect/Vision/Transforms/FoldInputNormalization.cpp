@@ -65,13 +65,6 @@ static Value columnConstant(OpBuilder &b, Location loc, int64_t columns,
       b, loc, DenseElementsAttr::get(type, ArrayRef<float>(values)));
 }
 
-static Value widen(OpBuilder &b, Location loc, Value value) {
-  auto type = cast<RankedTensorType>(value.getType());
-  if (type.getElementType().isF32())
-    return value;
-  return arith::ExtFOp::create(b, loc, type.clone(b.getF32Type()), value);
-}
-
 /// Rewrites one fold: the normalization keeps only its division by 255; the
 /// embedding becomes an f32 embedding of those pixels (no cast to the
 /// storage type before it) with the weight's columns divided by their
@@ -106,7 +99,7 @@ static void rewriteFold(OpBuilder &b, const Fold &fold) {
   }
 
   // W' = W * (1 / s) along the columns, in f32.
-  Value wide = widen(b, loc, weight);
+  Value wide = widenToF32(b, loc, weight);
   auto wideType = cast<RankedTensorType>(wide.getType());
   Value scaleInit = tensor::EmptyOp::create(b, loc, wideType.getShape(),
                                             wideType.getElementType());
@@ -131,7 +124,7 @@ static void rewriteFold(OpBuilder &b, const Fold &fold) {
                    .getResult(0);
   if (embed->getNumOperands() > 2)
     bias = arith::AddFOp::create(b, loc, bias,
-                                 widen(b, loc, embed->getOperand(2)));
+                                 widenToF32(b, loc, embed->getOperand(2)));
 
   // The f32 embedding of x / 255 and its one rounding to the storage type.
   b.setInsertionPoint(embed);

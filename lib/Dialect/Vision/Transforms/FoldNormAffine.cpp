@@ -63,22 +63,17 @@ static Value shiftedBias(OpBuilder &b, Location loc, Value weight, Value beta,
   auto type = cast<RankedTensorType>(weight.getType());
   Type element = type.getElementType();
   FloatType f32 = b.getF32Type();
-  auto widen = [&](Value value) -> Value {
-    auto t = cast<RankedTensorType>(value.getType());
-    if (t.getElementType() == f32)
-      return value;
-    return arith::ExtFOp::create(b, loc, t.clone(f32), value);
-  };
   auto biasType = RankedTensorType::get({type.getDimSize(0)}, f32);
   // A fresh accumulator: the bias itself (a weight argument) must not be
   // the matvec's destination, which bufferization would update in place.
   Value zero = splat(b, loc, biasType, 0.0);
   Value sum = linalg::MatvecOp::create(b, loc, TypeRange{biasType},
-                                       ValueRange{widen(weight), widen(beta)},
+                                       ValueRange{widenToF32(b, loc, weight),
+                                                  widenToF32(b, loc, beta)},
                                        ValueRange{zero})
                   .getResult(0);
   if (bias)
-    sum = arith::AddFOp::create(b, loc, sum, widen(bias));
+    sum = arith::AddFOp::create(b, loc, sum, widenToF32(b, loc, bias));
   if (element == f32)
     return sum;
   return arith::TruncFOp::create(b, loc, biasType.clone(element), sum);

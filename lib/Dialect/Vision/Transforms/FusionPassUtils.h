@@ -42,6 +42,15 @@ inline bool isTensorAdd(Operation *op) {
   return add && isa<RankedTensorType>(add.getType());
 }
 
+/// `value` as an f32 tensor: itself when it is one, else its `arith.extf`
+/// (the folds compute their weight-only values in f32).
+inline Value widenToF32(OpBuilder &b, Location loc, Value value) {
+  auto type = cast<RankedTensorType>(value.getType());
+  if (type.getElementType().isF32())
+    return value;
+  return arith::ExtFOp::create(b, loc, type.clone(b.getF32Type()), value);
+}
+
 /// Forms the group of `ops` around `anchor`, named after the weight at
 /// operand `weightOperand` of `anchor`. Ops that cannot be grouped are left
 /// alone.
