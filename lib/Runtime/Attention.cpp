@@ -10,9 +10,13 @@
 //                                         vdpbf16ps)
 //   m'  = max(m, rowmax(S) * scale)
 //   P   = exp(S * scale - m'),  a = exp(m - m')
-//   l   = a * l + rowsum(P),    O = a * O + P V_blk  (the f32 microkernel,
-//                                                     V widened to f32)
+//   l   = a * l + rowsum(P),    O = a * O + P V_blk  (f32: the f32
+//                                         microkernel; bf16: P rounded to
+//                                         bf16, vdpbf16ps, as flash
+//                                         attention and the GPU kernel do)
 //   out = O / l                           rounded to the output type
+//
+// l sums the f32 probabilities (before any rounding), as on the GPU.
 //
 // exp is a polynomial (Cephes' expf: relative error below 2 ulp) in loops
 // the compiler vectorizes, built for AVX-512, AVX2 and any x86-64 and chosen
@@ -44,9 +48,6 @@ constexpr int64_t kQueryRows = 64;
 constexpr int64_t kKeyBlock = 256;
 
 int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
-
-float toF32(float x) { return x; }
-float toF32(uint16_t x) { return bf16ToFloat(x); }
 
 /// Element strides of q, k and v between batch rows, tokens and elements.
 struct AttentionStrides {
@@ -83,11 +84,11 @@ void packKeys(const uint16_t *k, int64_t tokenStride, int64_t elementStride,
              d % 2] = k[j * tokenStride + d * elementStride];
 }
 
-/// V of one head as the f32 B operands of O += P V_blk, one per key block
-/// (block `kb` at kb * panels * kKeyBlock * 32): B[j', c] = V[j0 + j', c]
-/// with K = the block's length.
-template <typename Element>
-void packValues(const Element *v, int64_t tokenStride, int64_t elementStride,
+/// V of one head as the B operands of O += P V_blk, one per key block
+/// (block `kb` at kb * panels * kKeyBlock * 32 elements; kKeyBlock is even):
+/// B[j', c] = V[j0 + j', c] with K = the block's length, in the matmul's
+/// f32 or bf16 layout (bf16: pairs of keys, a zero after an odd last key).
+void packValues(const float *v, int64_t tokenStride, int64_t elementStride,
                 int64_t tokens, int64_t headDim, std::vector<float> &packed) {
   int64_t panels = ceilDiv(headDim, kPanel);
   packed.assign(ceilDiv(tokens, kKeyBlock) * panels * kKeyBlock * kPanel, 0.0f);
@@ -97,7 +98,23 @@ void packValues(const Element *v, int64_t tokenStride, int64_t elementStride,
     float *base = packed.data() + block * panels * kKeyBlock * kPanel;
     for (int64_t d = 0; d < headDim; ++d)
       base[((d / kPanel) * length + (j - j0)) * kPanel + d % kPanel] =
-          toF32(v[j * tokenStride + d * elementStride]);
+          v[j * tokenStride + d * elementStride];
+  }
+}
+
+void packValues(const uint16_t *v, int64_t tokenStride, int64_t elementStride,
+                int64_t tokens, int64_t headDim,
+                std::vector<uint16_t> &packed) {
+  int64_t panels = ceilDiv(headDim, kPanel);
+  packed.assign(ceilDiv(tokens, kKeyBlock) * panels * kKeyBlock * kPanel, 0);
+  for (int64_t j = 0; j < tokens; ++j) {
+    int64_t block = j / kKeyBlock, j0 = block * kKeyBlock;
+    int64_t pairs = ceilDiv(std::min(kKeyBlock, tokens - j0), 2);
+    int64_t jj = j - j0;
+    uint16_t *base = packed.data() + block * panels * kKeyBlock * kPanel;
+    for (int64_t d = 0; d < headDim; ++d)
+      base[(((d / kPanel) * pairs + jj / 2) * kPanel + d % kPanel) * 2 +
+           jj % 2] = v[j * tokenStride + d * elementStride];
   }
 }
 
@@ -115,6 +132,24 @@ void scores(const uint16_t *q, int64_t headDim,
   fovea_matmul_bf16(q, headDim,
                     keys.data() + (j0 / kPanel) * pairs * kPanel * 2, s,
                     kKeyBlock, rows, count, headDim);
+}
+
+/// O[rows, headDim] += P V_blk, P the f32 probabilities (row stride
+/// kKeyBlock) of `count` keys; bf16 rounds them first into `rounded`.
+void weightedSum(const float *p, std::vector<float> &, const float *values,
+                 float *o, int64_t rows, int64_t headDim, int64_t count) {
+  fovea_matmul_f32(p, kKeyBlock, values, o, headDim, rows, headDim, count);
+}
+
+void weightedSum(const float *p, std::vector<uint16_t> &rounded,
+                 const uint16_t *values, float *o, int64_t rows,
+                 int64_t headDim, int64_t count) {
+  rounded.resize(kQueryRows * kKeyBlock);
+  for (int64_t i = 0; i < rows; ++i)
+    for (int64_t j = 0; j < count; ++j)
+      rounded[i * kKeyBlock + j] = floatToBf16(p[i * kKeyBlock + j]);
+  fovea_matmul_bf16(rounded.data(), kKeyBlock, values, o, headDim, rows,
+                    headDim, count);
 }
 
 void store(float *out, float value) { *out = value; }
@@ -221,8 +256,8 @@ SoftmaxBlock softmaxBlock() {
 
 /// Per-thread buffers, kept between tasks.
 template <typename Element> struct Scratch {
-  std::vector<Element> queries, keys;
-  std::vector<float> values, s, o, m, l;
+  std::vector<Element> queries, keys, values, probabilities;
+  std::vector<float> s, o, m, l;
 };
 
 template <typename Element>
@@ -264,10 +299,10 @@ void runHead(const Problem<Element> &p, int64_t task) {
              scratch.s.data(), rows, count);
       softmax(scratch.s.data(), rows, count, scale, scratch.m.data(),
               scratch.l.data(), scratch.o.data(), d);
-      fovea_matmul_f32(scratch.s.data(), kKeyBlock,
-                       scratch.values.data() +
-                           (j0 / kKeyBlock) * panels * kKeyBlock * kPanel,
-                       scratch.o.data(), d, rows, d, count);
+      weightedSum(scratch.s.data(), scratch.probabilities,
+                  scratch.values.data() +
+                      (j0 / kKeyBlock) * panels * kKeyBlock * kPanel,
+                  scratch.o.data(), rows, d, count);
     }
     for (int64_t i = 0; i < rows; ++i)
       for (int64_t c = 0; c < d; ++c)

@@ -135,6 +135,26 @@ TEST_P(AttentionTest, Bf16MatchesReferenceToBf16Rounding) {
         << "element " << i;
 }
 
+// The bf16 kernel rounds the probabilities to bf16 before P V (as flash
+// attention does): one query, keys 0 and -1 and scale -ln(x) give P = [1, x]
+// with x = 0.75 + a quarter of bf16's ulp there, far from a rounding
+// boundary, so bf16(x) = 0.75 exactly; v = [-0.75, 1] then sums to exactly 0
+// (products exact, f32 sums), where f32 probabilities give (x - 0.75) /
+// (1 + x), about 5.6e-4, as a bf16 about 2^-11.
+TEST_P(AttentionTest, Bf16RoundsProbabilitiesBeforeTheWeightedSum) {
+  const double x = 0.75 + 0.25 * 0x1p-8;
+  // [2 tokens, q k v] with one head of dimension 1; token 1's query is 0.
+  std::vector<uint16_t> qkv = {floatToBf16(1.0f),   floatToBf16(0.0f),
+                               floatToBf16(-0.75f), floatToBf16(0.0f),
+                               floatToBf16(-1.0f),  floatToBf16(1.0f)};
+  int64_t strides[9] = {6, 3, 1, 6, 3, 1, 6, 3, 1};
+  std::vector<uint16_t> out(2);
+  fovea_attention_bf16(qkv.data(), qkv.data() + 1, qkv.data() + 2, out.data(),
+                       1, 2, 1, 1, strides, -std::log(x));
+  EXPECT_EQ(bf16ToFloat(out[0]), 0.0f);
+  EXPECT_EQ(bf16ToFloat(out[1]), 0.125f); // (-0.75 + 1) / 2
+}
+
 INSTANTIATE_TEST_SUITE_P(
     Shapes, AttentionTest,
     ::testing::Combine(::testing::Values(Case{2, 37, 3, 13},

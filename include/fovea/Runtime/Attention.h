@@ -8,9 +8,12 @@
 //                        exp(s_ij - m_i),
 //   s_ij = scale * q[b, i, h*D :] . k[b, j, h*D :],  m_i = max_j s_ij
 //
-// in f32 (bf16 inputs widened exactly; the scores' dot products with
-// vdpbf16ps where the CPU has it, see Matmul.h), normalized once per row
-// after the weighted sum, rounded to bf16 at the end for bf16. Threads
+// in f32 (bf16 inputs widened exactly; the dot products with vdpbf16ps
+// where the CPU has it, see Matmul.h; bf16 rounds the probabilities
+// exp(s_ij - m) to bf16 for the weighted sum, m the running maximum of the
+// online softmax, while the denominator adds them in f32, as flash
+// attention does), normalized once per row after the weighted sum, rounded
+// to bf16 at the end for bf16. Threads
 // split the (batch, head) pairs; the bits do not depend on their count.
 //
 //===----------------------------------------------------------------------===//

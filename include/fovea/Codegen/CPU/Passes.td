@@ -168,8 +168,9 @@ def CpuCallAttention : Pass<"fovea-cpu-call-attention", "func::FuncOp"> {
     or bf16 becomes a call of `fovea_attention_f32` / `fovea_attention_bf16`
     (`include/fovea/Runtime/Attention.h`): one task per (batch row, head)
     on the module's threads, the scores `Q K^T` and the weighted sum `P V`
-    on the matmul microkernels, f32 softmax, one normalization per row
-    after the sum. Only one head's `[L, L]` scores exist per thread at a
+    on the matmul microkernels, f32 softmax (bf16: the probabilities
+    rounded to bf16 for `P V`, as flash attention does), one normalization
+    per row after the sum. Only one head's `[L, L]` scores exist per thread at a
     time. q, k and v are read through `bufferization.to_buffer` with any
     strides (they are views of the fused qkv projection; their nine
     strides go to the call through a stack array), the result is a fresh

@@ -133,7 +133,7 @@ def GpuFlashAttention : Pass<"fovea-gpu-flash-attention", "func::FuncOp"> {
     softmax with f32 running row maxima and sums (quad shuffles for the row
     reductions); P rounded to bf16 as the A operand of `O += P V`; at the
     end `O / sum`, rounded once to bf16. The probabilities in bf16 are what
-    flash-attention kernels do; the CPU lowering keeps them in f32.
+    flash-attention kernels do, and the CPU runtime's bf16 attention too.
 
     With `emulate-warps`, the same kernel is built for the host as in
     `fovea-gpu-mma-contractions`: lanes become loops, register arrays gain
