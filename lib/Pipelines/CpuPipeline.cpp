@@ -101,13 +101,21 @@ void fovea::addCpuBufferizedPhase(OpPassManager &pm,
   buildBufferizationPipeline(pm);
   if (options.microkernels)
     pm.addPass(vision::createCpuCallMicrokernels());
-  // The loops of the fusion groups run in order on the host, reusing one
-  // stack slot for a row's statistics.
-  pm.addPass(createForallToForLoopPass());
+  // The loops of the fusion groups: with parallel-loops, the outermost stay
+  // scf.forall until fovea-cpu-parallel-loops below; the others run in
+  // order on the host, reusing one stack slot for a row's statistics.
+  if (!options.parallelLoops)
+    pm.addPass(createForallToForLoopPass());
   vision::PromoteLoopBuffersOptions promote;
   promote.hoist = true;
   pm.addNestedPass<func::FuncOp>(vision::createPromoteLoopBuffers(promote));
-  pm.addPass(createConvertLinalgToLoopsPass());
+  // With parallel-loops, the parallel dimensions of the ops outside the
+  // fusion groups' loops (matmul epilogues, fills, copies) become
+  // scf.parallel, which fovea-cpu-parallel-loops spreads too.
+  if (options.parallelLoops)
+    pm.addPass(createConvertLinalgToParallelLoopsPass());
+  else
+    pm.addPass(createConvertLinalgToLoopsPass());
   pm.addPass(createCanonicalizerPass());
   // Each buffer is allocated at its first use and freed after its last,
   // not at the ends of @run: the next layer's buffers reuse its memory (the
@@ -116,6 +124,11 @@ void fovea::addCpuBufferizedPhase(OpPassManager &pm,
   // LLVM then compiles one ViT block instead of 32.
   if (options.outlineLayers)
     pm.addPass(vision::createOutlineLayers());
+  // After the deallocations are placed: a task's buffers outlive its call.
+  if (options.parallelLoops) {
+    pm.addPass(vision::createCpuParallelLoops());
+    pm.addPass(createForallToForLoopPass());
+  }
 }
 
 void fovea::addCpuLLVMPhase(OpPassManager &pm, const PipelineOptions &options) {

@@ -2,6 +2,7 @@
 
 #include "fovea/Runtime/ThreadPool.h"
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <cstdlib>
@@ -157,4 +158,19 @@ void fovea::rt::setNumThreads(int threads) { pool().setThreads(threads); }
 void fovea::rt::parallelFor(int64_t count, void (*task)(void *, int64_t),
                             void *context) {
   pool().run(count, task, context);
+}
+
+extern "C" void fovea_parallel_for(int64_t count,
+                                   void (*task)(void *, int64_t, int64_t),
+                                   void *context) {
+  if (count <= 0)
+    return;
+  // A few chunks per thread: the rows of one loop take about the same time,
+  // and a thread that finishes early takes the next chunk.
+  int64_t chunks = std::min<int64_t>(count, int64_t(numThreads()) * 4);
+  int64_t size = (count + chunks - 1) / chunks;
+  chunks = (count + size - 1) / size;
+  parallelFor(chunks, [&](int64_t chunk) {
+    task(context, chunk * size, std::min(count, (chunk + 1) * size));
+  });
 }

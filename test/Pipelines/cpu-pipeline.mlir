@@ -26,8 +26,11 @@
 // LOOPS-LABEL: func.func @block
 // LOOPS-SAME: memref<?x8x32xbf16>
 // LOOPS-NOT: linalg.
-// LOOPS: scf.for
 // LOOPS: memref.alloc
+// The loops run on the module's threads (fovea-cpu-parallel-loops).
+// LOOPS: call @fovea_parallel_for
+// LOOPS: func.func private @block_loop
+// LOOPS: scf.for
 func.func @block(%x: tensor<?x8x32xbf16>, %w: tensor<32x32xbf16>, %b: tensor<32xbf16>) -> tensor<?x8x32xbf16>
     attributes {llvm.emit_c_interface} {
   %0 = vision.linear %x, %w, %b : (tensor<?x8x32xbf16>, tensor<32x32xbf16>, tensor<32xbf16>) -> tensor<?x8x32xbf16>

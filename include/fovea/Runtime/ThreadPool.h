@@ -44,4 +44,14 @@ template <typename Fn> void parallelFor(int64_t count, const Fn &fn) {
 
 } // namespace fovea::rt
 
+extern "C" {
+/// The parallel loops of CPU modules (fovea-cpu-parallel-loops): runs
+/// `task(context, lo, hi)` over chunks [lo, hi) that cover [0, count) once,
+/// on the pool's threads and the caller. The iterations are independent, so
+/// the results do not depend on how the range is split.
+void fovea_parallel_for(int64_t count,
+                        void (*task)(void *context, int64_t lo, int64_t hi),
+                        void *context);
+}
+
 #endif // FOVEA_RUNTIME_THREADPOOL_H

@@ -56,6 +56,13 @@ def run_image(dtype, sharded):
            "--output", f"{WORK}/y{threads}.npy", "--threads", threads)
         with open(f"{WORK}/y.npy", "rb") as a, open(f"{WORK}/y{threads}.npy", "rb") as b:
             assert a.read() == b.read(), f"--threads {threads} changed the result"
+    # The loops on the module's threads compute what they compute on one.
+    serial = build(f"image_{dtype}_serial", "--preset", "tiny", "--dtype", dtype,
+                   "--parallel-loops=false")
+    sh(f"{BIN}/fovea-run", serial, "--weights", ckpt, "--input", f"{WORK}/x.npy",
+       "--output", f"{WORK}/y_serial.npy")
+    with open(f"{WORK}/y.npy", "rb") as a, open(f"{WORK}/y_serial.npy", "rb") as b:
+        assert a.read() == b.read(), "--parallel-loops=false changed the result"
     run_cpu_kernels(module, ckpt, dtype, tol)
 
 

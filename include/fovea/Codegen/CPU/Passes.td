@@ -201,4 +201,54 @@ def CpuCallAttention : Pass<"fovea-cpu-call-attention", "func::FuncOp"> {
   ];
 }
 
+def CpuParallelLoops : Pass<"fovea-cpu-parallel-loops", "ModuleOp"> {
+  let summary = "Runs the fusion groups' scf.forall loops on the module's threads";
+  let description = [{
+    Each outermost `scf.forall` of the bufferized host code (the row loop
+    of a fusion group: a LayerNorm with its residual add, a GELU epilogue,
+    a pixel shuffle into an RMSNorm; no shared outputs, no mapping) becomes
+    a call of the runtime's `fovea_parallel_for`
+    (`include/fovea/Runtime/ThreadPool.h`), which splits its iterations
+    into chunks over the module's threads. The loop body moves into a task
+    function `@<function>_loop<N>(ctx, lo, hi)` that walks iterations
+    [lo, hi) (delinearized over the forall's dimensions); the values the
+    body uses from above are stored in one stack struct whose address is
+    `ctx` (memrefs as their LLVM descriptors, through
+    `builtin.unrealized_conversion_cast`, which the LLVM lowering folds).
+    Constants and `memref.get_global` are cloned into the task, and so are
+    stack temporaries (`memref.alloca`) used only inside the loop, so each
+    thread has its own. A loop that uses a stack slot also used outside it,
+    or a value the LLVM type converter cannot convert, stays sequential.
+    The iterations of a forall are independent: the results do not depend
+    on the thread count. Runs after the deallocations are placed
+    (`fovea-shrink-buffer-lifetimes`): the task's buffers stay alive across
+    the call.
+
+    Before:
+    ```mlir
+    scf.forall (%b, %t) in (%batch, 1032) {
+      %row = memref.subview %x[%b, %t, 0] [1, 1, 1280] [1, 1, 1] : ...
+      ...
+    }
+    ```
+    After:
+    ```mlir
+    %ctx = llvm.alloca %c1 x !llvm.struct<(struct<(ptr, ptr, i64, array<3 x i64>, array<3 x i64>)>, ...)>
+    llvm.store %xDescriptor, %field0 : ...
+    %task = constant @run_loop0 : (!llvm.ptr, i64, i64) -> ()
+    call @fovea_parallel_for(%count, %task, %ctx) : (i64, (!llvm.ptr, i64, i64) -> (), !llvm.ptr) -> ()
+    func.func private @run_loop0(%ctx: !llvm.ptr, %lo: i64, %hi: i64) {
+      // loads of the captured values, then scf.for %i = %lo to %hi { body }
+    }
+    ```
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::func::FuncDialect",
+    "::mlir::LLVM::LLVMDialect",
+    "::mlir::memref::MemRefDialect",
+    "::mlir::scf::SCFDialect",
+  ];
+}
+
 #endif // FOVEA_CODEGEN_CPU_PASSES_TD
