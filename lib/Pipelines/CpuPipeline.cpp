@@ -125,9 +125,12 @@ void fovea::addCpuBufferizedPhase(OpPassManager &pm,
   if (options.outlineLayers)
     pm.addPass(vision::createOutlineLayers());
   // After the deallocations are placed: a task's buffers outlive its call.
+  // The tasks' (and the sequential loops') row statistics: one stack slot
+  // at the entry of the function running them.
   if (options.parallelLoops) {
     pm.addPass(vision::createCpuParallelLoops());
     pm.addPass(createForallToForLoopPass());
+    pm.addNestedPass<func::FuncOp>(vision::createPromoteLoopBuffers(promote));
   }
 }
 

@@ -32,8 +32,16 @@ namespace {
 /// What the task does with a value its body uses from above.
 enum class Use { Clone, Pass };
 
-/// The largest per-iteration buffer that becomes a stack slot.
-constexpr int64_t kMaxTemporaryBytes = 4096;
+/// The trip count of one dimension where its bounds are constants.
+std::optional<int64_t> staticTripCount(OpFoldResult lb, OpFoldResult ub,
+                                       OpFoldResult step) {
+  std::optional<int64_t> l = getConstantIntValue(lb),
+                         u = getConstantIntValue(ub),
+                         s = getConstantIntValue(step);
+  if (!l || !u || !s || *s <= 0)
+    return std::nullopt;
+  return std::max<int64_t>(0, (*u - *l + *s - 1) / *s);
+}
 
 struct CpuParallelLoopsPass
     : vision::impl::CpuParallelLoopsBase<CpuParallelLoopsPass> {
@@ -67,34 +75,6 @@ struct CpuParallelLoopsPass
     if (!converter.convertType(value.getType()))
       return std::nullopt;
     return Use::Pass;
-  }
-
-  /// The small static buffers one iteration allocates, reads and writes
-  /// (a row's statistics) become stack slots at the task's entry, one per
-  /// thread.
-  static void promoteTemporaries(scf::ForOp walk, Block *entry) {
-    SmallVector<memref::AllocOp> temporaries;
-    for (auto alloc : walk.getBody()->getOps<memref::AllocOp>()) {
-      MemRefType type = alloc.getType();
-      if (!type.hasStaticShape() || !type.getLayout().isIdentity() ||
-          type.getNumElements() * type.getElementTypeBitWidth() >
-              kMaxTemporaryBytes * 8)
-        continue;
-      if (llvm::all_of(alloc->getUsers(), [](Operation *user) {
-            return isa<memref::LoadOp, memref::StoreOp, memref::DeallocOp>(
-                user);
-          }))
-        temporaries.push_back(alloc);
-    }
-    IRRewriter rewriter(walk.getContext());
-    for (memref::AllocOp alloc : temporaries) {
-      for (Operation *user : llvm::make_early_inc_range(alloc->getUsers()))
-        if (isa<memref::DeallocOp>(user))
-          rewriter.eraseOp(user);
-      rewriter.setInsertionPointToStart(entry);
-      rewriter.replaceOpWithNewOp<memref::AllocaOp>(alloc, alloc.getType(),
-                                                    alloc.getAlignmentAttr());
-    }
   }
 
   /// An scf.forall or scf.parallel without results, as the outlining sees
@@ -185,13 +165,9 @@ struct CpuParallelLoopsPass
          llvm::zip(loop.lowers, loop.uppers, loop.steps)) {
       Value lower = getValueOrCreateConstantIndexOp(b, loc, lb);
       Value stride = getValueOrCreateConstantIndexOp(b, loc, step);
-      std::optional<int64_t> l = getConstantIntValue(lb),
-                             u = getConstantIntValue(ub),
-                             s = getConstantIntValue(step);
       Value count;
-      if (l && u && s && *s > 0) {
-        count = arith::ConstantIndexOp::create(
-            b, loc, std::max<int64_t>(0, (*u - *l + *s - 1) / *s));
+      if (std::optional<int64_t> trips = staticTripCount(lb, ub, step)) {
+        count = arith::ConstantIndexOp::create(b, loc, *trips);
       } else {
         Value upper = getValueOrCreateConstantIndexOp(b, loc, ub);
         Value span = arith::SubIOp::create(b, loc, upper, lower);
@@ -281,7 +257,6 @@ struct CpuParallelLoopsPass
     }
     for (Operation &op : loop.body->without_terminator())
       inner.clone(op, mapping);
-    promoteTemporaries(walk, entry);
 
     // The call site: the struct on the stack, then the runtime's loop.
     Value size = LLVM::ConstantOp::create(b, loc, i64, b.getI64IntegerAttr(1));
@@ -315,15 +290,14 @@ struct CpuParallelLoopsPass
       if (!isa<scf::ForallOp, scf::ParallelOp>(op) || !isOutermost(op))
         return;
       std::optional<ParallelLoop> loop = asParallelLoop(op);
-      // One iteration has nothing to spread.
+      // At most one iteration has nothing to spread.
       if (loop &&
           !llvm::all_of(llvm::zip(loop->lowers, loop->uppers, loop->steps),
                         [](auto bounds) {
                           auto [lb, ub, step] = bounds;
-                          std::optional<int64_t> l = getConstantIntValue(lb);
-                          std::optional<int64_t> u = getConstantIntValue(ub);
-                          std::optional<int64_t> s = getConstantIntValue(step);
-                          return l && u && s && *u - *l <= *s;
+                          std::optional<int64_t> trips =
+                              staticTripCount(lb, ub, step);
+                          return trips && *trips <= 1;
                         }))
         loops.push_back(*loop);
     });

@@ -33,9 +33,10 @@ struct PromoteLoopBuffersPass
     Operation *parent = alloc->getParentOp();
     if (!isa<scf::ParallelOp, scf::ForOp>(parent))
       return false;
-    // Only accessed, never passed on or returned.
+    // Only accessed, in the body or in loops nested in it (after
+    // linalg-to-loops), never passed on or returned.
     return llvm::all_of(alloc->getUsers(), [&](Operation *user) {
-      return user->getBlock() == alloc->getBlock() &&
+      return parent->isProperAncestor(user) &&
              !isa<func::ReturnOp, scf::YieldOp, func::CallOp>(user);
     });
   }

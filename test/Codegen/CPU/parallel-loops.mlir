@@ -1,8 +1,11 @@
 // RUN: fovea-opt --fovea-cpu-parallel-loops --split-input-file %s | FileCheck %s
+// RUN: fovea-opt --pass-pipeline='builtin.module(fovea-cpu-parallel-loops,func.func(fovea-promote-loop-buffers{hoist=true}))' --split-input-file %s | FileCheck %s --check-prefix=PROMOTE
 
 // A row loop over a dynamic batch: the memrefs and the batch size go
 // through the stack struct, constants and the row's statistics slot are
 // cloned into the task, which walks [lo, hi) delinearized over (b, t).
+// The row's heap buffer moves into the task as it is; promoting it after
+// the outlining gives each task (each thread) its own stack slot.
 
 // CHECK-LABEL: func.func @rows(
 // CHECK-SAME:      %[[X:.*]]: memref<?x8x4xf32>, %[[Y:.*]]: memref<?x8x4xf32>)
@@ -21,7 +24,6 @@
 
 // CHECK-LABEL: func.func private @rows_loop0(
 // CHECK-SAME:      %[[CTX:.*]]: !llvm.ptr, %[[LO:.*]]: i64, %[[HI:.*]]: i64)
-// CHECK:         memref.alloca() {alignment = 64 : i64} : memref<1xf32>
 // CHECK:         %[[F0:.*]] = llvm.getelementptr %[[CTX]][0, 0]
 // CHECK:         %[[L0:.*]] = llvm.load %[[F0]]
 // CHECK:         builtin.unrealized_conversion_cast %[[L0]] : !llvm.struct<(ptr, ptr, i64, array<3 x i64>, array<3 x i64>)> to memref<?x8x4xf32>
@@ -30,9 +32,16 @@
 // CHECK:           %[[T:.*]] = arith.remui %[[I]], %[[C8]]
 // CHECK:           arith.divui %[[I]], %[[C8]]
 // CHECK:           memref.subview
-// CHECK-NOT:       memref.alloc(
+// CHECK:           %[[S:.*]] = memref.alloc() {alignment = 64 : i64} : memref<1xf32>
+// CHECK:           memref.dealloc %[[S]]
 // CHECK:           memref.store
 // CHECK:         return
+
+// PROMOTE-LABEL: func.func private @rows_loop0(
+// PROMOTE-NEXT:    memref.alloca() {alignment = 64 : i64} : memref<1xf32>
+// PROMOTE-NOT:     memref.alloc(
+// PROMOTE-NOT:     memref.dealloc
+// PROMOTE:         return
 
 func.func @rows(%x: memref<?x8x4xf32>, %y: memref<?x8x4xf32>) {
   %c0 = arith.constant 0 : index

@@ -219,6 +219,9 @@ def CpuParallelLoops : Pass<"fovea-cpu-parallel-loops", "ModuleOp"> {
     stack temporaries (`memref.alloca`) used only inside the loop, so each
     thread has its own. A loop that uses a stack slot also used outside it,
     or a value the LLVM type converter cannot convert, stays sequential.
+    The heap buffers of one iteration (a row's statistics) move into the
+    task as they are; `fovea-promote-loop-buffers`, run again after this
+    pass, makes them stack slots at the task's entry (one per thread).
     The iterations of a forall are independent: the results do not depend
     on the thread count. Runs after the deallocations are placed
     (`fovea-shrink-buffer-lifetimes`): the task's buffers stay alive across

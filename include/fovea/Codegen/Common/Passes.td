@@ -169,7 +169,9 @@ def PromoteLoopBuffers : Pass<"fovea-promote-loop-buffers", "func::FuncOp"> {
     on the CPU and a device-side `malloc` per thread in a GPU kernel. This
     pass turns each such buffer (static shape, at most `max-bytes`, in the
     body of an `scf.parallel` or `scf.for`, used only by memory accesses and
-    its deallocation) into a `memref.alloca` and drops the deallocation.
+    its deallocation, there or in loops nested in the body; never by a call,
+    a `return` or a `yield`) into a `memref.alloca` and drops the
+    deallocation.
     With `hoist` (sequential loops: the CPU) the alloca moves to the start
     of the function, so the loop reuses one stack slot; without it (the
     GPU's mapped loops) it stays in the body: private to each thread.
